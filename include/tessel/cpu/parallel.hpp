@@ -1,0 +1,32 @@
+// parallel_for: splits an index range into chunks and runs them on a small persistent thread pool.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <type_traits>
+
+namespace tessel::cpu {
+
+// Hardware threads the pool can use (at least 1).
+int hardware_threads();
+
+// The type-erased entry point behind parallel_for. `call(ctx, begin, end)` runs one chunk.
+void parallel_for_erased(int64_t n, int threads, void (*call)(void*, int64_t, int64_t), void* ctx);
+
+// Calls fn(begin, end) over contiguous chunks that together cover [0, n) exactly once, using up to
+// `threads` threads (0: all hardware threads); the calling thread runs chunks too. Returns when
+// every chunk has finished. There are at most `threads` chunks, each of at least one index, and
+// chunk sizes differ by at most one, so a caller that wants one chunk per thread passes n = threads.
+//
+// Calls made from inside a chunk, or while another thread holds the pool, run serially on the
+// calling thread (fn(0, n)), so nesting never deadlocks. fn must not throw.
+template <class F>
+void parallel_for(int64_t n, int threads, F&& fn) {
+  using Fn = std::remove_reference_t<F>;
+  parallel_for_erased(
+      n, threads,
+      [](void* ctx, int64_t begin, int64_t end) { (*static_cast<Fn*>(ctx))(begin, end); },
+      const_cast<void*>(static_cast<const void*>(std::addressof(fn))));
+}
+
+}  // namespace tessel::cpu

@@ -1,0 +1,44 @@
+// The gemm op's decoded problem, shared by its spec and every gemm implementation.
+#pragma once
+
+#include <memory>
+
+#include "tessel/runtime/op.hpp"
+
+namespace tessel::gemm {
+
+// C[M,N] = act(scale * (A[M,K] . B) + bias[N]) + residual[M,N], accumulated in f32 or wider.
+// B is [K,N] row-major (b=kn) or [N,K] row-major (b=nk, the layout of an LLM weight: y = x W^T).
+enum class BLayout { kn, nk };
+enum class Activation { none, silu, gelu };  // gelu: the tanh approximation
+enum class Scaling { none, tensor, block };  // block: A per 1x128 of K, B per 128x128 (DeepSeek-V3)
+
+inline constexpr int64_t kScaleBlock = 128;
+
+struct Shape {
+  int64_t m = 0, n = 0, k = 0;
+  DType in = DType::f32;   // A and B
+  DType out = DType::f32;  // C, bias and residual
+  BLayout b = BLayout::kn;
+  Activation act = Activation::none;
+  bool bias = false;
+  bool residual = false;
+  Scaling scaling = Scaling::none;
+
+  static Shape from(const Problem& p);
+  int64_t k_blocks() const { return (k + kScaleBlock - 1) / kScaleBlock; }
+  int64_t n_blocks() const { return (n + kScaleBlock - 1) / kScaleBlock; }
+};
+
+// Tensor order, as spec.tensors() lists them: A, B, [bias], [residual], [scale_a, scale_b], C.
+// These give each tensor's index in that list, or -1 when absent.
+struct TensorIndex {
+  int a = 0, b = 1, bias = -1, residual = -1, scale_a = -1, scale_b = -1, c = -1;
+  static TensorIndex of(const Shape& s);
+};
+
+double apply_activation(Activation act, double x);
+
+std::unique_ptr<OpSpec> make_spec();
+
+}  // namespace tessel::gemm

@@ -1,0 +1,205 @@
+// The gemm op spec: descriptor schema, validity rules, double reference, work model and tolerance.
+#include <cmath>
+#include <string>
+
+#include "gemm.hpp"
+
+namespace tessel::gemm {
+namespace {
+
+const std::vector<ParamDef>& schema() {
+  using K = ParamDef::Kind;
+  static const std::vector<ParamDef> defs = {
+      {"m", K::integer, "", {}, 1, int64_t{1} << 20, "rows of A and C"},
+      {"n", K::integer, "", {}, 1, int64_t{1} << 20, "columns of C"},
+      {"k", K::integer, "", {}, 1, int64_t{1} << 20, "reduction length"},
+      {"dtype", K::dtype, "f32", {"f32", "bf16", "e4m3"}, 1, 1, "element type of A and B"},
+      {"out", K::choice, "auto", {"auto", "f32", "bf16"}, 1, 1,
+       "element type of C, bias and residual (auto: f32 for f32 inputs, else bf16)"},
+      {"b", K::choice, "kn", {"kn", "nk"}, 1, 1, "layout of B: [K,N] or [N,K] row-major"},
+      {"act", K::choice, "none", {"none", "silu", "gelu"}, 1, 1, "activation after bias"},
+      {"bias", K::boolean, "false", {}, 1, 1, "add bias[N]"},
+      {"residual", K::boolean, "false", {}, 1, 1, "add residual[M,N] last"},
+      {"scale", K::choice, "none", {"none", "tensor", "block"}, 1, 1,
+       "fp8 scaling: per-tensor, or 1x128 (A) and 128x128 (B) blocks"},
+  };
+  return defs;
+}
+
+class GemmSpec final : public OpSpec {
+ public:
+  std::string name() const override { return "gemm"; }
+  std::string summary() const override {
+    return "C = act(scale*(A.B) + bias) + residual, f32 accumulation";
+  }
+  const std::vector<ParamDef>& params() const override { return schema(); }
+
+  Status validate(const Problem& p) const override {
+    const Shape s = Shape::from(p);
+    if (s.in == DType::f32 && s.out != DType::f32)
+      return Status::invalid("gemm", "out", "f32 inputs produce f32 output (out=f32 or auto)");
+    if (s.in == DType::e4m3 && s.scaling == Scaling::none)
+      return Status::invalid("gemm", "scale", "e4m3 inputs need scale=tensor or scale=block");
+    if (s.in != DType::e4m3 && s.scaling != Scaling::none)
+      return Status::invalid("gemm", "scale", "scaling applies to dtype=e4m3 only");
+    // Keep the largest tensor addressable and the problem within what a harness can allocate.
+    const double elems = double(s.m) * double(s.k) + double(s.n) * double(s.k) + double(s.m) * double(s.n);
+    if (elems > double(int64_t{1} << 34))
+      return Status::invalid("gemm", "m*k+n*k+m*n", "more than 2^34 elements in all");
+    return {};
+  }
+
+  std::vector<TensorDesc> tensors(const Problem& p) const override {
+    const Shape s = Shape::from(p);
+    using R = TensorDesc::Role;
+    std::vector<TensorDesc> t;
+    t.push_back({"A", R::input, s.in, {s.m, s.k}});
+    t.push_back({"B", R::input, s.in, s.b == BLayout::kn ? std::vector<int64_t>{s.k, s.n}
+                                                        : std::vector<int64_t>{s.n, s.k}});
+    if (s.bias) t.push_back({"bias", R::input, s.out, {s.n}});
+    if (s.residual) t.push_back({"residual", R::input, s.out, {s.m, s.n}});
+    if (s.scaling == Scaling::tensor) {
+      t.push_back({"scale_a", R::input, DType::f32, {1}, 0.5, 0.5, true});
+      t.push_back({"scale_b", R::input, DType::f32, {1}, 0.5, 0.5, true});
+    } else if (s.scaling == Scaling::block) {
+      t.push_back({"scale_a", R::input, DType::f32, {s.m, s.k_blocks()}, 0.5, 0.5, true});
+      t.push_back({"scale_b", R::input, DType::f32, {s.n_blocks(), s.k_blocks()}, 0.5, 0.5, true});
+    }
+    t.push_back({"C", R::output, s.out, {s.m, s.n}});
+    return t;
+  }
+
+  Work work(const Problem& p) const override {
+    const Shape s = Shape::from(p);
+    Work w;
+    w.flops = 2.0 * double(s.m) * double(s.n) * double(s.k);
+    for (const auto& t : tensors(p)) {
+      double n = 1;
+      for (auto d : t.shape) n *= double(d);
+      w.min_bytes += double(dtype_storage_bytes(t.dtype, static_cast<int64_t>(n)));
+    }
+    w.matrix_bound = true;
+    return w;
+  }
+
+  Tolerance tolerance(const Problem& p) const override {
+    const Shape s = Shape::from(p);
+    // Inputs are exact in their dtype; the error comes from f32 accumulation over K and from rounding
+    // C. f32 accumulation error grows about as sqrt(K) * 2^-24 in relative L2 for random signs.
+    const double acc = 4.0 * std::sqrt(double(s.k)) * 0x1p-24 + 1e-7;
+    const double out_round = s.out == DType::bf16 ? 0x1p-8 : 0x1p-24;
+    Tolerance t;
+    t.max_rel_l2 = 4 * acc + out_round;
+    t.elem_rtol = 2 * out_round + 8 * acc;
+    t.elem_atol = 64 * acc + 2 * out_round;
+    if (s.scaling == Scaling::block) t.max_rel_l2 += 1e-6;  // scales are applied per block in f32
+    return t;
+  }
+
+  std::vector<std::string> samples() const override {
+    return {
+        "gemm m=1 n=1 k=1",
+        "gemm m=1 n=67 k=129",
+        "gemm m=37 n=1 k=300",
+        "gemm m=65 n=63 k=127",
+        "gemm m=128 n=96 k=64 b=nk",
+        "gemm m=33 n=130 k=257 bias=true act=silu residual=true",
+        "gemm m=17 n=80 k=96 act=gelu b=nk",
+        "gemm m=1 n=8 k=8 dtype=bf16",
+        "gemm m=77 n=129 k=200 dtype=bf16",
+        "gemm m=64 n=200 k=136 dtype=bf16 b=nk bias=true act=silu",
+        "gemm m=31 n=64 k=257 dtype=bf16 out=f32 residual=true act=gelu",
+        "gemm m=19 n=144 k=256 dtype=e4m3 scale=tensor",
+        "gemm m=130 n=257 k=384 dtype=e4m3 scale=block b=nk",
+        "gemm m=5 n=130 k=200 dtype=e4m3 scale=block",
+    };
+  }
+
+  void reference(const Problem& p, std::span<const TensorView> in, std::span<const int64_t> rows,
+                 std::vector<RefOutput>& outs) const override {
+    const Shape s = Shape::from(p);
+    const TensorIndex ix = TensorIndex::of(s);
+    auto at = [&](int index, int64_t i) { return load_as_double(in[size_t(index)].dtype, in[size_t(index)].data, i); };
+    outs.assign(1, RefOutput{});
+    RefOutput& c = outs[0];
+    c.cols = s.n;
+    c.rows.assign(rows.begin(), rows.end());
+    c.values.assign(rows.size() * size_t(s.n), 0.0);
+    std::vector<double> arow(size_t(s.k));
+    for (size_t r = 0; r < rows.size(); ++r) {
+      const int64_t i = rows[r];
+      for (int64_t kk = 0; kk < s.k; ++kk) arow[size_t(kk)] = at(ix.a, i * s.k + kk);
+      for (int64_t j = 0; j < s.n; ++j) {
+        double acc = 0;
+        if (s.scaling == Scaling::block) {
+          // Each 128-long K block is scaled by its A-row block scale and B-tile scale.
+          for (int64_t kb = 0; kb < s.k_blocks(); ++kb) {
+            double part = 0;
+            const int64_t k1 = std::min(s.k, (kb + 1) * kScaleBlock);
+            for (int64_t kk = kb * kScaleBlock; kk < k1; ++kk)
+              part += arow[size_t(kk)] * at(ix.b, s.b == BLayout::kn ? kk * s.n + j : j * s.k + kk);
+            acc += part * at(ix.scale_a, i * s.k_blocks() + kb) *
+                   at(ix.scale_b, (j / kScaleBlock) * s.k_blocks() + kb);
+          }
+        } else {
+          for (int64_t kk = 0; kk < s.k; ++kk)
+            acc += arow[size_t(kk)] * at(ix.b, s.b == BLayout::kn ? kk * s.n + j : j * s.k + kk);
+          if (s.scaling == Scaling::tensor) acc *= at(ix.scale_a, 0) * at(ix.scale_b, 0);
+        }
+        if (s.bias) acc += at(ix.bias, j);
+        acc = apply_activation(s.act, acc);
+        if (s.residual) acc += at(ix.residual, i * s.n + j);
+        c.values[r * size_t(s.n) + size_t(j)] = acc;
+      }
+    }
+  }
+};
+
+}  // namespace
+
+Shape Shape::from(const Problem& p) {
+  Shape s;
+  s.m = p.i64("m");
+  s.n = p.i64("n");
+  s.k = p.i64("k");
+  s.in = p.dtype("dtype");
+  const std::string& out = p.str("out");
+  s.out = out == "auto" ? (s.in == DType::f32 ? DType::f32 : DType::bf16) : *parse_dtype(out);
+  s.b = p.str("b") == "nk" ? BLayout::nk : BLayout::kn;
+  const std::string& act = p.str("act");
+  s.act = act == "silu" ? Activation::silu : act == "gelu" ? Activation::gelu : Activation::none;
+  s.bias = p.flag("bias");
+  s.residual = p.flag("residual");
+  const std::string& sc = p.str("scale");
+  s.scaling = sc == "tensor" ? Scaling::tensor : sc == "block" ? Scaling::block : Scaling::none;
+  return s;
+}
+
+TensorIndex TensorIndex::of(const Shape& s) {
+  TensorIndex t;
+  int next = 2;
+  if (s.bias) t.bias = next++;
+  if (s.residual) t.residual = next++;
+  if (s.scaling != Scaling::none) {
+    t.scale_a = next++;
+    t.scale_b = next++;
+  }
+  t.c = next;
+  return t;
+}
+
+double apply_activation(Activation act, double x) {
+  switch (act) {
+    case Activation::silu: return x / (1.0 + std::exp(-x));
+    case Activation::gelu: {
+      const double c = std::sqrt(2.0 / M_PI);
+      return 0.5 * x * (1.0 + std::tanh(c * (x + 0.044715 * x * x * x)));
+    }
+    case Activation::none: break;
+  }
+  return x;
+}
+
+std::unique_ptr<OpSpec> make_spec() { return std::make_unique<GemmSpec>(); }
+
+}  // namespace tessel::gemm

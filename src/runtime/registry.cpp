@@ -1,0 +1,135 @@
+// The op registry: specs, ordered implementation lists, descriptor parsing, and the reference impl.
+#include "tessel/runtime/registry.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+
+namespace tessel {
+
+Result<Problem> OpSpec::parse(std::string_view descriptor) const {
+  auto raw = tokenize_descriptor(descriptor);
+  if (!raw.ok()) return raw.status();
+  if (raw->op != name()) return Status::invalid(name(), "op", "descriptor is for '" + raw->op + "'");
+  auto p = apply_schema(*raw, params());
+  if (!p.ok()) return p.status();
+  TESSEL_RETURN_IF_ERROR(validate(*p));
+  return p;
+}
+
+int64_t config_value(const Config& config, const std::vector<Tunable>& space, const std::string& name) {
+  if (auto it = config.find(name); it != config.end()) return it->second;
+  for (const auto& t : space)
+    if (t.name == name && !t.values.empty()) return t.values.front();
+  throw std::logic_error("no tunable named '" + name + "'");
+}
+
+namespace {
+
+// Every op gets this implementation for free: the spec's double reference, rounded to the output
+// dtype. It is the last entry of each list, the fallback of last resort and a check on verify itself.
+class ReferenceImpl final : public Implementation {
+ public:
+  explicit ReferenceImpl(const OpSpec* spec) : spec_(spec) {}
+  std::string name() const override { return "reference"; }
+  std::string op() const override { return spec_->name(); }
+  Device device() const override { return Device::cpu; }
+  bool is_reference() const override { return true; }
+  int priority() const override { return -1000; }
+  Support supports(const Problem& p) const override {
+    // The reference is for checking, not speed: keep it off problems that would take minutes.
+    if (spec_->work(p).flops > 2e10) return Support::no("problem too large for the double reference (> 2e10 flops)");
+    return Support::yes();
+  }
+  Status run(const Problem& p, const Config&, std::span<const TensorView> tensors, const RunContext&) const override {
+    const auto descs = spec_->tensors(p);
+    size_t n_in = 0;
+    while (n_in < descs.size() && descs[n_in].role == TensorDesc::Role::input) ++n_in;
+    const TensorView& first_out = tensors[n_in];
+    const int64_t rows = first_out.numel() / std::max<int64_t>(1, first_out.shape.back());
+    std::vector<int64_t> all(static_cast<size_t>(rows));
+    for (int64_t i = 0; i < rows; ++i) all[size_t(i)] = i;
+    std::vector<RefOutput> outs;
+    spec_->reference(p, tensors.subspan(0, n_in), all, outs);
+    for (size_t o = 0; o < outs.size(); ++o) {
+      const TensorView& t = tensors[n_in + o];
+      for (size_t i = 0; i < outs[o].values.size(); ++i)
+        store_from_double(t.dtype, t.data, static_cast<int64_t>(i), outs[o].values[i]);
+    }
+    return {};
+  }
+
+ private:
+  const OpSpec* spec_;
+};
+
+}  // namespace
+
+Registry& Registry::global() {
+  static Registry* r = [] {
+    auto* reg = new Registry();
+    register_builtin_ops(*reg);
+    return reg;
+  }();
+  return *r;
+}
+
+void Registry::add_spec(std::unique_ptr<OpSpec> spec) {
+  if (this->spec(spec->name())) throw std::logic_error("op '" + spec->name() + "' registered twice");
+  const OpSpec* raw = spec.get();
+  specs_.push_back(std::move(spec));
+  add_impl(std::make_unique<ReferenceImpl>(raw));
+}
+
+void Registry::add_impl(std::unique_ptr<Implementation> impl) {
+  if (!spec(impl->op())) throw std::logic_error("implementation for unregistered op '" + impl->op() + "'");
+  if (this->impl(impl->op(), impl->name()))
+    throw std::logic_error(impl->op() + ": implementation '" + impl->name() + "' registered twice");
+  impls_.push_back(std::move(impl));
+  // Stable: equal priorities keep registration order.
+  std::stable_sort(impls_.begin(), impls_.end(), [](const auto& a, const auto& b) {
+    if (a->is_reference() != b->is_reference()) return !a->is_reference();
+    return a->priority() > b->priority();
+  });
+}
+
+const OpSpec* Registry::spec(const std::string& op) const {
+  for (const auto& s : specs_)
+    if (s->name() == op) return s.get();
+  return nullptr;
+}
+
+std::vector<const OpSpec*> Registry::specs() const {
+  std::vector<const OpSpec*> v;
+  for (const auto& s : specs_) v.push_back(s.get());
+  return v;
+}
+
+std::vector<const Implementation*> Registry::impls(const std::string& op) const {
+  std::vector<const Implementation*> v;
+  for (const auto& i : impls_)
+    if (i->op() == op) v.push_back(i.get());
+  return v;
+}
+
+const Implementation* Registry::impl(const std::string& op, const std::string& name) const {
+  for (const auto& i : impls_)
+    if (i->op() == op && i->name() == name) return i.get();
+  return nullptr;
+}
+
+Result<Problem> Registry::parse(std::string_view descriptor) const {
+  auto raw = tokenize_descriptor(descriptor);
+  if (!raw.ok()) return raw.status();
+  const OpSpec* s = spec(raw->op);
+  if (!s) {
+    std::string known;
+    for (const auto& sp : specs_) known += (known.empty() ? "" : ", ") + sp->name();
+    return Status::invalid(raw->op, "op", "unknown op (known: " + known + ")");
+  }
+  auto p = apply_schema(*raw, s->params());
+  if (!p.ok()) return p.status();
+  TESSEL_RETURN_IF_ERROR(s->validate(*p));
+  return p;
+}
+
+}  // namespace tessel

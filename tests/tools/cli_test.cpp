@@ -1,0 +1,91 @@
+// The tessel CLI end to end: exit codes, one-line errors for bad input, and the JSON report.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sys/wait.h>
+
+namespace {
+
+struct Run {
+  int code;
+  std::string out;
+};
+
+Run tessel(const std::string& args) {
+  // Runs in a temporary cache dir so the probe cache of the developer's machine is not touched.
+  static const std::string cache = (std::filesystem::temp_directory_path() / "tessel-cli-test-cache").string();
+  const std::string cmd = "TESSEL_CACHE_DIR=" + cache + " " TESSEL_CLI_PATH " " + args + " 2>&1";
+  Run r{-1, ""};
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) return r;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
+  const int status = pclose(p);
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+std::string temp_file(const std::string& name, const std::string& text) {
+  auto path = std::filesystem::temp_directory_path() / name;
+  std::ofstream(path) << text;
+  return path.string();
+}
+
+TEST(Cli, ListShowsOpsImplsAndBackends) {
+  auto r = tessel("list");
+  EXPECT_EQ(r.code, 0) << r.out;
+  for (const char* s : {"gemm", "rmsnorm", "softmax", "reference", "backends:", "cpu"})
+    EXPECT_NE(r.out.find(s), std::string::npos) << s;
+}
+
+TEST(Cli, MalformedInputIsOneLineAndExitTwo) {
+  const std::string bad_suite = temp_file("tessel_bad_suite.txt", "# ok\ngemm m=8 n=8 k=8\ngemm m=8 n=x k=8\n");
+  for (const std::string& args :
+       {std::string("verify \"gemm m=x n=1 k=1\""), std::string("bench \"nosuchop a=1\""), std::string("verify --bogus"),
+        std::string("bench --suite no_such_suite"), "bench --suite " + bad_suite,
+        std::string("verify \"gemm m=8 n=8 k=8\" --impl no_such_impl"), std::string("frobnicate")}) {
+    auto r = tessel(args);
+    EXPECT_EQ(r.code, 2) << args << "\n" << r.out;
+    EXPECT_NE(r.out.find("tessel"), std::string::npos) << r.out;
+    EXPECT_EQ(r.out.find("internal error"), std::string::npos) << r.out;
+  }
+  auto r = tessel("bench --suite " + bad_suite);
+  EXPECT_NE(r.out.find(":3:"), std::string::npos) << "error must name the line: " << r.out;
+}
+
+TEST(Cli, VerifyPassesAndReportsStatus) {
+  auto r = tessel("verify \"gemm m=9 n=7 k=5\" \"softmax rows=3 cols=17\"");
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("PASSED"), std::string::npos);
+  EXPECT_EQ(r.out.find("FAILED"), std::string::npos);
+}
+
+TEST(Cli, BenchWritesJsonWithRooflineAndRepro) {
+  const std::string suite = temp_file("tessel_small_suite.txt", "gemm m=64 n=64 k=64\nrmsnorm rows=64 cols=256\n");
+  const std::string json = (std::filesystem::temp_directory_path() / "tessel_bench.json").string();
+  auto r = tessel("bench --suite " + suite + " --json " + json + " --max-seconds 0.2");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("__REPRO: tessel bench"), std::string::npos) << r.out;
+  std::ifstream f(json);
+  auto j = nlohmann::json::parse(f);
+  EXPECT_EQ(j["kind"], "bench");
+  EXPECT_FALSE(j["commit"].get<std::string>().empty());
+  EXPECT_FALSE(j["date"].get<std::string>().empty());
+  EXPECT_TRUE(j["machine"].is_object());
+  ASSERT_FALSE(j["rows"].empty());
+  int passed = 0;
+  for (const auto& row : j["rows"]) {
+    if (row["status"] != "PASSED") continue;
+    ++passed;
+    EXPECT_GT(row["median_s"].get<double>(), 0);
+    EXPECT_GT(row["pct_roofline"].get<double>(), 0);
+    EXPECT_NE(row["repro"].get<std::string>().find("tessel bench"), std::string::npos);
+  }
+  EXPECT_GE(passed, 2);
+}
+
+}  // namespace

@@ -1,0 +1,257 @@
+// The tessel command-line driver: list, probe, verify and bench, all through the one op registry.
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "report.hpp"
+#include "tessel/runtime/backend.hpp"
+#include "tessel/runtime/harness.hpp"
+#include "tessel/runtime/probe.hpp"
+#include "tessel/runtime/registry.hpp"
+#include "tessel/runtime/suite.hpp"
+
+namespace tessel::cli {
+namespace {
+
+// Exit codes: 0 all good, 1 something FAILED, 2 bad input (descriptor, option, batch file).
+constexpr int kFailed = 1;
+constexpr int kBadInput = 2;
+
+int bad_input(const std::string& msg) {
+  std::fprintf(stderr, "tessel: %s\n", msg.c_str());
+  return kBadInput;
+}
+
+// Problems named on the command line: descriptors, --suite files, or (with neither) every sample.
+struct Selection {
+  std::vector<std::string> descriptors;
+  std::string suite;
+  std::vector<std::string> impls;  // exact names or "prefix*"
+  std::string device;              // "", "cpu" or "cuda"
+  std::string json;
+  int threads = 0;
+};
+
+bool impl_selected(const Selection& sel, const Implementation& impl, bool default_excludes_reference) {
+  if (!sel.device.empty() && sel.device != device_name(impl.device())) return false;
+  if (sel.impls.empty()) return !(default_excludes_reference && impl.is_reference());
+  for (const auto& pat : sel.impls) {
+    if (pat.ends_with('*') ? impl.name().starts_with(pat.substr(0, pat.size() - 1)) : impl.name() == pat) return true;
+  }
+  return false;
+}
+
+Result<std::vector<Problem>> select_problems(const Registry& reg, const Selection& sel, bool samples_by_default) {
+  std::vector<Problem> out;
+  for (const auto& d : sel.descriptors) {
+    auto p = reg.parse(d);
+    if (!p.ok()) return p.status();
+    out.push_back(*p);
+  }
+  if (!sel.suite.empty()) {
+    auto s = load_suite(reg, sel.suite);
+    if (!s.ok()) return s.status();
+    for (auto& e : *s) out.push_back(e.problem);
+  }
+  if (out.empty() && samples_by_default) {
+    for (const OpSpec* spec : reg.specs())
+      for (const auto& d : spec->samples()) {
+        auto p = reg.parse(d);
+        if (!p.ok()) return Status::error(StatusCode::internal, spec->name(), "samples", p.status().message());
+        out.push_back(*p);
+      }
+  }
+  if (out.empty()) return Status::invalid("tessel", "problem", "give a descriptor or --suite");
+  return out;
+}
+
+std::string quote_join(int argc, char** argv) {
+  std::string s;
+  for (int i = 0; i < argc; ++i) {
+    std::string a = argv[i];
+    if (i == 0) a = "tessel";
+    if (a.find(' ') != std::string::npos) a = "\"" + a + "\"";
+    s += (i ? " " : "") + a;
+  }
+  return s;
+}
+
+int cmd_list(const Registry& reg) {
+  std::printf("ops and implementations (best first; the reference is last):\n");
+  for (const OpSpec* spec : reg.specs()) {
+    std::printf("  %-10s %s\n", spec->name().c_str(), spec->summary().c_str());
+    std::string params;
+    for (const auto& d : spec->params())
+      params += " " + d.name + (d.default_value.empty() ? "" : "=" + d.default_value);
+    std::printf("    params:%s\n", params.c_str());
+    for (const Implementation* impl : reg.impls(spec->name())) {
+      std::string tags = impl->is_baseline() ? " baseline" : impl->is_reference() ? " reference" : "";
+      std::printf("    %-16s %-5s priority %5d%s\n", impl->name().c_str(), std::string(device_name(impl->device())).c_str(),
+                  impl->priority(), tags.c_str());
+    }
+  }
+  std::printf("backends:\n");
+  for (Device d : {Device::cpu, Device::cuda}) {
+    std::string why;
+    Backend* be = backend_for(d, &why);
+    std::printf("  %-5s %s\n", std::string(device_name(d)).c_str(), be ? "available" : ("unavailable: " + why).c_str());
+  }
+  return 0;
+}
+
+int cmd_probe(bool refresh, bool quick, bool json) {
+  auto m = load_or_run_probe(refresh, quick);
+  if (!m.ok()) {
+    std::fprintf(stderr, "tessel: %s\n", m.status().message().c_str());
+    return kFailed;
+  }
+  if (json) {
+    std::printf("%s\n", probe_to_json(*m).c_str());
+    return 0;
+  }
+  const auto& c = m->cpu;
+  std::printf("host        %s (measured %s)\n", m->host.c_str(), m->measured_at.c_str());
+  std::printf("cpu         %s, %d threads\n", c.model.c_str(), c.cores);
+  std::string isa, caches;
+  for (const auto& s : c.isa) isa += s + " ";
+  for (const auto& s : c.caches) caches += s + ", ";
+  std::printf("isa         %s\n", isa.c_str());
+  std::printf("caches      %s\n", caches.c_str());
+  std::printf("memory      %.1f GB/s (measured copy, read+write)\n", c.mem_gbps);
+  std::printf("f32 fma     %.1f GFLOP/s (measured, all threads)\n", c.fma_gflops);
+  if (m->has_gpu) {
+    std::printf("gpu         %s, %d SMs, L2 %.0f MiB\n", m->gpu.name.c_str(), m->gpu.sms, double(m->gpu.l2_bytes) / (1 << 20));
+    std::printf("gpu copy    %.1f GB/s (measured, read+write)\n", m->gpu.copy_gbps);
+    std::printf("gpu bf16    %.1f TFLOP/s (measured cuBLAS GEMM)\n", m->gpu.bf16_tflops);
+  } else {
+    std::printf("gpu         none\n");
+  }
+  return 0;
+}
+
+int cmd_verify(const Registry& reg, const Selection& sel, const std::string& command) {
+  auto problems = select_problems(reg, sel, true);
+  if (!problems.ok()) return bad_input(problems.status().message());
+  std::vector<VerifyRow> rows;
+  int failed = 0, passed = 0, i = 0;
+  for (const Problem& p : *problems) {
+    ++i;
+    const OpSpec* spec = reg.spec(p.op());
+    for (const Implementation* impl : reg.impls(p.op())) {
+      if (!impl_selected(sel, *impl, false)) continue;
+      VerifyOptions opt;
+      opt.threads = sel.threads;
+      VerifyRow row{spec->format(p), impl->name(), impl->device(), verify(*spec, *impl, p, opt),
+                    "tessel verify \"" + spec->format(p) + "\" --impl " + impl->name()};
+      print_verify_row(row);
+      std::fflush(stdout);
+      failed += row.result.verdict == Verdict::failed;
+      passed += row.result.verdict == Verdict::passed;
+      rows.push_back(std::move(row));
+    }
+    if (problems->size() > 20 && i % 20 == 0) std::fprintf(stderr, "[%d/%zu problems]\n", i, problems->size());
+  }
+  std::printf("verify: %d passed, %d failed, %zu rows\n", passed, failed, rows.size());
+  if (!sel.json.empty()) {
+    auto m = load_or_run_probe(false, true);
+    if (auto s = write_json_report(sel.json, "verify", command, m.ok() ? &*m : nullptr, rows, {}); !s.ok())
+      return bad_input(s.message());
+  }
+  if (rows.empty()) return bad_input("no implementation matched --impl/--device");
+  return failed ? kFailed : 0;
+}
+
+int cmd_bench(const Registry& reg, const Selection& sel, BenchOptions opt, const std::string& command) {
+  auto problems = select_problems(reg, sel, false);
+  if (!problems.ok()) return bad_input(problems.status().message());
+  auto machine = load_or_run_probe(false, false);
+  if (!machine.ok()) std::fprintf(stderr, "tessel: probe failed (%s); %% of roofline will read 0\n", machine.status().message().c_str());
+  opt.threads = sel.threads;
+  opt.progress = [](const std::string& s) { std::fprintf(stderr, "%s\n", s.c_str()); };
+  std::vector<BenchRow> all;
+  int failed = 0, i = 0;
+  for (const Problem& p : *problems) {
+    ++i;
+    std::fprintf(stderr, "[%d/%zu] %s\n", i, problems->size(), reg.spec(p.op())->format(p).c_str());
+    std::vector<const Implementation*> impls;
+    for (const Implementation* impl : reg.impls(p.op()))
+      if (impl_selected(sel, *impl, true)) impls.push_back(impl);
+    if (impls.empty()) return bad_input("no implementation of " + p.op() + " matched --impl/--device");
+    auto rows = bench(*reg.spec(p.op()), impls, p, machine.ok() ? &*machine : nullptr, opt);
+    print_bench_rows(rows);
+    std::fflush(stdout);
+    for (const auto& r : rows) failed += r.verdict == Verdict::failed;
+    all.insert(all.end(), rows.begin(), rows.end());
+  }
+  if (!sel.json.empty()) {
+    if (auto s = write_json_report(sel.json, "bench", command, machine.ok() ? &*machine : nullptr, {}, all); !s.ok())
+      return bad_input(s.message());
+    std::printf("wrote %s\n", sel.json.c_str());
+  }
+  return failed ? kFailed : 0;
+}
+
+void add_selection(CLI::App* app, Selection& sel) {
+  app->add_option("descriptors", sel.descriptors, "problem descriptors, e.g. \"gemm m=512 n=512 k=512 dtype=bf16\"");
+  app->add_option("--suite", sel.suite, "batch file: a name in bench/suites (quick) or a path");
+  app->add_option("--impl", sel.impls, "implementations to run: names or prefix* patterns, comma-separated")->delimiter(',');
+  app->add_option("--device", sel.device, "only implementations on this device")->check(CLI::IsMember({"cpu", "cuda"}));
+  app->add_option("--json", sel.json, "also write a JSON report (machine, commit, date, rows) to this file");
+  app->add_option("--threads", sel.threads, "CPU threads (0: all)")->check(CLI::NonNegativeNumber);
+}
+
+}  // namespace
+}  // namespace tessel::cli
+
+int main(int argc, char** argv) {
+  using namespace tessel;
+  using namespace tessel::cli;
+  CLI::App app{"tessel: write, fuse, verify, benchmark and tune AI kernels.\n"
+               "Problems are descriptors: \"<op> key=value ...\"; see docs/descriptors.md."};
+  app.require_subcommand(1);
+  app.set_help_all_flag("--help-all", "help for every command");
+
+  auto* list = app.add_subcommand("list", "ops, implementations and backends");
+  bool refresh = false, quick = false, json = false;
+  auto* probe = app.add_subcommand("probe", "machine ceilings: ISA, caches, measured bandwidth and peak rates (cached)");
+  probe->add_flag("--refresh", refresh, "measure again instead of reading the cache");
+  probe->add_flag("--quick", quick, "shorter, noisier measurements");
+  probe->add_flag("--json", json, "print JSON");
+
+  Selection vsel, bsel;
+  auto* ver = app.add_subcommand("verify", "check implementations against the reference (no descriptor: every op's sample matrix)");
+  add_selection(ver, vsel);
+
+  BenchOptions bopt;
+  auto* ben = app.add_subcommand("bench", "time implementations side by side, checked, as % of the probed roofline");
+  add_selection(ben, bsel);
+  ben->add_option("--baseline", bopt.baseline, "implementation to compare against (default: the best baseline on each device)");
+  ben->add_option("--max-seconds", bopt.max_seconds, "wall-time budget per implementation and problem")->check(CLI::PositiveNumber);
+  ben->add_option("--min-reps", bopt.min_reps, "fewest timed repetitions")->check(CLI::PositiveNumber);
+  ben->add_option("--max-reps", bopt.max_reps, "most timed repetitions")->check(CLI::PositiveNumber);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::fprintf(stderr, "tessel: %s (see tessel --help)\n", e.what());
+    return 2;
+  }
+  const std::string command = quote_join(argc, argv);
+  try {
+    Registry& reg = Registry::global();
+    if (*list) return cmd_list(reg);
+    if (*probe) return cmd_probe(refresh, quick, json);
+    if (*ver) return cmd_verify(reg, vsel, command);
+    if (*ben) return cmd_bench(reg, bsel, bopt, command);
+  } catch (const std::exception& e) {
+    // Only a bug gets here; say so rather than abort.
+    std::fprintf(stderr, "tessel: internal error: %s\n", e.what());
+    return 3;
+  }
+  return 2;
+}
