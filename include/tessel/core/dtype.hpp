@@ -9,8 +9,8 @@
 
 namespace tessel {
 
-// Every element type an op can declare. Packed integers of 1..8 bits are stored little-endian within
-// each byte, lowest element in the lowest bits (see docs/formats.md once the quant layer lands).
+// Every element type an op can declare. Packed integers of 1..7 bits: element i starts at bit i*b of
+// the buffer (bit o is bit o%8 of byte o/8), so widths 3, 5, 6 and 7 may straddle a byte boundary.
 enum class DType : uint8_t {
   f64,
   f32,
@@ -37,7 +37,7 @@ std::string dtype_names();
 int dtype_bits(DType t);
 bool dtype_is_float(DType t);
 bool dtype_is_packed(DType t);  // sub-byte integers
-bool dtype_is_signed(DType t);
+bool dtype_is_signed(DType t);  // can hold negative values (true for every float)
 // Bytes needed for `count` elements of `t`, rounding packed types up to whole bytes.
 size_t dtype_storage_bytes(DType t, int64_t count);
 
