@@ -6,7 +6,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <barrier>
 #include <chrono>
 #include <cerrno>
@@ -273,6 +272,7 @@ int run_lockstep(int threads, const std::function<void(int)>& setup, const std::
   };
 
   std::vector<std::thread> pool;
+  pool.reserve(static_cast<size_t>(threads));  // so only thread creation itself can fail below
   int participants = 1;
   for (int t = 1; t < threads; ++t) {
     try {
@@ -517,9 +517,8 @@ Result<double> measure_fma_gflops(int threads, const IsaFlags& isa, bool quick) 
   int64_t iters = 1 << 12;
   bool calibrating = true;
   bool warm = false;
-  std::vector<double> gflops;
-  std::vector<float> sink(static_cast<size_t>(threads));
-  int ran = threads;  // refined after the run; the rate below uses it via `participants`
+  std::vector<std::pair<int64_t, double>> reps;  // (iterations per thread, seconds)
+  std::vector<float> sink(static_cast<size_t>(threads));  // keeps the chains' results alive
   auto work = [&](int t) { sink[static_cast<size_t>(t)] = kernel.fn(iters, 1.0f + static_cast<float>(t)); };
   // Iteration counts are found with all threads running, since SMT siblings share one core's FMA units.
   auto after = [&](double s) {
@@ -537,14 +536,15 @@ Result<double> measure_fma_gflops(int threads, const IsaFlags& isa, bool quick) 
       warm = true;
       return true;
     }
-    const double fmas = static_cast<double>(ran) * static_cast<double>(iters) * kChains * kernel.lanes;
-    gflops.push_back(2.0 * fmas / s / 1e9);
-    return static_cast<int>(gflops.size()) < measured_reps;
+    reps.emplace_back(iters, s);
+    return static_cast<int>(reps.size()) < measured_reps;
   };
   const int participants = run_lockstep(threads, [](int) {}, work, after);
-  if (participants != ran) {
-    // A thread failed to start; every rate above assumed all of them, so rescale.
-    for (double& g : gflops) g *= static_cast<double>(participants) / ran;
+
+  std::vector<double> gflops;
+  for (const auto& [n, s] : reps) {
+    const double fmas = static_cast<double>(participants) * static_cast<double>(n) * kChains * kernel.lanes;
+    if (s > 0) gflops.push_back(2.0 * fmas / s / 1e9);
   }
   // The peak, not the median: a busy neighbour can only slow a rep down, never speed it up.
   const double best = gflops.empty() ? 0 : *std::max_element(gflops.begin(), gflops.end());

@@ -54,17 +54,20 @@ inline float to_f32(uint16_t bf16_bits) {
 // zero, so a micro-kernel may read whole panels.
 template <class T>
 void pack_a(const T* a, int64_t lda, int64_t rows, int64_t kc, int mr, float* dst) {
+  // One cache line of every row of the panel per step: all mr rows stream at once, which keeps
+  // many misses in flight, instead of one row at a time that waits on the prefetcher per row.
+  constexpr int64_t kStep = 64 / sizeof(T);
   for (int64_t i0 = 0; i0 < rows; i0 += mr, dst += kc * mr) {
     const int64_t h = std::min<int64_t>(mr, rows - i0);
-    // Reading each source row contiguously and writing with stride mr: the panel (a few KiB)
-    // stays in L1, so the strided writes are cheap, and the reads stream.
-    for (int64_t i = 0; i < h; ++i) {
-      const T* src = a + (i0 + i) * lda;
-      float* d = dst + i;
-      for (int64_t p = 0; p < kc; ++p) d[p * mr] = to_f32(src[p]);
+    for (int64_t p0 = 0; p0 < kc; p0 += kStep) {
+      const int64_t p1 = std::min(kc, p0 + kStep);
+      for (int64_t i = 0; i < h; ++i) {
+        const T* src = a + (i0 + i) * lda;
+        for (int64_t p = p0; p < p1; ++p) dst[p * mr + i] = to_f32(src[p]);
+      }
+      for (int64_t i = h; i < mr; ++i)
+        for (int64_t p = p0; p < p1; ++p) dst[p * mr + i] = 0.0f;
     }
-    for (int64_t i = h; i < mr; ++i)
-      for (int64_t p = 0; p < kc; ++p) dst[p * mr + i] = 0.0f;
   }
 }
 
@@ -73,23 +76,34 @@ void pack_a(const T* a, int64_t lda, int64_t rows, int64_t kc, int mr, float* ds
 // B[N,K] row-major (b=nk); both get a loop whose inner accesses are contiguous in the source.
 template <class T>
 void pack_b(const T* b, int64_t sk, int64_t sj, int64_t kc, int64_t cols, int nr, float* dst) {
-  for (int64_t j0 = 0; j0 < cols; j0 += nr, dst += kc * nr) {
-    const int64_t w = std::min<int64_t>(nr, cols - j0);
-    if (sj == 1) {
-      for (int64_t p = 0; p < kc; ++p) {
-        const T* src = b + p * sk + j0;
-        float* d = dst + p * nr;
-        for (int64_t j = 0; j < w; ++j) d[j] = to_f32(src[j]);
+  const int64_t panels = (cols + nr - 1) / nr;
+  if (sj == 1) {
+    // Row by row: each source row is read front to back (prefetch-friendly), its nr-wide pieces
+    // going to consecutive panels.
+    for (int64_t p = 0; p < kc; ++p) {
+      const T* src = b + p * sk;
+      for (int64_t q = 0; q < panels; ++q) {
+        const int64_t j0 = q * nr, w = std::min<int64_t>(nr, cols - j0);
+        float* d = dst + q * kc * nr + p * nr;
+        for (int64_t j = 0; j < w; ++j) d[j] = to_f32(src[j0 + j]);
         for (int64_t j = w; j < nr; ++j) d[j] = 0.0f;
       }
-    } else {
+    }
+    return;
+  }
+  // B[N,K]: a panel's columns are source rows; as in pack_a, step through all of them one cache
+  // line at a time.
+  constexpr int64_t kStep = 64 / sizeof(T);
+  for (int64_t q = 0; q < panels; ++q, dst += kc * nr) {
+    const int64_t j0 = q * nr, w = std::min<int64_t>(nr, cols - j0);
+    for (int64_t p0 = 0; p0 < kc; p0 += kStep) {
+      const int64_t p1 = std::min(kc, p0 + kStep);
       for (int64_t j = 0; j < w; ++j) {
         const T* src = b + (j0 + j) * sj;
-        float* d = dst + j;
-        for (int64_t p = 0; p < kc; ++p) d[p * nr] = to_f32(src[p * sk]);
+        for (int64_t p = p0; p < p1; ++p) dst[p * nr + j] = to_f32(src[p * sk]);
       }
       for (int64_t j = w; j < nr; ++j)
-        for (int64_t p = 0; p < kc; ++p) dst[p * nr + j] = 0.0f;
+        for (int64_t p = p0; p < p1; ++p) dst[p * nr + j] = 0.0f;
     }
   }
 }
@@ -134,6 +148,7 @@ inline float* scratch(ScratchSlot slot, size_t floats) {
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "ops/gemm/cpu.cpp"
 #include "hwy/foreach_target.h"  // IWYU pragma: keep
+#include "hwy/cache_control.h"
 #include "hwy/highway.h"
 #include "hwy/contrib/math/math-inl.h"
 
@@ -162,6 +177,13 @@ template <int MR>
 HWY_NOINLINE void MicroKernel(int64_t kc, const float* HWY_RESTRICT ap, const float* HWY_RESTRICT bp,
                               float* HWY_RESTRICT c, int64_t ldc, bool accumulate) {
   const DF d;
+  // The C tile is touched only at the end, once per K block, and is usually not in L1 or L2 then;
+  // prefetching it now hides that miss behind the K loop instead of stalling on it afterwards.
+  HWY_UNROLL(14)
+  for (int i = 0; i < MR; ++i) {
+    hwy::Prefetch(c + i * ldc);
+    hwy::Prefetch(c + i * ldc + kNR - 1);
+  }
   VF acc0[MR], acc1[MR];
   HWY_UNROLL(14)
   for (int i = 0; i < MR; ++i) {

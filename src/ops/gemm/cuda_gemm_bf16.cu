@@ -39,6 +39,10 @@ struct WgmmaArgs {
   int m = 0, n = 0, k = 0;
   tc::TileScheduler sched;
   FusedEpilogue<OutT> ep;
+  // C's rows are not 16-byte aligned (n % 8 != 0 for bf16): no TMA store, guarded stores instead.
+  bool direct_store = false;
+  OutT* c = nullptr;
+  int64_t ldc = 0;
 };
 
 template <class OutT, int BN, int Stages, bool BKN>
@@ -72,7 +76,7 @@ __global__ void __launch_bounds__(kThreads, 1)
     sh.pipe.init(kConsumers * tc::kWarpgroupWarps);
     tc::tma::prefetch_map(map_a);
     tc::tma::prefetch_map(map_b);
-    tc::tma::prefetch_map(map_c);
+    if (!args.direct_store) tc::tma::prefetch_map(map_c);
   }
   __syncthreads();
 
@@ -139,7 +143,11 @@ __global__ void __launch_bounds__(kThreads, 1)
       tc::wgmma::wait<0>();
       tc::wgmma::fence_operands(acc);
       if (tc::lane_id() == 0) sh.pipe.consumer_release(previous);
-      tc::epilogue::store_via_smem<OutT, BN>(acc, sh.staging[c], map_c, m0 + c * 64, n0, 1 + c, args.ep);
+      if (args.direct_store) {
+        tc::epilogue::store_direct<OutT, BN>(acc, args.c, args.ldc, args.m, args.n, m0 + c * 64, n0, args.ep);
+      } else {
+        tc::epilogue::store_via_smem<OutT, BN>(acc, sh.staging[c], map_c, m0 + c * 64, n0, 1 + c, args.ep);
+      }
     }
     // Shared memory must outlive the TMA stores that read it.
     if (tc::warpgroup::is_leader()) tc::tma::store_wait<0>();
@@ -300,7 +308,10 @@ Status launch_wgmma(const Shape& s, const Operands& o, int group_rows, cudaStrea
   const tc::gl<OutT> gc{static_cast<OutT*>(o.c->data), s.m, s.n, o.c->stride(0)};
   std::string err = tc::make_tma_map(&map_a, ga, ck::kBM, ck::kBK);
   if (err.empty()) err = BKN ? tc::make_tma_map(&map_b, gb, ck::kBK, 64) : tc::make_tma_map(&map_b, gb, BN, ck::kBK);
-  if (err.empty()) err = tc::make_tma_map(&map_c, gc, 64, G::Staging::cols);
+  // C gets a tensor map when its rows allow one; otherwise the epilogue stores with bounds checks.
+  const bool direct_store = !gc.tma_compatible();
+  if (err.empty() && !direct_store) err = tc::make_tma_map(&map_c, gc, 64, G::Staging::cols);
+  if (direct_store) map_c = map_a;  // a valid map the kernel never uses
   if (!err.empty()) return Status::invalid("gemm", impl, err);
 
   ck::WgmmaArgs<OutT> args;
@@ -311,6 +322,9 @@ Status launch_wgmma(const Shape& s, const Operands& o, int group_rows, cudaStrea
   args.sched.tiles_n = static_cast<int>(tc::ceil_div(s.n, BN));
   args.sched.group_rows = std::max(1, group_rows);
   args.ep = make_epilogue<OutT>(s, o);
+  args.direct_store = direct_store;
+  args.c = static_cast<OutT*>(o.c->data);
+  args.ldc = o.c->stride(0);
   const int grid = std::min(args.sched.total(), sm_count());
   ck::wgmma_gemm_kernel<OutT, BN, Stages, BKN>
       <<<grid, ck::kThreads, G::kSmemBytes, stream>>>(map_a, map_b, map_c, args);
@@ -338,9 +352,9 @@ class WgmmaImpl final : public Implementation {
     if (s.k % 8 != 0)
       return Support::no("cuda.wgmma: k must be a multiple of 8: TMA needs 16-byte aligned row strides and the "
                          "rows of A (and of B when b=nk) are k bf16 values long; cuda.simt takes any k");
-    if (s.n % 8 != 0)
-      return Support::no("cuda.wgmma: n must be a multiple of 8: TMA needs 16-byte aligned row strides and the "
-                         "rows of C (and of B when b=kn) are n values long; cuda.simt takes any n");
+    if (s.b == BLayout::kn && s.n % 8 != 0)
+      return Support::no("cuda.wgmma: with b=kn, n must be a multiple of 8: TMA needs 16-byte aligned row strides "
+                         "and the rows of B are n bf16 values long; b=nk or cuda.simt take any n");
     if (s.m > (int64_t{1} << 31) - 256 || s.n > (int64_t{1} << 31) - 256)
       return Support::no("cuda.wgmma: m and n must fit 32-bit tile coordinates");
     return Support::yes();

@@ -1,0 +1,117 @@
+// Tests of wgmma m64nNk16 (bf16 -> f32) on TMA-loaded swizzled tiles, K-major and MN-major B, vs host.
+#include "cuda_test_util.cuh"
+#include "tessel/cuda/tile.cuh"
+
+namespace tc = tessel::cuda;
+using tessel::cuda_test::DeviceArray;
+using tessel::cuda_test::RandomBf16;
+
+namespace {
+
+// One warpgroup computes C[64,N] = A[64,K] . B for K <= 64, k16 step by k16 step, exactly the way the
+// gemm kernel addresses its stages: A K-major; B K-major ([N,K]) or MN-major ([K,N], 64-column panels).
+template <int N, bool TransB>
+struct Shared {
+  tc::st_bf<64, 64> a;
+  std::conditional_t<TransB, tc::st_bf<64, N>, tc::st_bf<N, 64>> b;
+  tc::Barrier bar;
+};
+
+template <int N, bool TransB>
+__global__ void __launch_bounds__(128, 1) wgmma_kernel(const __grid_constant__ CUtensorMap map_a,
+                                                       const __grid_constant__ CUtensorMap map_b, int k_steps,
+                                                       float* c) {
+  extern __shared__ uint8_t raw[];
+  auto& sh = *reinterpret_cast<Shared<N, TransB>*>((reinterpret_cast<uintptr_t>(raw) + 1023) & ~uintptr_t{1023});
+  if (threadIdx.x == 0) {
+    tc::init(sh.bar, 1);
+    tc::fence_barrier_init();
+  }
+  __syncthreads();
+  if (threadIdx.x == 0) {
+    tc::arrive_expect_tx(sh.bar, sizeof(sh.a) + sizeof(sh.b));
+    tc::tma::load_async(&sh.a, map_a, 0, 0, sh.bar);
+    if constexpr (TransB) {
+      for (int p = 0; p < N / 64; ++p)
+        tc::tma::load_async(reinterpret_cast<char*>(&sh.b) + p * decltype(sh.b)::panel_bytes, map_b, p * 64, 0, sh.bar);
+    } else {
+      tc::tma::load_async(&sh.b, map_b, 0, 0, sh.bar);
+    }
+  }
+  tc::wait(sh.bar, 0);
+  float acc[N / 2];
+  tc::wgmma::fence();
+#pragma unroll
+  for (int kk = 0; kk < 4; ++kk) {
+    if (kk < k_steps) {
+      const uint64_t da = tc::desc_k_major(sh.a, 0, kk * 16);
+      const uint64_t db = TransB ? tc::desc_mn_major(sh.b, kk * 16, 0) : tc::desc_k_major(sh.b, 0, kk * 16);
+      tc::wgmma::mma_bf16<N, TransB>(acc, da, db, kk > 0);
+    }
+  }
+  tc::wgmma::commit();
+  tc::wgmma::wait<0>();
+  tc::wgmma::fence_operands(acc);
+  tc::epilogue::store_direct<float, N>(acc, c, N, 64, N, 0, 0, [](float&, float&, int, int) {});
+}
+
+template <int N, bool TransB>
+void check_wgmma(int k) {
+  RandomBf16 a(size_t(64) * k, 1), b(size_t(N) * k, 2);
+  DeviceArray<__nv_bfloat16> da(a.bits.size()), db(b.bits.size());
+  DeviceArray<float> dc(size_t(64) * N);
+  TESSEL_CHECK_CUDA(da.upload(a.bits));
+  TESSEL_CHECK_CUDA(db.upload(b.bits));
+  CUtensorMap map_a, map_b;
+  ASSERT_TRUE(tc::make_tma_map(&map_a, tc::gl<tc::bf16>{da.ptr, 64, k, k}, 64, 64).empty());
+  // b holds B as [N,K] (K-major) or [K,N] (MN-major), row-major either way.
+  const std::string err = TransB ? tc::make_tma_map(&map_b, tc::gl<tc::bf16>{db.ptr, k, N, N}, 64, 64)
+                                 : tc::make_tma_map(&map_b, tc::gl<tc::bf16>{db.ptr, N, k, k}, N, 64);
+  ASSERT_TRUE(err.empty()) << err;
+  const int smem = static_cast<int>(sizeof(Shared<N, TransB>)) + 1024;
+  TESSEL_CHECK_CUDA(cudaFuncSetAttribute(wgmma_kernel<N, TransB>, cudaFuncAttributeMaxDynamicSharedMemorySize, smem));
+  wgmma_kernel<N, TransB><<<1, 128, smem>>>(map_a, map_b, (k + 15) / 16, dc.ptr);
+  TESSEL_CHECK_CUDA(cudaDeviceSynchronize());
+  const std::vector<float> c = dc.download();
+  double err2 = 0, ref2 = 0;
+  int bad = 0;
+  for (int i = 0; i < 64; ++i)
+    for (int j = 0; j < N; ++j) {
+      double ref = 0;
+      for (int kk = 0; kk < k; ++kk)
+        ref += double(a.values[size_t(i) * k + kk]) *
+               double(TransB ? b.values[size_t(kk) * N + j] : b.values[size_t(j) * k + kk]);
+      const double d = c[size_t(i) * N + j] - ref;
+      err2 += d * d;
+      ref2 += ref * ref;
+      bad += std::abs(d) > 1e-4 + 1e-5 * std::abs(ref);
+    }
+  EXPECT_EQ(bad, 0) << "rel l2 " << std::sqrt(err2 / ref2);
+}
+
+TEST(Wgmma, M64N64K16KMajor) {
+  TESSEL_REQUIRE_HOPPER();
+  check_wgmma<64, false>(16);
+}
+TEST(Wgmma, M64N64K16MnMajor) {
+  TESSEL_REQUIRE_HOPPER();
+  check_wgmma<64, true>(16);
+}
+TEST(Wgmma, M64N256K64KMajor) {
+  TESSEL_REQUIRE_HOPPER();
+  check_wgmma<256, false>(64);
+}
+TEST(Wgmma, M64N128K64MnMajorTwoPanels) {
+  TESSEL_REQUIRE_HOPPER();
+  check_wgmma<128, true>(64);
+}
+TEST(Wgmma, M64N256K64MnMajorFourPanels) {
+  TESSEL_REQUIRE_HOPPER();
+  check_wgmma<256, true>(64);
+}
+TEST(Wgmma, M64N16K40RaggedK) {
+  TESSEL_REQUIRE_HOPPER();
+  check_wgmma<16, false>(40);  // TMA zero-fills K from 40 to 64
+}
+
+}  // namespace
