@@ -169,7 +169,9 @@ Result<Problem> apply_schema(const RawDescriptor& raw, const std::vector<ParamDe
 
 std::string format_problem(const Problem& p, const std::vector<ParamDef>& schema) {
   std::string s = p.op();
-  for (const auto& d : schema) s += " " + d.name + "=" + p.str(d.name);
+  // Defaults are left out: shorter repro lines, and parsing fills them back in, so it still round-trips.
+  for (const auto& d : schema)
+    if (d.default_value.empty() || p.str(d.name) != d.default_value) s += " " + d.name + "=" + p.str(d.name);
   return s;
 }
 

@@ -63,7 +63,7 @@ Result<RawDescriptor> tokenize_descriptor(std::string_view text);
 // defaults, and reports missing required parameters.
 Result<Problem> apply_schema(const RawDescriptor& raw, const std::vector<ParamDef>& schema);
 
-// The canonical form: op name, then every schema parameter in schema order.
+// The canonical form: op name, then every parameter that differs from its default, in schema order.
 std::string format_problem(const Problem& p, const std::vector<ParamDef>& schema);
 
 }  // namespace tessel
