@@ -2,6 +2,7 @@
 #include "tessel/runtime/registry.hpp"
 
 #include "gemm/gemm.hpp"
+#include "qgemm/qgemm.hpp"
 #include "rmsnorm/rmsnorm.hpp"
 #include "softmax/softmax.hpp"
 
@@ -28,6 +29,9 @@ void register_builtin_ops(Registry& r) {
   rmsnorm::register_cpu(r);
   r.add_spec(softmax::make_spec());
   softmax::register_cpu(r);
+  r.add_spec(qgemm::make_spec());
+  qgemm::register_cpu_lut(r);
+  qgemm::register_cpu_dequant(r);
 }
 
 }  // namespace tessel

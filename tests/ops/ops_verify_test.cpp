@@ -12,6 +12,7 @@ namespace {
 struct Target {
   std::string op, impl;
 };
+void PrintTo(const Target& t, std::ostream* os) { *os << t.op << "/" << t.impl; }
 
 std::vector<Target> cpu_targets() {
   std::vector<Target> t;

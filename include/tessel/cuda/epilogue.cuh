@@ -72,6 +72,62 @@ TESSEL_DEVICE void store_via_smem(const float (&acc)[N / 2], staging_tile<OutT>*
   }
 }
 
+// Stores one warpgroup's m64nN fragment to C through a 64 x 64 f32 staging tile (16 KiB), applying
+// `op(v, row, col) -> float` to every element on the way. Code size is the point: the fragment's
+// registers can only be named by unrolled code, so an epilogue with bias, activation and residual
+// unrolled over 128 values grows to hundreds of KiB of SASS that misses the instruction cache on every
+// tile. Here only the register-to-staging copy is unrolled; the fused math runs in one rolled loop
+// whose threads walk rows, so the global stores are coalesced and bounds-checked (any n, any ldc).
+template <class OutT, int N, class Op>
+TESSEL_DEVICE void store_staged(const float (&acc)[N / 2], float* staging, OutT* c_ptr, int64_t ldc, int rows,
+                                int cols, int row0, int col0, int barrier_id, Op&& op) {
+  constexpr int kChunkCols = 64;
+  static_assert(N % kChunkCols == 0 || N < kChunkCols, "the fragment's columns fill whole staging chunks");
+  constexpr int kChunks = N < kChunkCols ? 1 : N / kChunkCols;
+  constexpr int kCols = N < kChunkCols ? N : kChunkCols;
+  // Row r's 16-byte chunk j sits at chunk j ^ (r % 8): the eight rows a warp writes at once land in
+  // different banks, and a float4 read of one chunk stays contiguous.
+  auto slot = [staging](int r, int col) {
+    return staging + r * kChunkCols + ((((col >> 2) ^ (r & 7)) << 2) | (col & 3));
+  };
+  const int lane_col = 2 * (lane_id() % 4);
+  const int t = thread_in_warpgroup();
+#pragma unroll
+  for (int ch = 0; ch < kChunks; ++ch) {
+    warpgroup::sync(barrier_id);  // the previous chunk's readers are done with the staging tile
+#pragma unroll
+    for (int g = 0; g < kCols / 8; ++g) {
+#pragma unroll
+      for (int h = 0; h < 2; ++h) {
+        const int i = (ch * (kCols / 8) + g) * 4 + h * 2;
+        const int r = wgmma::Fragment<N>::row(i);
+        *reinterpret_cast<float2*>(slot(r, g * 8 + lane_col)) = make_float2(acc[i], acc[i + 1]);
+      }
+    }
+    warpgroup::sync(barrier_id);
+    const int cbase = col0 + ch * kCols;
+#pragma unroll 1
+    for (int e = t * 4; e < 64 * kCols; e += kWarpgroupThreads * 4) {
+      const int r = e / kCols, cc = e % kCols;
+      const int gr = row0 + r, gc = cbase + cc;
+      if (gr >= rows) continue;
+      const float4 v = *reinterpret_cast<const float4*>(slot(r, cc));
+      OutT* p = c_ptr + int64_t(gr) * ldc + gc;
+      // The fused math runs once per element whichever way the values are stored.
+      const float o0 = op(v.x, gr, gc), o1 = op(v.y, gr, gc + 1), o2 = op(v.z, gr, gc + 2), o3 = op(v.w, gr, gc + 3);
+      if (gc + 3 < cols && (reinterpret_cast<uintptr_t>(p) % (4 * sizeof(OutT))) == 0) {
+        store_pair(p, o0, o1);
+        store_pair(p + 2, o2, o3);
+      } else {
+        if (gc < cols) store_one(p, o0);
+        if (gc + 1 < cols) store_one(p + 1, o1);
+        if (gc + 2 < cols) store_one(p + 2, o2);
+        if (gc + 3 < cols) store_one(p + 3, o3);
+      }
+    }
+  }
+}
+
 // Stores one warpgroup's m64nN fragment straight to C (row-major, `ldc` elements per row) at
 // (row0, col0), skipping elements outside rows x cols. Pairs go out as one vector when both are in
 // range and the address is aligned for it.

@@ -5,6 +5,7 @@
 #include <cuda_runtime.h>
 
 #include <algorithm>
+#include <cmath>
 #include <mutex>
 #include <string>
 #include <type_traits>
@@ -27,7 +28,10 @@ using tc::bf16;
 // 128x64 slices of A and BNx64 slices of B through a ring of `Stages` shared-memory stages with TMA.
 // Warpgroups 1 and 2 are consumers: each owns 64 rows of the tile and multiplies them with one
 // m64nBNk16 wgmma per 16 of K, keeping one batch in flight while it releases the stage before.
-// The producer gives registers to the consumers (setmaxnreg), whose accumulators take 128 of them.
+// The producer hands registers to the consumers (setmaxnreg 40 / 232). ptxas still compiles the
+// whole kernel under the entry cap of 168 (65536 / 384 threads), which a 128-float accumulator fits
+// only because the fused epilogue runs rolled (epilogue::store_staged). A 288-thread variant (one
+// producer warp, cap 224) compiled but could not launch: the hardware allocates by warpgroup.
 
 inline constexpr int kBM = 128;
 inline constexpr int kBK = 64;
@@ -39,8 +43,6 @@ struct WgmmaArgs {
   int m = 0, n = 0, k = 0;
   tc::TileScheduler sched;
   FusedEpilogue<OutT> ep;
-  // C's rows are not 16-byte aligned (n % 8 != 0 for bf16): no TMA store, guarded stores instead.
-  bool direct_store = false;
   OutT* c = nullptr;
   int64_t ldc = 0;
 };
@@ -61,9 +63,13 @@ struct WgmmaGemm {
   // Dynamic shared memory is only 16-byte aligned; the slack lets the kernel round up to 1024.
   static constexpr size_t kSmemBytes = sizeof(Shared) + 1024;
   static_assert(kSmemBytes <= 227 * 1024, "the stage ring and staging tiles exceed shared memory");
+  static_assert(sizeof(Staging) * 2 >= 64 * 64 * sizeof(float), "store_staged needs a 64x64 f32 tile per consumer");
 };
 
-template <class OutT, int BN, int Stages, bool BKN>
+// TmaStore picks the epilogue at compile time: TMA stores of plain results, or store_staged for fused
+// epilogues and rows TMA cannot store. Both in one kernel would spill: ptxas allocates registers for
+// the union of the two paths.
+template <class OutT, int BN, int Stages, bool BKN, bool TmaStore>
 __global__ void __launch_bounds__(kThreads, 1)
     wgmma_gemm_kernel(const __grid_constant__ CUtensorMap map_a, const __grid_constant__ CUtensorMap map_b,
                       const __grid_constant__ CUtensorMap map_c, const WgmmaArgs<OutT> args) {
@@ -76,7 +82,7 @@ __global__ void __launch_bounds__(kThreads, 1)
     sh.pipe.init(kConsumers * tc::kWarpgroupWarps);
     tc::tma::prefetch_map(map_a);
     tc::tma::prefetch_map(map_b);
-    if (!args.direct_store) tc::tma::prefetch_map(map_c);
+    if constexpr (TmaStore) tc::tma::prefetch_map(map_c);
   }
   __syncthreads();
 
@@ -143,14 +149,173 @@ __global__ void __launch_bounds__(kThreads, 1)
       tc::wgmma::wait<0>();
       tc::wgmma::fence_operands(acc);
       if (tc::lane_id() == 0) sh.pipe.consumer_release(previous);
-      if (args.direct_store) {
-        tc::epilogue::store_direct<OutT, BN>(acc, args.c, args.ldc, args.m, args.n, m0 + c * 64, n0, args.ep);
+      if constexpr (!TmaStore) {
+        // Also the path for rows TMA cannot store: its global stores are bounds-checked.
+        tc::epilogue::store_staged<OutT, BN>(acc, reinterpret_cast<float*>(sh.staging[c]), args.c, args.ldc, args.m,
+                                             args.n, m0 + c * 64, n0, 1 + c,
+                                             [&](float v, int r, int col) { return args.ep.apply(v, r, col); });
       } else {
-        tc::epilogue::store_via_smem<OutT, BN>(acc, sh.staging[c], map_c, m0 + c * 64, n0, 1 + c, args.ep);
+        tc::epilogue::store_via_smem<OutT, BN>(acc, sh.staging[c], map_c, m0 + c * 64, n0, 1 + c,
+                                               [](float&, float&, int, int) {});
       }
     }
     // Shared memory must outlive the TMA stores that read it.
     if (tc::warpgroup::is_leader()) tc::tma::store_wait<0>();
+  }
+}
+
+// =====================================================================================================
+// The skinny kernel: few rows of A (decode-time shapes), B stored [N,K]
+// =====================================================================================================
+// With M <= 128 the weight B is what costs: M*N*K flops against N*K*2 bytes. The operands swap roles so
+// the weight fills wgmma's 64-row A side and the few rows of A become its N side (16..128): each CTA
+// computes C^T[64 rows of N, M] = B_tile . A^T over one split of K. Splits give every SM a stream of
+// weight bytes even when N/64 is below the SM count; their f32 partials meet in a workspace, and the
+// CTA that finishes last for a tile adds them in split order (deterministic) and runs the epilogue.
+
+template <class OutT>
+struct SkinnyArgs {
+  int m = 0, n = 0, k = 0;
+  int n_tiles = 0, splits = 1, kb_per_split = 0;
+  float* workspace = nullptr;  // [splits][n][BMs] f32 partials, when splits > 1
+  int* counters = nullptr;     // one per n tile, zero between launches
+  OutT* c = nullptr;
+  int64_t ldc = 0;
+  FusedEpilogue<OutT> ep;
+};
+
+// Consumers warpgroups each own 64 rows of the weight tile. A stage holds KPanels 64-wide panels of K,
+// so each weight row is read in runs of KPanels * 128 contiguous bytes (DRAM likes long runs); the
+// stages fill shared memory, so that each SM keeps as many weight bytes in flight as it can.
+template <int BMs, int Consumers, int KPanels>
+struct SkinnyShape {
+  static constexpr int rows = 64 * Consumers;  // weight rows (output columns) per CTA
+  static constexpr int bk = kBK * KPanels;     // K per stage
+  using WTile = tc::st_bf<rows, bk>;
+  using XTile = tc::st_bf<BMs, bk>;
+  static constexpr int stage_bytes = WTile::bytes + XTile::bytes;
+  static constexpr int stages = std::min(24, (220 * 1024) / stage_bytes);
+  struct Shared {
+    WTile w[stages];
+    XTile x[stages];
+    tc::Pipeline<stages> pipe;
+    int last;
+  };
+  static constexpr size_t smem_bytes = sizeof(Shared) + 1024;
+  // The finished C^T tile, transposed back to [m][n], reuses the stages once the mainloop is over.
+  static_assert(size_t(BMs) * rows * sizeof(float) <= sizeof(WTile) * stages, "epilogue tile must fit the stages");
+  static_assert(smem_bytes <= 227 * 1024, "skinny stages exceed shared memory");
+};
+
+template <class OutT, int BMs, int Consumers, int KPanels>
+__global__ void __launch_bounds__((Consumers + 1) * tc::kWarpgroupThreads, 1)
+    skinny_gemm_kernel(const __grid_constant__ CUtensorMap map_w, const __grid_constant__ CUtensorMap map_x,
+                       const SkinnyArgs<OutT> args) {
+  using S = SkinnyShape<BMs, Consumers, KPanels>;
+  constexpr int kStages = S::stages;
+  constexpr int kConsumerThreads = Consumers * tc::kWarpgroupThreads;
+  extern __shared__ uint8_t smem_raw[];
+  auto& sh = *reinterpret_cast<typename S::Shared*>((reinterpret_cast<uintptr_t>(smem_raw) + 1023) & ~uintptr_t{1023});
+  if (threadIdx.x == 0) {
+    sh.pipe.init(Consumers * tc::kWarpgroupWarps);
+    tc::tma::prefetch_map(map_w);
+    tc::tma::prefetch_map(map_x);
+  }
+  __syncthreads();
+  const int n_tile = static_cast<int>(blockIdx.x) % args.n_tiles;
+  const int split = static_cast<int>(blockIdx.x) / args.n_tiles;
+  const int k_blocks = static_cast<int>(tc::ceil_div(args.k, S::bk));
+  const int kb0 = split * args.kb_per_split;
+  const int kb1 = min(kb0 + args.kb_per_split, k_blocks);
+  const int n0 = n_tile * S::rows;
+
+  const int wg = tc::warpgroup_id();
+  if (wg == Consumers) {
+    if (threadIdx.x == kConsumerThreads) {
+      tc::RingPosition<kStages> pos;
+      for (int kb = kb0; kb < kb1; ++kb) {
+        tc::Barrier& full = sh.pipe.producer_acquire(pos, S::stage_bytes);
+#pragma unroll
+        for (int p = 0; p < KPanels; ++p) {
+          tc::tma::load_async(reinterpret_cast<char*>(&sh.w[pos.stage]) + p * S::WTile::panel_bytes, map_w,
+                              kb * S::bk + p * kBK, n0, full);
+          tc::tma::load_async(reinterpret_cast<char*>(&sh.x[pos.stage]) + p * S::XTile::panel_bytes, map_x,
+                              kb * S::bk + p * kBK, 0, full);
+        }
+        pos.advance();
+      }
+    }
+    return;
+  }
+
+  float acc[BMs / 2];
+#pragma unroll
+  for (int i = 0; i < BMs / 2; ++i) acc[i] = 0.0f;
+  tc::RingPosition<kStages> pos;
+  int previous = 0;
+  for (int kb = kb0; kb < kb1; ++kb) {
+    sh.pipe.consumer_wait(pos);
+    tc::wgmma::fence();
+#pragma unroll
+    for (int kk = 0; kk < S::bk / 16; ++kk)
+      tc::wgmma::mma_bf16<BMs, false>(acc, tc::desc_k_major(sh.w[pos.stage], wg * 64, kk * 16),
+                                      tc::desc_k_major(sh.x[pos.stage], 0, kk * 16), true);
+    tc::wgmma::commit();
+    if (kb > kb0) {
+      tc::wgmma::wait<1>();
+      if (tc::lane_id() == 0) sh.pipe.consumer_release(previous);
+    }
+    previous = pos.stage;
+    pos.advance();
+  }
+  tc::wgmma::wait<0>();
+  tc::wgmma::fence_operands(acc);
+
+  using Frag = tc::wgmma::Fragment<BMs>;
+  const int t = static_cast<int>(threadIdx.x);  // 0 .. kConsumerThreads-1
+  const int r0 = wg * 64;                       // this warpgroup's first row of the tile
+  if (args.splits > 1) {
+    // Publish this split's partial, then count in; the last CTA of the tile reduces.
+    float* mine = args.workspace + (size_t(split) * size_t(args.n) + size_t(n0)) * BMs;
+#pragma unroll
+    for (int i = 0; i < BMs / 2; i += 2) {
+      const int r = r0 + Frag::row(i), cm = Frag::col(i);
+      if (n0 + r < args.n) __stcg(reinterpret_cast<float2*>(mine + size_t(r) * BMs + cm), make_float2(acc[i], acc[i + 1]));
+    }
+    __threadfence();
+    tc::warpgroup::sync(1, kConsumerThreads);
+    if (t == 0) sh.last = atomicAdd(&args.counters[n_tile], 1) == args.splits - 1;
+    tc::warpgroup::sync(1, kConsumerThreads);
+    if (!sh.last) return;
+    __threadfence();
+#pragma unroll
+    for (int i = 0; i < BMs / 2; ++i) acc[i] = 0.0f;
+#pragma unroll 1
+    for (int sp = 0; sp < args.splits; ++sp) {
+      const float* part = args.workspace + (size_t(sp) * size_t(args.n) + size_t(n0)) * BMs;
+#pragma unroll
+      for (int i = 0; i < BMs / 2; i += 2) {
+        const int r = r0 + Frag::row(i), cm = Frag::col(i);
+        if (n0 + r < args.n) {
+          const float2 v = __ldcg(reinterpret_cast<const float2*>(part + size_t(r) * BMs + cm));
+          acc[i] += v.x;
+          acc[i + 1] += v.y;
+        }
+      }
+    }
+    if (t == 0) args.counters[n_tile] = 0;  // ready for the next launch
+  }
+  // Transpose through shared memory (the stages are free now) so that each row of C is written by
+  // consecutive threads.
+  auto* out = reinterpret_cast<float(*)[S::rows]>(&sh.w[0]);
+#pragma unroll
+  for (int i = 0; i < BMs / 2; ++i) out[Frag::col(i)][r0 + Frag::row(i)] = acc[i];
+  tc::warpgroup::sync(1, kConsumerThreads);
+#pragma unroll 1
+  for (int e = t; e < args.m * S::rows; e += kConsumerThreads) {
+    const int mm = e / S::rows, nn = e % S::rows;
+    if (n0 + nn < args.n)
+      tc::epilogue::store_one(args.c + int64_t(mm) * args.ldc + n0 + nn, args.ep.apply(out[mm][nn], mm, n0 + nn));
   }
 }
 
@@ -290,14 +455,14 @@ ck::FusedEpilogue<OutT> make_epilogue(const Shape& s, const Operands& o) {
 
 // ---- cuda.wgmma -------------------------------------------------------------------------------------
 
-template <class OutT, int BN, int Stages, bool BKN>
+template <class OutT, int BN, int Stages, bool BKN, bool TmaStore>
 Status launch_wgmma(const Shape& s, const Operands& o, int group_rows, cudaStream_t stream) {
   using G = ck::WgmmaGemm<OutT, BN, Stages, BKN>;
   const std::string impl = "cuda.wgmma";
   static std::once_flag once;
   static cudaError_t attr_error = cudaSuccess;
   std::call_once(once, [] {
-    attr_error = cudaFuncSetAttribute(ck::wgmma_gemm_kernel<OutT, BN, Stages, BKN>,
+    attr_error = cudaFuncSetAttribute(ck::wgmma_gemm_kernel<OutT, BN, Stages, BKN, TmaStore>,
                                       cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(G::kSmemBytes));
   });
   if (attr_error != cudaSuccess) return cuda_failure(impl, "cudaFuncSetAttribute", attr_error);
@@ -308,10 +473,8 @@ Status launch_wgmma(const Shape& s, const Operands& o, int group_rows, cudaStrea
   const tc::gl<OutT> gc{static_cast<OutT*>(o.c->data), s.m, s.n, o.c->stride(0)};
   std::string err = tc::make_tma_map(&map_a, ga, ck::kBM, ck::kBK);
   if (err.empty()) err = BKN ? tc::make_tma_map(&map_b, gb, ck::kBK, 64) : tc::make_tma_map(&map_b, gb, BN, ck::kBK);
-  // C gets a tensor map when its rows allow one; otherwise the epilogue stores with bounds checks.
-  const bool direct_store = !gc.tma_compatible();
-  if (err.empty() && !direct_store) err = tc::make_tma_map(&map_c, gc, 64, G::Staging::cols);
-  if (direct_store) map_c = map_a;  // a valid map the kernel never uses
+  if (err.empty() && TmaStore) err = tc::make_tma_map(&map_c, gc, 64, G::Staging::cols);
+  if (!TmaStore) map_c = map_a;  // a valid map the kernel never uses
   if (!err.empty()) return Status::invalid("gemm", impl, err);
 
   ck::WgmmaArgs<OutT> args;
@@ -322,20 +485,45 @@ Status launch_wgmma(const Shape& s, const Operands& o, int group_rows, cudaStrea
   args.sched.tiles_n = static_cast<int>(tc::ceil_div(s.n, BN));
   args.sched.group_rows = std::max(1, group_rows);
   args.ep = make_epilogue<OutT>(s, o);
-  args.direct_store = direct_store;
   args.c = static_cast<OutT*>(o.c->data);
   args.ldc = o.c->stride(0);
   const int grid = std::min(args.sched.total(), sm_count());
-  ck::wgmma_gemm_kernel<OutT, BN, Stages, BKN>
+  ck::wgmma_gemm_kernel<OutT, BN, Stages, BKN, TmaStore>
       <<<grid, ck::kThreads, G::kSmemBytes, stream>>>(map_a, map_b, map_c, args);
   if (cudaError_t e = cudaGetLastError(); e != cudaSuccess) return cuda_failure(impl, "kernel launch", e);
   return {};
 }
 
+// TMA stores C when the epilogue is plain and C's rows are whole 16-byte units at 16-byte aligned
+// addresses. (A TMA store of a box ending inside a 16-byte unit at the tensor's right edge was seen to
+// leave that edge unwritten.) Everything else goes through store_staged's guarded stores.
+template <class OutT>
+bool tma_store_ok(const Shape& s, const Operands& o, bool force_staged) {
+  const bool fused = s.bias || s.residual || s.act != Activation::none || o.scale_a != nullptr;
+  const tc::gl<OutT> gc{static_cast<OutT*>(o.c->data), s.m, s.n, o.c->stride(0)};
+  return !force_staged && !fused && gc.tma_compatible() && (s.n * int64_t(sizeof(OutT))) % 16 == 0;
+}
+
 template <class OutT, bool BKN>
-Status dispatch_wgmma_tile(const Shape& s, const Operands& o, int tile_n, int group, cudaStream_t stream) {
-  if (tile_n == 128) return launch_wgmma<OutT, 128, 6, BKN>(s, o, group, stream);
-  return launch_wgmma<OutT, 256, 4, BKN>(s, o, group, stream);
+Status dispatch_wgmma_tile(const Shape& s, const Operands& o, int tile_n, int group, bool force_staged,
+                           cudaStream_t stream) {
+  const bool tma = tma_store_ok<OutT>(s, o, force_staged);
+  if (tile_n == 128) {
+    return tma ? launch_wgmma<OutT, 128, 6, BKN, true>(s, o, group, stream)
+               : launch_wgmma<OutT, 128, 6, BKN, false>(s, o, group, stream);
+  }
+  return tma ? launch_wgmma<OutT, 256, 4, BKN, true>(s, o, group, stream)
+             : launch_wgmma<OutT, 256, 4, BKN, false>(s, o, group, stream);
+}
+
+// The tile width with the least time in whole waves of CTAs: tiles of 128 x 256 run at the best rate,
+// but when their count falls just past a multiple of the SM count (or below it), 128 x 128 tiles
+// fill the last wave better. A 128-wide tile costs a little more per flop (about 4% measured).
+int auto_tile_n(const Shape& s, int sms) {
+  const double tiles_m = double(tc::ceil_div(s.m, ck::kBM));
+  const double cost256 = std::ceil(tiles_m * double(tc::ceil_div(s.n, 256)) / sms) * 256.0;
+  const double cost128 = std::ceil(tiles_m * double(tc::ceil_div(s.n, 128)) / sms) * 128.0 * 1.04;
+  return cost128 < cost256 ? 128 : 256;
 }
 
 class WgmmaImpl final : public Implementation {
@@ -361,7 +549,9 @@ class WgmmaImpl final : public Implementation {
   }
 
   std::vector<Tunable> config_space(const Problem&) const override {
-    return {{"tile_n", {256, 128}}, {"raster_group", {8, 4, 16}}};
+    // tile_n: 0 = chosen per shape (auto_tile_n); epilogue: 0 = TMA stores where they apply, 1 = always
+    // store_staged.
+    return {{"tile_n", {0, 256, 128}}, {"raster_group", {8, 4, 16}}, {"epilogue", {0, 1}}};
   }
 
   Status run(const Problem& p, const Config& config, std::span<const TensorView> tensors,
@@ -371,15 +561,174 @@ class WgmmaImpl final : public Implementation {
     Result<Operands> o = bind(s, tensors, name());
     if (!o.ok()) return o.status();
     const auto space = config_space(p);
-    const int tile_n = static_cast<int>(config_value(config, space, "tile_n"));
+    int tile_n = static_cast<int>(config_value(config, space, "tile_n"));
+    if (tile_n == 0) tile_n = auto_tile_n(s, sm_count());
     const int group = static_cast<int>(config_value(config, space, "raster_group"));
+    const bool staged = config_value(config, space, "epilogue") == 1;
     auto stream = static_cast<cudaStream_t>(ctx.stream);
     if (s.out == DType::bf16) {
-      return s.b == BLayout::kn ? dispatch_wgmma_tile<bf16, true>(s, *o, tile_n, group, stream)
-                                : dispatch_wgmma_tile<bf16, false>(s, *o, tile_n, group, stream);
+      return s.b == BLayout::kn ? dispatch_wgmma_tile<bf16, true>(s, *o, tile_n, group, staged, stream)
+                                : dispatch_wgmma_tile<bf16, false>(s, *o, tile_n, group, staged, stream);
     }
-    return s.b == BLayout::kn ? dispatch_wgmma_tile<float, true>(s, *o, tile_n, group, stream)
-                              : dispatch_wgmma_tile<float, false>(s, *o, tile_n, group, stream);
+    return s.b == BLayout::kn ? dispatch_wgmma_tile<float, true>(s, *o, tile_n, group, staged, stream)
+                              : dispatch_wgmma_tile<float, false>(s, *o, tile_n, group, staged, stream);
+  }
+};
+
+// ---- cuda.wgmma.skinny ----------------------------------------------------------------------------
+
+// The split-K workspace and tile counters, grown on demand and kept for the process. Launches on one
+// stream are ordered, so one workspace serves them all; concurrent launches on several streams would
+// need one each (not needed by the harness).
+struct SkinnyWorkspace {
+  std::mutex mutex;
+  float* partials = nullptr;
+  size_t partial_bytes = 0;
+  int* counters = nullptr;
+  size_t counter_count = 0;
+};
+
+SkinnyWorkspace& skinny_workspace() {
+  static auto* w = new SkinnyWorkspace;  // never freed: kernels may still use it at exit
+  return *w;
+}
+
+// Splits of K that keep every SM streaming weights: minimizes (waves of CTAs) x (k blocks per CTA),
+// with a small charge per split for the partials, and at least 4 k blocks per split.
+int choose_splits(int n_tiles, int k_blocks, int sms) {
+  int best = 1;
+  double best_cost = 1e30;
+  for (int s = 1; s <= 16; ++s) {
+    const int per = static_cast<int>(tc::ceil_div(k_blocks, s));
+    if (s > 1 && per < 4) break;
+    const int splits = static_cast<int>(tc::ceil_div(k_blocks, per));
+    const double waves = std::ceil(double(n_tiles) * splits / sms);
+    const double cost = waves * per * (1.0 + 0.03 * (splits - 1));
+    if (cost < best_cost - 1e-9) {
+      best_cost = cost;
+      best = splits;
+    }
+  }
+  return best;
+}
+
+template <class OutT, int BMs, int Consumers, int KPanels>
+Status launch_skinny(const Shape& s, const Operands& o, int splits_wanted, cudaStream_t stream) {
+  const std::string impl = "cuda.wgmma.skinny";
+  using S = ck::SkinnyShape<BMs, Consumers, KPanels>;
+  constexpr size_t smem = S::smem_bytes;
+  static std::once_flag once;
+  static cudaError_t attr_error = cudaSuccess;
+  std::call_once(once, [] {
+    attr_error = cudaFuncSetAttribute(ck::skinny_gemm_kernel<OutT, BMs, Consumers, KPanels>,
+                                      cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                      static_cast<int>(smem));
+  });
+  if (attr_error != cudaSuccess) return cuda_failure(impl, "cudaFuncSetAttribute", attr_error);
+
+  CUtensorMap map_w, map_x;
+  const tc::gl<bf16> gw{static_cast<bf16*>(o.b->data), s.n, s.k, o.b->stride(0)};
+  const tc::gl<bf16> gx{static_cast<bf16*>(o.a->data), s.m, s.k, o.a->stride(0)};
+  std::string err = tc::make_tma_map(&map_w, gw, S::rows, ck::kBK);
+  if (err.empty()) err = tc::make_tma_map(&map_x, gx, BMs, ck::kBK);
+  if (!err.empty()) return Status::invalid("gemm", impl, err);
+
+  ck::SkinnyArgs<OutT> args;
+  args.m = static_cast<int>(s.m);
+  args.n = static_cast<int>(s.n);
+  args.k = static_cast<int>(s.k);
+  args.n_tiles = static_cast<int>(tc::ceil_div(s.n, S::rows));
+  const int k_blocks = static_cast<int>(tc::ceil_div(s.k, S::bk));
+  int splits = splits_wanted > 0 ? splits_wanted : choose_splits(args.n_tiles, k_blocks, sm_count());
+  splits = std::clamp(splits, 1, k_blocks);
+  args.kb_per_split = static_cast<int>(tc::ceil_div(k_blocks, splits));
+  args.splits = static_cast<int>(tc::ceil_div(k_blocks, args.kb_per_split));
+  args.c = static_cast<OutT*>(o.c->data);
+  args.ldc = o.c->stride(0);
+  args.ep = make_epilogue<OutT>(s, o);
+  if (args.splits > 1) {
+    SkinnyWorkspace& w = skinny_workspace();
+    std::lock_guard<std::mutex> lock(w.mutex);
+    const size_t need = size_t(args.splits) * size_t(s.n) * BMs * sizeof(float);
+    if (need > w.partial_bytes) {
+      if (w.partials) cudaFree(w.partials);
+      w.partials = nullptr;
+      w.partial_bytes = 0;
+      if (cudaError_t e = cudaMalloc(&w.partials, need); e != cudaSuccess) return cuda_failure(impl, "cudaMalloc", e);
+      w.partial_bytes = need;
+    }
+    if (size_t(args.n_tiles) > w.counter_count) {
+      if (w.counters) cudaFree(w.counters);
+      w.counters = nullptr;
+      w.counter_count = 0;
+      if (cudaError_t e = cudaMalloc(&w.counters, size_t(args.n_tiles) * sizeof(int)); e != cudaSuccess)
+        return cuda_failure(impl, "cudaMalloc", e);
+      if (cudaError_t e = cudaMemset(w.counters, 0, size_t(args.n_tiles) * sizeof(int)); e != cudaSuccess)
+        return cuda_failure(impl, "cudaMemset", e);
+      w.counter_count = size_t(args.n_tiles);
+    }
+    args.workspace = w.partials;
+    args.counters = w.counters;
+  }
+  const int grid = args.n_tiles * args.splits;
+  ck::skinny_gemm_kernel<OutT, BMs, Consumers, KPanels>
+      <<<grid, (Consumers + 1) * tc::kWarpgroupThreads, smem, stream>>>(map_w, map_x, args);
+  if (cudaError_t e = cudaGetLastError(); e != cudaSuccess) return cuda_failure(impl, "kernel launch", e);
+  return {};
+}
+
+template <class OutT>
+Status dispatch_skinny(const Shape& s, const Operands& o, int splits, bool narrow, cudaStream_t stream) {
+  // One consumer per CTA gives the most CTAs. (Two consumers over a 128-row weight tile, for m up to
+  // 128, measured 0.4-0.55x cuBLAS: every CTA re-reads the rows of A, and past 64 rows that traffic
+  // outweighs the weight; cuda.wgmma does better there.)
+  if (s.m <= 16)
+    return narrow ? launch_skinny<OutT, 16, 1, 1>(s, o, splits, stream) : launch_skinny<OutT, 16, 1, 4>(s, o, splits, stream);
+  if (s.m <= 32)
+    return narrow ? launch_skinny<OutT, 32, 1, 1>(s, o, splits, stream) : launch_skinny<OutT, 32, 1, 4>(s, o, splits, stream);
+  if (s.m <= 64)
+    return narrow ? launch_skinny<OutT, 64, 1, 1>(s, o, splits, stream) : launch_skinny<OutT, 64, 1, 2>(s, o, splits, stream);
+  return Status::unsupported("gemm", "cuda.wgmma.skinny", "m > 64");
+}
+
+class SkinnyImpl final : public Implementation {
+ public:
+  std::string name() const override { return "cuda.wgmma.skinny"; }
+  std::string op() const override { return "gemm"; }
+  Device device() const override { return Device::cuda; }
+  // Ahead of cuda.wgmma: it only says yes where few rows make the weight stream the cost.
+  int priority() const override { return 110; }
+
+  Support supports(const Problem& p) const override {
+    const Shape s = Shape::from(p);
+    if (s.in != DType::bf16) return Support::no("cuda.wgmma.skinny: dtype=bf16 only");
+    if (s.scaling != Scaling::none) return Support::no("cuda.wgmma.skinny: no fp8 scaling");
+    if (s.m > 64) return Support::no("cuda.wgmma.skinny: m <= 64 only (cuda.wgmma takes larger m)");
+    if (s.b != BLayout::nk) return Support::no("cuda.wgmma.skinny: b=nk only (the weight is read K-major)");
+    if (s.k % 8 != 0)
+      return Support::no("cuda.wgmma.skinny: k must be a multiple of 8: TMA needs 16-byte aligned row strides "
+                         "and the rows of A and B are k bf16 values long; cuda.simt takes any k");
+    if (s.n > (int64_t{1} << 31) - 64 || s.k > (int64_t{1} << 31) - 64)
+      return Support::no("cuda.wgmma.skinny: n and k must fit 32 bits");
+    return Support::yes();
+  }
+
+  // splits: 0 = chosen from the SM count; k_panels: 0 = 256-wide K stages (128 when m > 32), 1 = 64-wide.
+  std::vector<Tunable> config_space(const Problem&) const override {
+    return {{"splits", {0, 1, 2, 4}}, {"k_panels", {0, 1}}};
+  }
+
+  Status run(const Problem& p, const Config& config, std::span<const TensorView> tensors,
+             const RunContext& ctx) const override {
+    const Shape s = Shape::from(p);
+    if (Support sup = supports(p); !sup.ok) return Status::unsupported("gemm", name(), sup.reason);
+    Result<Operands> o = bind(s, tensors, name());
+    if (!o.ok()) return o.status();
+    const int splits = static_cast<int>(config_value(config, config_space(p), "splits"));
+    const bool narrow = config_value(config, config_space(p), "k_panels") == 1;
+    auto stream = static_cast<cudaStream_t>(ctx.stream);
+    return s.out == DType::bf16 ? dispatch_skinny<bf16>(s, *o, splits, narrow, stream)
+                                : dispatch_skinny<float>(s, *o, splits, narrow, stream);
   }
 };
 
@@ -436,6 +785,7 @@ class SimtImpl final : public Implementation {
 void register_cuda(Registry& r);
 void register_cuda(Registry& r) {
   r.add_impl(std::make_unique<WgmmaImpl>());
+  r.add_impl(std::make_unique<SkinnyImpl>());
   r.add_impl(std::make_unique<SimtImpl>());
 }
 

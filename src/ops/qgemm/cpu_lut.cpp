@@ -1,0 +1,450 @@
+// qgemm "cpu.lut": T-MAC style table lookup for 1..4-bit and ternary weights, no multiplications.
+//
+// The idea: with weights in bit planes, y = sum_b c_b * sum_k x_k * bit_b(k) (+ w0 * sum x), and the
+// inner sum over 4 consecutive k takes one of only 16 values, one per 4-bit pattern of plane bits.
+// So for every 4 activations (a quad) we precompute the 16 partial sums once per row of X, round
+// them to int8 (one step per 32 activations), and then every 4 weights of every plane cost one byte
+// shuffle (pshufb: 16 lookups per 128-bit lane) instead of 4 multiply-adds.
+//
+// The planar layout (docs/formats.md) is built for exactly this loop: a byte holds one plane of 8
+// weights of one row, so its low nibble indexes the table of quad 2o and its high nibble that of
+// quad 2o+1; each 16-byte lane holds 8 rows x 2 planes, so one pmaddubsw applies both planes'
+// weights c_b and leaves one int16 per row, in row order. Tables are stored with a +128 offset
+// (pmaddubsw multiplies unsigned by signed bytes); the offset is a per-block constant taken off at
+// the end. Per 32 activations an int16 sum cannot overflow: |sum| <= 8 quads * 255 * sum|c_b| <= 30600.
+//
+// Loop order per thread: a contiguous range of 64-row tiles (so each thread streams memory
+// sequentially), and within a tile all of K for a block of rows of X whose tables stay in L1/L2.
+
+// ---- Shared, target-independent part (compiled once) ---------------------------------------------
+#ifndef TESSEL_OPS_QGEMM_CPU_LUT_SHARED_
+#define TESSEL_OPS_QGEMM_CPU_LUT_SHARED_
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+
+#include "cpu_common.hpp"
+#include "tessel/cpu/parallel.hpp"
+#include "tessel/runtime/registry.hpp"
+
+namespace tessel::qgemm {
+
+inline constexpr int64_t kQuadsPerBlock = kLutBlock / 4;   // 8 tables per table scale
+inline constexpr int64_t kOctetsPerBlock = kLutBlock / 8;  // 4 planar bytes per row and plane
+
+// What the tile kernels need besides the tensors: plane weights and per-block constants.
+struct LutConsts {
+  int pairs = 0;
+  bool odd = false;
+  int8_t c[8] = {};
+  int32_t quad_offset = 0;  // 128 * sum_b c_b: what the table offset adds per quad
+  int w0 = 0;               // int1: -1 (applied through the activation sums)
+  bool zeros = false;       // uint: subtract z * sum x per group
+  int64_t blocks = 0, blocks_per_group = 0;
+};
+
+// Tables and sums for a chunk of rows of X: row m's tables start at tbl + m * tbl_stride.
+struct LutRows {
+  const uint8_t* tbl = nullptr;
+  int64_t tbl_stride = 0;
+  const float* tscale = nullptr;  // [rows][blocks]
+  const float* xsum = nullptr;    // [rows][groups]
+};
+
+}  // namespace tessel::qgemm
+
+#endif  // TESSEL_OPS_QGEMM_CPU_LUT_SHARED_
+
+// ---- Per-target part (compiled once for every Highway target) -------------------------------------
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "ops/qgemm/cpu_lut.cpp"
+#include "hwy/foreach_target.h"  // IWYU pragma: keep
+#include "hwy/cache_control.h"
+#include "hwy/highway.h"
+#include "ops/qgemm/simd-inl.h"
+
+HWY_BEFORE_NAMESPACE();
+namespace tessel::qgemm::HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+
+using DF = hn::ScalableTag<float>;
+using DI32F = hn::RebindToSigned<DF>;
+using DU8F = hn::Rebind<uint8_t, DF>;
+
+// ---- Tables ------------------------------------------------------------------------------------------
+
+// kBit[t][p] = bit t of p: entry p of a quad's table is sum_t kBit[t][p] * x_t.
+HWY_ALIGN constexpr float kBit[4][16] = {
+    {0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1},
+    {0, 0, 1, 1, 0, 0, 1, 1, 0, 0, 1, 1, 0, 0, 1, 1},
+    {0, 0, 0, 0, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, 1},
+    {0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1},
+};
+
+// Tables for one row of activations xf[0, 8*octets) (zero past k): 16 bytes per quad, each the
+// rounded partial sum / step + 128, and one step per block of 8 quads.
+void BuildTables(const float* HWY_RESTRICT xf, int64_t quads, uint8_t* HWY_RESTRICT tbl, float* HWY_RESTRICT tscale) {
+  const DF df;
+  const DI32F di;
+  const DU8F du8;
+  constexpr int64_t L = int64_t(hn::MaxLanes(DF()));
+  HWY_ALIGN float t[kQuadsPerBlock * 16];
+  for (int64_t q0 = 0, blk = 0; q0 < quads; q0 += kQuadsPerBlock, ++blk) {
+    const int64_t nq = std::min(kQuadsPerBlock, quads - q0);
+    auto vmax = hn::Zero(df);
+    for (int64_t q = 0; q < nq; ++q) {
+      const float* x = xf + 4 * (q0 + q);
+      const auto x0 = hn::Set(df, x[0]), x1 = hn::Set(df, x[1]), x2 = hn::Set(df, x[2]), x3 = hn::Set(df, x[3]);
+      for (int64_t e = 0; e < 16; e += L) {
+        auto v = hn::Mul(x0, hn::Load(df, kBit[0] + e));
+        v = hn::MulAdd(x1, hn::Load(df, kBit[1] + e), v);
+        v = hn::MulAdd(x2, hn::Load(df, kBit[2] + e), v);
+        v = hn::MulAdd(x3, hn::Load(df, kBit[3] + e), v);
+        hn::Store(v, df, t + q * 16 + e);
+        vmax = hn::Max(vmax, hn::Abs(v));
+      }
+    }
+    const float amax = hn::GetLane(hn::MaxOfLanes(df, vmax));
+    tscale[blk] = amax / 127.0f;
+    const auto inv = hn::Set(df, amax > 0 ? 127.0f / amax : 0.0f);
+    const auto off = hn::Set(di, 128);
+    for (int64_t q = 0; q < nq; ++q)
+      for (int64_t e = 0; e < 16; e += L) {
+        const auto i = hn::Add(hn::NearestInt(hn::Mul(hn::Load(df, t + q * 16 + e), inv)), off);
+        hn::StoreU(hn::DemoteTo(du8, i), du8, tbl + (q0 + q) * 16 + e);
+      }
+  }
+}
+
+// Applies a finished group to the output accumulators: y += s * (g + w0 * sum x - z * sum x).
+template <int MB>
+HWY_INLINE void CloseGroup(const CpuArgs& a, const LutConsts& lc, const LutRows& rows, int64_t tile, int64_t g,
+                           float (*gacc)[quant::kTileRows], float (*yacc)[quant::kTileRows]) {
+  const DF df;
+  constexpr int64_t L = int64_t(hn::MaxLanes(DF()));
+  HWY_ALIGN float s[quant::kTileRows], z[quant::kTileRows];
+  LoadTileGroup(df, a, a.scales, tile, g, s);
+  if (lc.zeros) LoadTileGroup(df, a, a.zeros, tile, g, z);
+  for (int m = 0; m < MB; ++m) {
+    const float xs = rows.xsum[m * a.groups + g];
+    const auto vxs = hn::Set(df, xs), vw0 = hn::Set(df, float(lc.w0) * xs);
+    for (int64_t r = 0; r < quant::kTileRows; r += L) {
+      auto v = hn::Load(df, gacc[m] + r);
+      if (lc.w0 != 0) v = hn::Add(v, vw0);
+      if (lc.zeros) v = hn::NegMulAdd(hn::Load(df, z + r), vxs, v);
+      hn::Store(hn::MulAdd(hn::Load(df, s + r), v, hn::Load(df, yacc[m] + r)), df, yacc[m] + r);
+      hn::Store(hn::Zero(df), df, gacc[m] + r);
+    }
+  }
+}
+
+template <int MB>
+HWY_INLINE void StoreRows(const CpuArgs& a, int64_t tile, int64_t m0, float (*yacc)[quant::kTileRows]) {
+  const int64_t n0 = tile * quant::kTileRows, valid = std::min(quant::kTileRows, a.s.n - n0);
+  for (int m = 0; m < MB; ++m) std::memcpy(a.y + (m0 + m) * a.s.n + n0, yacc[m], size_t(valid) * sizeof(float));
+}
+
+#if HWY_TARGET != HWY_SCALAR
+
+using D8 = hn::ScalableTag<uint8_t>;
+using DI8 = hn::ScalableTag<int8_t>;
+using D16 = hn::ScalableTag<int16_t>;
+using DI32 = hn::Repartition<int32_t, D16>;
+using DF16 = hn::Repartition<float, D16>;
+using V8 = hn::Vec<D8>;
+using VI8 = hn::Vec<DI8>;
+using V16 = hn::Vec<D16>;
+
+constexpr int64_t kV = int64_t(hn::MaxLanes(D8()));  // bytes per vector: 16, 32 or 64
+constexpr int kAcc = int(128 / kV);                  // int16 vectors per 64 rows
+// Rows of X per pass over a tile: their tables and accumulators live in registers.
+constexpr int kMB = kV >= 64 ? 4 : kV >= 32 ? 2 : 1;
+// How far ahead of the tile stream to prefetch (into L2): about one DRAM latency's worth of bytes
+// at one core's share of the bandwidth. Measured on a 2-core Xeon VM: 2 KiB 11.5 GB/s, 4 KiB 12.9
+// GB/s, 8 KiB 10.9 GB/s (one thread, 2-bit, n=4096 k=14336); L1 prefetches did worse.
+constexpr int64_t kPrefetchBytes = 4096;
+HWY_INLINE void PrefetchL2(const void* p) {
+#if HWY_ARCH_X86
+  _mm_prefetch(static_cast<const char*>(p), _MM_HINT_T1);
+#else
+  hwy::Prefetch(p);
+#endif
+}
+
+// All of K for rows m0 .. m0+MB-1 of X against one 64-row tile. P plane pairs, plus one odd plane.
+template <int P, bool ODD, int MB>
+HWY_NOINLINE void LutTile(const CpuArgs& a, const LutConsts& lc, const LutRows& rows, int64_t tile, int64_t m0) {
+  const D8 d8;
+  const D16 d16;
+  const DI32 di32;
+  const DF16 df;
+  const hn::Half<D16> dh16;
+  constexpr int B = 2 * P + (ODD ? 1 : 0);
+  constexpr int64_t L16 = kV / 2, L32 = kV / 4;
+
+  VI8 cpair[P > 0 ? P : 1];
+  for (int j = 0; j < P; ++j) cpair[j] = PairOf(d16, lc.c[2 * j], lc.c[2 * j + 1]);
+  const VI8 ceven = PairOf(d16, ODD ? lc.c[B - 1] : 0, 0), codd = PairOf(d16, 0, ODD ? lc.c[B - 1] : 0);
+  const V8 low4 = hn::Set(d8, 0x0f);
+
+  HWY_ALIGN float gacc[MB][quant::kTileRows] = {};
+  HWY_ALIGN float yacc[MB][quant::kTileRows] = {};
+  const uint8_t* wt = a.w + tile * a.octets * B * quant::kTileRows;
+
+  for (int64_t blk = 0; blk < lc.blocks; ++blk) {
+    V16 acc[MB][kAcc];
+    for (int m = 0; m < MB; ++m)
+      for (int i = 0; i < kAcc; ++i) acc[m][i] = hn::Zero(d16);
+    const int64_t o0 = blk * kOctetsPerBlock, o1 = std::min(o0 + kOctetsPerBlock, a.octets);
+    for (int64_t o = o0; o < o1; ++o) {
+      const uint8_t* wo = wt + o * B * quant::kTileRows;
+      // The hardware prefetcher stops at 4 KiB pages; a software prefetch a few KiB ahead keeps
+      // the stream going across them.
+      for (int line = 0; line < B; ++line) PrefetchL2(wo + kPrefetchBytes + line * 64);
+      V8 tlo[MB], thi[MB];
+      for (int m = 0; m < MB; ++m) {
+        const uint8_t* t = rows.tbl + (m0 + m) * rows.tbl_stride + o * 32;
+        tlo[m] = hn::LoadDup128(d8, t);
+        thi[m] = hn::LoadDup128(d8, t + 16);
+      }
+      for (int j = 0; j < P; ++j) {
+        HWY_UNROLL(8)
+        for (int i = 0; i < kAcc; ++i) {
+          const V8 v = hn::LoadU(d8, wo + j * 128 + i * kV);
+          const V8 lo = hn::And(v, low4), hi = hn::ShiftRight<4>(v);
+          for (int m = 0; m < MB; ++m) {
+            const V16 s = hn::Add(MulPairs(d16, hn::TableLookupBytes(tlo[m], lo), cpair[j]),
+                                  MulPairs(d16, hn::TableLookupBytes(thi[m], hi), cpair[j]));
+            acc[m][i] = hn::Add(acc[m][i], s);
+          }
+        }
+      }
+      if constexpr (ODD) {
+        // One plane, 64 rows in 64 bytes: the even byte of each pair is a row of 0..31, the odd
+        // byte the row 32 further; weights (c, 0) and (0, c) pick them apart.
+        HWY_UNROLL(4)
+        for (int i = 0; i < kAcc / 2; ++i) {
+          const V8 v = hn::LoadU(d8, wo + P * 128 + i * kV);
+          const V8 lo = hn::And(v, low4), hi = hn::ShiftRight<4>(v);
+          for (int m = 0; m < MB; ++m) {
+            const V8 slo = hn::TableLookupBytes(tlo[m], lo), shi = hn::TableLookupBytes(thi[m], hi);
+            acc[m][i] = hn::Add(acc[m][i], hn::Add(MulPairs(d16, slo, ceven), MulPairs(d16, shi, ceven)));
+            acc[m][i + kAcc / 2] = hn::Add(acc[m][i + kAcc / 2], hn::Add(MulPairs(d16, slo, codd), MulPairs(d16, shi, codd)));
+          }
+        }
+      }
+    }
+    // Block done: remove the table offset, scale by the block's table step, add to the group sums.
+    const V16 off = hn::Set(d16, int16_t(lc.quad_offset * 2 * (o1 - o0)));
+    for (int m = 0; m < MB; ++m) {
+      const auto ts = hn::Set(df, rows.tscale[(m0 + m) * lc.blocks + blk]);
+      for (int i = 0; i < kAcc; ++i) {
+        const V16 v = hn::Sub(acc[m][i], off);
+        float* g = gacc[m] + i * L16;
+        const auto lo = hn::ConvertTo(df, hn::PromoteTo(di32, hn::LowerHalf(dh16, v)));
+        const auto hi = hn::ConvertTo(df, hn::PromoteTo(di32, hn::UpperHalf(dh16, v)));
+        hn::Store(hn::MulAdd(lo, ts, hn::Load(df, g)), df, g);
+        hn::Store(hn::MulAdd(hi, ts, hn::Load(df, g + L32)), df, g + L32);
+      }
+    }
+    if ((blk + 1) % lc.blocks_per_group == 0 || blk + 1 == lc.blocks) {
+      const int64_t g = blk / lc.blocks_per_group;
+      LutRows sub = rows;
+      sub.xsum = rows.xsum + m0 * a.groups;
+      CloseGroup<MB>(a, lc, sub, tile, g, gacc, yacc);
+    }
+  }
+  StoreRows<MB>(a, tile, m0, yacc);
+}
+
+#else  // HWY_SCALAR: the same arithmetic, one lookup at a time.
+
+constexpr int kMB = 1;
+
+template <int P, bool ODD, int MB>
+HWY_NOINLINE void LutTile(const CpuArgs& a, const LutConsts& lc, const LutRows& rows, int64_t tile, int64_t m0) {
+  constexpr int B = 2 * P + (ODD ? 1 : 0);
+  float gacc[1][quant::kTileRows] = {}, yacc[1][quant::kTileRows] = {};
+  const uint8_t* wt = a.w + tile * a.octets * B * quant::kTileRows;
+  const uint8_t* tb = rows.tbl + m0 * rows.tbl_stride;
+  for (int64_t blk = 0; blk < lc.blocks; ++blk) {
+    int32_t acc[quant::kTileRows] = {};
+    const int64_t o0 = blk * kOctetsPerBlock, o1 = std::min(o0 + kOctetsPerBlock, a.octets);
+    for (int64_t o = o0; o < o1; ++o) {
+      const uint8_t* wo = wt + o * B * quant::kTileRows;
+      for (int r = 0; r < quant::kTileRows; ++r)
+        for (int b = 0; b < B; ++b) {
+          const int64_t pos = b < 2 * P ? (b / 2) * 128 + 16 * (r / 8) + 2 * (r % 8) + (b % 2)
+                                        : int64_t(B - 1) * 64 + 16 * ((r % 32) / 8) + 2 * (r % 8) + r / 32;
+          const uint8_t byte = wo[pos];
+          acc[r] += lc.c[b] * (int(tb[o * 32 + (byte & 15)]) + int(tb[o * 32 + 16 + (byte >> 4)]));
+        }
+    }
+    const float ts = rows.tscale[m0 * lc.blocks + blk];
+    for (int r = 0; r < quant::kTileRows; ++r) gacc[0][r] += float(acc[r] - lc.quad_offset * 2 * (o1 - o0)) * ts;
+    if ((blk + 1) % lc.blocks_per_group == 0 || blk + 1 == lc.blocks) {
+      LutRows sub = rows;
+      sub.xsum = rows.xsum + m0 * a.groups;
+      CloseGroup<1>(a, lc, sub, tile, blk / lc.blocks_per_group, gacc, yacc);
+    }
+  }
+  StoreRows<1>(a, tile, m0, yacc);
+}
+
+#endif  // HWY_TARGET != HWY_SCALAR
+
+// ---- Driver -------------------------------------------------------------------------------------------
+
+using TileFn = void (*)(const CpuArgs&, const LutConsts&, const LutRows&, int64_t, int64_t);
+
+template <int P, bool ODD>
+void PickTiles(TileFn* block, TileFn* single) {
+  *block = &LutTile<P, ODD, kMB>;
+  *single = &LutTile<P, ODD, 1>;
+}
+
+void LutGemm(const CpuArgs& a) {
+  const Shape& s = a.s;
+  const PlaneWeights pw = PlaneWeights::of(s.fmt);
+  LutConsts lc;
+  lc.pairs = s.fmt.bits / 2;
+  lc.odd = s.fmt.bits % 2 != 0;
+  int sum_c = 0;
+  for (int b = 0; b < s.fmt.bits; ++b) {
+    lc.c[b] = int8_t(pw.c[b]);
+    sum_c += pw.c[b];
+  }
+  lc.quad_offset = 128 * sum_c;
+  lc.w0 = pw.w0;
+  lc.zeros = s.fmt.has_zeros();
+  lc.blocks = (a.octets + kOctetsPerBlock - 1) / kOctetsPerBlock;
+  lc.blocks_per_group = s.fmt.group == 0 ? lc.blocks : s.fmt.group / kLutBlock;
+
+  TileFn block_fn = nullptr, single_fn = nullptr;
+  switch (s.fmt.bits) {
+    case 1: PickTiles<0, true>(&block_fn, &single_fn); break;
+    case 2: PickTiles<1, false>(&block_fn, &single_fn); break;
+    case 3: PickTiles<1, true>(&block_fn, &single_fn); break;
+    default: PickTiles<2, false>(&block_fn, &single_fn); break;
+  }
+
+  const int64_t quads = 2 * a.octets, padded_k = a.octets * quant::kOctet;
+  const int64_t tbl_stride = quads * 16;
+  const int64_t row_bytes = tbl_stride + (lc.blocks + a.groups) * int64_t(sizeof(float));
+  // Tables for a chunk of rows of X, at most about 1 MiB: they stay in L2 while every tile passes.
+  const int64_t chunk = a.chunk > 0 ? a.chunk
+                                    : std::clamp<int64_t>((int64_t{1} << 20) / row_bytes / kMB * kMB, kMB, std::max<int64_t>(kMB, s.m));
+  auto* tbl = static_cast<uint8_t*>(scratch_bytes<0>(size_t(chunk * tbl_stride)));
+  auto* tscale = static_cast<float*>(scratch_bytes<1>(size_t(chunk * lc.blocks) * sizeof(float)));
+  auto* xsum = static_cast<float*>(scratch_bytes<2>(size_t(chunk * a.groups) * sizeof(float)));
+
+  const int threads = call_threads(a, cpu::hardware_threads());
+  const int64_t group_len = s.fmt.group_len(s.k);
+
+  for (int64_t mc0 = 0; mc0 < s.m; mc0 += chunk) {
+    const int64_t rows_here = std::min(chunk, s.m - mc0);
+    cpu::parallel_for(rows_here, rows_here >= 4 ? threads : 1, [&](int64_t r0, int64_t r1) {
+      float* xf = static_cast<float*>(scratch_bytes<3>(size_t(padded_k) * sizeof(float)));
+      for (int64_t r = r0; r < r1; ++r) {
+        activation_row(a, mc0 + r, xf, padded_k);
+        BuildTables(xf, quads, tbl + r * tbl_stride, tscale + r * lc.blocks);
+        for (int64_t g = 0; g < a.groups; ++g) {
+          const int64_t k0 = g * group_len, k1 = std::min(s.k, k0 + group_len);
+          float sum = 0;
+          for (int64_t kk = k0; kk < k1; ++kk) sum += xf[kk];
+          xsum[r * a.groups + g] = sum;
+        }
+      }
+    });
+    LutRows rows{tbl, tbl_stride, tscale, xsum};
+    const int64_t mblocks = (rows_here + kMB - 1) / kMB;
+    // With fewer tiles than threads, rows of X are split too.
+    const int64_t split = a.tiles >= threads ? 1 : std::min<int64_t>(mblocks, (threads + a.tiles - 1) / a.tiles);
+    const int64_t items = a.tiles * split;
+    // Threads take runs of consecutive tiles from a shared counter rather than fixed halves: a
+    // pool worker that wakes late (a futex wake-up on a VM can take longer than a whole GEMV) then
+    // still gets its share, and each run streams one contiguous stretch of W.
+    const int64_t grain = std::max<int64_t>(1, items / (int64_t(threads) * 8));
+    std::atomic<int64_t> next{0};
+    cpu::parallel_for(threads, threads, [&](int64_t, int64_t) {
+      for (;;) {
+        const int64_t i0 = next.fetch_add(grain, std::memory_order_relaxed);
+        if (i0 >= items) break;
+        for (int64_t it = i0; it < std::min(items, i0 + grain); ++it) {
+          const int64_t tile = it / split, part = it % split;
+          const int64_t b0 = mblocks * part / split, b1 = mblocks * (part + 1) / split;
+          for (int64_t mb = b0; mb < b1; ++mb) {
+            const int64_t m0 = mb * kMB, count = std::min<int64_t>(kMB, rows_here - m0);
+            // Tables are indexed by row of the chunk; outputs start at the chunk's first row.
+            CpuArgs shifted = a;
+            shifted.y = a.y + mc0 * s.n;
+            if (count == kMB) {
+              block_fn(shifted, lc, rows, tile, m0);
+            } else {
+              for (int64_t m = m0; m < m0 + count; ++m) single_fn(shifted, lc, rows, tile, m);
+            }
+          }
+        }
+      }
+    });
+  }
+}
+
+const char* LutTargetName() { return hwy::TargetName(HWY_TARGET); }
+
+}  // namespace tessel::qgemm::HWY_NAMESPACE
+HWY_AFTER_NAMESPACE();
+
+// ---- Registration (compiled once) -----------------------------------------------------------------
+#if HWY_ONCE
+namespace tessel::qgemm {
+
+HWY_EXPORT(LutGemm);
+HWY_EXPORT(LutTargetName);
+
+const char* lut_target_name() { return HWY_DYNAMIC_DISPATCH(LutTargetName)(); }
+
+namespace {
+
+class CpuLut final : public Implementation {
+ public:
+  std::string name() const override { return "cpu.lut"; }
+  std::string op() const override { return "qgemm"; }
+  Device device() const override { return Device::cpu; }
+  int priority() const override { return 20; }
+
+  Support supports(const Problem& p) const override {
+    const Shape s = Shape::from(p);
+    if (!s.fmt.planar())
+      return Support::no("cpu.lut needs bit-plane codes (int, uint, ternary); " + std::string(quant::scheme_name(s.fmt.scheme)) +
+                         " codes are not linear in their bits: use cpu.dequant");
+    if (s.fmt.bits > 4)
+      return Support::no("cpu.lut handles 1..4-bit codes (a 16-entry table per 4 weights); " + std::to_string(s.fmt.bits) +
+                         "-bit weights go to cpu.dequant");
+    return Support::yes();
+  }
+
+  std::vector<Tunable> config_space(const Problem&) const override {
+    // Rows of X whose tables are built and then swept over every tile together (0: ~1 MiB).
+    return {{"chunk", {0, 4, 16, 64, 256}}};
+  }
+
+  Status run(const Problem& p, const Config& config, std::span<const TensorView> t, const RunContext& ctx) const override {
+    CpuArgs a;
+    TESSEL_RETURN_IF_ERROR(CpuArgs::decode(p, config, t, ctx, "cpu.lut", &a));
+    const Support sup = supports(p);
+    if (!sup.ok) return Status::unsupported("qgemm", "cpu.lut", sup.reason);
+    HWY_DYNAMIC_DISPATCH(LutGemm)(a);
+    return {};
+  }
+};
+
+}  // namespace
+
+void register_cpu_lut(Registry& r) { r.add_impl(std::make_unique<CpuLut>()); }
+
+}  // namespace tessel::qgemm
+#endif  // HWY_ONCE

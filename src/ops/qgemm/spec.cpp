@@ -1,0 +1,227 @@
+// The qgemm op spec: low-bit weights times f32/bf16 activations; schema, rules, reference, tolerance.
+#include <cmath>
+#include <stdexcept>
+#include <string>
+
+#include "qgemm.hpp"
+
+namespace tessel::qgemm {
+namespace {
+
+const std::vector<ParamDef>& schema() {
+  using K = ParamDef::Kind;
+  static const std::vector<ParamDef> defs = {
+      {"m", K::integer, "", {}, 1, int64_t{1} << 20, "rows of X and Y (tokens); m=1 is a GEMV"},
+      {"n", K::integer, "", {}, 1, int64_t{1} << 20, "rows of W, columns of Y (output features)"},
+      {"k", K::integer, "", {}, 1, int64_t{1} << 20, "reduction length (input features)"},
+      {"wbits", K::choice, "auto", {"auto", "1", "2", "3", "4", "5", "6", "7", "8"}, 1, 1,
+       "bits per weight code (auto: 4 for int/uint, 2 ternary, 4 mxfp4/nvfp4, 8 mxint8)"},
+      {"format", K::choice, "int", {"int", "uint", "ternary", "mxfp4", "mxint8", "nvfp4"}, 1, 1,
+       "weight format (docs/formats.md): int symmetric, uint with zero points, ternary, or a block format"},
+      {"group", K::choice, "auto", {"auto", "16", "32", "64", "128", "256", "channel"}, 1, 1,
+       "weights per scale along k (auto: 128 for int/uint/ternary, 32 for MX, 16 for NVFP4)"},
+      {"act", K::dtype, "f32", {"f32", "bf16"}, 1, 1, "element type of X"},
+      {"sdtype", K::dtype, "f16", {"f16", "bf16", "f32"}, 1, 1,
+       "scale and zero-point type of int/uint/ternary (block formats fix theirs)"},
+  };
+  return defs;
+}
+
+Result<quant::Format> format_of(const Problem& p) {
+  const std::string& wb = p.str("wbits");
+  const std::string& g = p.str("group");
+  const int bits = wb == "auto" ? 0 : std::stoi(wb);
+  const int64_t group = g == "auto" ? -1 : g == "channel" ? 0 : std::stoll(g);
+  auto f = quant::make_format(p.str("format"), bits, group, p.dtype("sdtype"));
+  if (!f.ok()) {
+    // Name the descriptor's parameter, not the format library's.
+    const std::string& param = f.status().param();
+    const std::string name = param == "bits" ? "wbits" : param == "scale dtype" ? "sdtype" : param;
+    return Status::invalid("qgemm", name, f.status().rule());
+  }
+  if (!f->planar() && p.dtype("sdtype") != DType::f16)
+    return Status::invalid("qgemm", "sdtype", p.str("format") + " fixes its scale type; sdtype applies to int, uint and ternary");
+  return f;
+}
+
+// Uniform random codes (what the harness draws) give E[v^2]; with the plane weights c_b this sets
+// how much table rounding costs relative to the output (see tolerance()).
+double lut_kappa(const quant::Format& f) {
+  double sum_c2 = 0;
+  for (int b = 0; b < f.bits; ++b) sum_c2 += std::ldexp(1.0, 2 * b);
+  if (f.scheme == quant::Scheme::int_sym && f.bits == 1) sum_c2 = 4;  // v = 2q - 1
+  if (f.scheme == quant::Scheme::ternary) sum_c2 = 2;                  // v = bit0 - bit1
+  double ev2 = 0;
+  const int codes = 1 << f.bits;
+  for (int c = 0; c < codes; ++c) {
+    double v = quant::code_value(f, uint8_t(c));
+    if (f.scheme == quant::Scheme::int_asym) v -= (codes - 1) / 2.0;  // centred: the variance, a lower bound
+    ev2 += v * v / codes;
+  }
+  return std::sqrt(sum_c2 / ev2);
+}
+
+class QGemmSpec final : public OpSpec {
+ public:
+  std::string name() const override { return "qgemm"; }
+  std::string summary() const override {
+    return "Y = X . dequant(W)^T, low-bit W (int1-8, uint1-8, ternary, mxfp4, mxint8, nvfp4), f32 output";
+  }
+  const std::vector<ParamDef>& params() const override { return schema(); }
+
+  Status validate(const Problem& p) const override {
+    auto f = format_of(p);
+    if (!f.ok()) return f.status();
+    const double m = double(p.i64("m")), n = double(p.i64("n")), k = double(p.i64("k"));
+    if (m * k + n * k + m * n > double(int64_t{1} << 34))
+      return Status::invalid("qgemm", "m*k+n*k+m*n", "more than 2^34 elements in all");
+    return {};
+  }
+
+  std::vector<TensorDesc> tensors(const Problem& p) const override {
+    const Shape s = Shape::from(p);
+    const quant::Shapes sh = quant::shapes(s.fmt, s.n, s.k);
+    using R = TensorDesc::Role;
+    std::vector<TensorDesc> t;
+    t.push_back({"X", R::input, s.act, {s.m, s.k}});
+    // Any byte is a valid code in every format, so W is random bytes spread over 0..255.
+    t.push_back({"W", R::input, DType::u8, sh.weights, 128.0, 127.5});
+    if (s.fmt.planar()) {
+      t.push_back({"scales", R::input, s.fmt.scale_dtype, sh.scales, 0.1});
+      if (s.fmt.has_zeros()) {
+        const double levels = std::ldexp(1.0, s.fmt.bits) - 1;
+        t.push_back({"zeros", R::input, s.fmt.scale_dtype, sh.zeros, (levels + 1) / 4, levels / 2});
+      }
+    } else if (s.fmt.scheme == quant::Scheme::nvfp4) {
+      // e4m3 has NaN codes (0x7f, 0xff); positive draws never produce them.
+      t.push_back({"scales", R::input, DType::e4m3, sh.scales, 1.0, 0.0, true});
+      t.push_back({"global_scale", R::input, DType::f32, {1}, 0.5, 0.5, true});
+    } else {
+      // E8M0 exponents around 127 (scale 1): the harness's draws stay far from the NaN code 0xff.
+      t.push_back({"scales", R::input, DType::u8, sh.scales, 1.0, 127.0});
+    }
+    t.push_back({"Y", R::output, DType::f32, {s.m, s.n}});
+    return t;
+  }
+
+  Work work(const Problem& p) const override {
+    const Shape s = Shape::from(p);
+    Work w;
+    w.flops = 2.0 * double(s.m) * double(s.n) * double(s.k);
+    for (const auto& t : tensors(p)) {
+      double count = 1;
+      for (auto d : t.shape) count *= double(d);
+      w.min_bytes += double(dtype_storage_bytes(t.dtype, static_cast<int64_t>(count)));
+    }
+    w.matrix_bound = true;
+    return w;
+  }
+
+  Tolerance tolerance(const Problem& p) const override {
+    const Shape s = Shape::from(p);
+    // f32 accumulation over K (as for gemm) and f32 products of scales.
+    const double acc = 4.0 * std::sqrt(double(s.k)) * 0x1p-24 + 1e-7;
+    Tolerance t;
+    t.max_rel_l2 = 4 * acc + 0x1p-22;
+    t.elem_rtol = 8 * acc + 0x1p-22;
+    t.elem_atol = 64 * acc;
+    if (s.fmt.planar() && s.fmt.bits <= 4) {
+      // Table lookup (cpu.lut) may quantize activations: every 32 of them become tables of the 16
+      // partial sums of each 4 (T[p] = sum of x_i over the set bits of p), rounded to int8 with one
+      // step d = max|T| / 127 per 32. A lookup errs by at most d/2 (variance d^2/12); an output sums
+      // 8 lookups per plane b per 32, weighted by the plane's value c_b. Since max|T| <= 4 max|x| and
+      // each block's max|x|^2 is part of sum x^2, the relative L2 error is at most
+      //   sqrt(16 * 8 / 12) / 127 * sqrt(sum_b c_b^2 / E[v^2])   (kappa = the last root, ~2)
+      // for the harness's uniform random codes: about 5%. Typical data sits 3-5x below this bound.
+      const double bound = std::sqrt(16.0 * 8.0 / 12.0) / 127.0 * lut_kappa(s.fmt);
+      t.max_rel_l2 = bound;
+      t.elem_rtol = 2 * bound;
+      t.elem_atol = 3 * bound;
+    }
+    return t;
+  }
+
+  std::vector<std::string> samples() const override {
+    // Small enough for CI under ASan. Tails everywhere: n not a multiple of the 64-row tile, k not
+    // a multiple of 8 (a planar byte), of 32 (a LUT block) or of the group, m past the row blocks.
+    return {
+        "qgemm m=1 n=1 k=1",
+        "qgemm m=1 n=64 k=128",
+        "qgemm m=3 n=67 k=203 wbits=2 group=64",
+        "qgemm m=1 n=130 k=100 wbits=3 group=32",
+        "qgemm m=2 n=65 k=77 wbits=1 group=channel",
+        "qgemm m=5 n=64 k=256 format=ternary act=bf16",
+        "qgemm m=4 n=96 k=160 format=uint group=32 sdtype=bf16",
+        "qgemm m=1 n=33 k=96 wbits=2 format=uint sdtype=f32",
+        "qgemm m=2 n=64 k=64 wbits=3 format=uint group=channel",
+        "qgemm m=1 n=70 k=96 wbits=1 format=uint group=32",
+        "qgemm m=11 n=80 k=131 group=64 act=bf16",
+        "qgemm m=9 n=64 k=64 format=ternary group=32",
+        "qgemm m=3 n=70 k=150 wbits=5 group=32",
+        "qgemm m=1 n=64 k=256 wbits=6",
+        "qgemm m=2 n=40 k=100 wbits=7 format=uint group=64",
+        "qgemm m=6 n=66 k=300 wbits=8 group=channel act=bf16",
+        "qgemm m=2 n=33 k=101 format=mxfp4",
+        "qgemm m=3 n=40 k=96 format=mxint8 act=bf16",
+        "qgemm m=1 n=50 k=77 format=nvfp4",
+        "qgemm m=7 n=20 k=64 format=nvfp4 act=bf16",
+    };
+  }
+
+  void reference(const Problem& p, std::span<const TensorView> in, std::span<const int64_t> rows,
+                 std::vector<RefOutput>& outs) const override {
+    const Shape s = Shape::from(p);
+    const TensorIndex ix = TensorIndex::of(s);
+    quant::PackedView pv;
+    pv.weights = in[size_t(ix.w)].ptr<const uint8_t>();
+    pv.scales = in[size_t(ix.scales)].data;
+    if (ix.zeros >= 0) pv.zeros = in[size_t(ix.zeros)].data;
+    if (ix.global_scale >= 0) pv.global_scale = load_as_double(DType::f32, in[size_t(ix.global_scale)].data, 0);
+    outs.assign(1, RefOutput{});
+    RefOutput& y = outs[0];
+    y.cols = s.n;
+    y.rows.assign(rows.begin(), rows.end());
+    y.values.assign(rows.size() * size_t(s.n), 0.0);
+    std::vector<double> x(rows.size() * size_t(s.k));
+    for (size_t r = 0; r < rows.size(); ++r)
+      for (int64_t kk = 0; kk < s.k; ++kk)
+        x[r * size_t(s.k) + size_t(kk)] = load_as_double(s.act, in[size_t(ix.x)].data, rows[r] * s.k + kk);
+    std::vector<double> w(static_cast<size_t>(s.k));
+    for (int64_t j = 0; j < s.n; ++j) {
+      quant::dequantize_row(s.fmt, s.n, s.k, pv, j, w.data());
+      for (size_t r = 0; r < rows.size(); ++r) {
+        const double* xr = &x[r * size_t(s.k)];
+        double acc = 0;
+        for (int64_t kk = 0; kk < s.k; ++kk) acc += xr[kk] * w[size_t(kk)];
+        y.values[r * size_t(s.n) + size_t(j)] = acc;
+      }
+    }
+  }
+};
+
+}  // namespace
+
+Shape Shape::from(const Problem& p) {
+  Shape s;
+  s.m = p.i64("m");
+  s.n = p.i64("n");
+  s.k = p.i64("k");
+  s.act = p.dtype("act");
+  auto f = format_of(p);
+  if (!f.ok()) throw std::logic_error("qgemm: Shape::from on an invalid problem: " + f.status().message());
+  s.fmt = *f;
+  return s;
+}
+
+TensorIndex TensorIndex::of(const Shape& s) {
+  TensorIndex t;
+  int next = 3;
+  if (s.fmt.has_zeros()) t.zeros = next++;
+  if (s.fmt.has_global_scale()) t.global_scale = next++;
+  t.y = next;
+  return t;
+}
+
+std::unique_ptr<OpSpec> make_spec() { return std::make_unique<QGemmSpec>(); }
+
+}  // namespace tessel::qgemm
