@@ -71,7 +71,8 @@ __global__ void tma_store_kernel(const __grid_constant__ CUtensorMap map, int co
 
 // A 70 x 96 matrix with a padded row stride of 104; the box at (col 48, row 32) hangs over both edges.
 // The row length is a whole number of 16-byte units: with 100 columns, a first device run (2026-11,
-// H200) found the last 4 columns of the clipped box wrong, so kernels only TMA-store such widths.
+// H200) found 4 columns per row wrong around the right edge (the 16-byte unit straddling it), so
+// kernels only TMA-store rows that are whole 16-byte units.
 constexpr int kRows = 70, kCols = 96, kStride = 104, kBoxCol = 48, kBoxRow = 32;
 
 TEST(Tma, LoadTileMatchesHostAndZeroFillsOutside) {

@@ -17,10 +17,9 @@ struct Shared {
   tc::Barrier bar;
 };
 
-template <int N, bool TransB>
+template <int N, bool TransB, int KSteps>
 __global__ void __launch_bounds__(128, 1) wgmma_kernel(const __grid_constant__ CUtensorMap map_a,
-                                                       const __grid_constant__ CUtensorMap map_b, int k_steps,
-                                                       float* c) {
+                                                       const __grid_constant__ CUtensorMap map_b, float* c) {
   extern __shared__ uint8_t raw[];
   auto& sh = *reinterpret_cast<Shared<N, TransB>*>((reinterpret_cast<uintptr_t>(raw) + 1023) & ~uintptr_t{1023});
   if (threadIdx.x == 0) {
@@ -42,12 +41,10 @@ __global__ void __launch_bounds__(128, 1) wgmma_kernel(const __grid_constant__ C
   float acc[N / 2];
   tc::wgmma::fence();
 #pragma unroll
-  for (int kk = 0; kk < 4; ++kk) {
-    if (kk < k_steps) {
-      const uint64_t da = tc::desc_k_major(sh.a, 0, kk * 16);
-      const uint64_t db = TransB ? tc::desc_mn_major(sh.b, kk * 16, 0) : tc::desc_k_major(sh.b, 0, kk * 16);
-      tc::wgmma::mma_bf16<N, TransB>(acc, da, db, kk > 0);
-    }
+  for (int kk = 0; kk < KSteps; ++kk) {
+    const uint64_t da = tc::desc_k_major(sh.a, 0, kk * 16);
+    const uint64_t db = TransB ? tc::desc_mn_major(sh.b, kk * 16, 0) : tc::desc_k_major(sh.b, 0, kk * 16);
+    tc::wgmma::mma_bf16<N, TransB>(acc, da, db, kk > 0);
   }
   tc::wgmma::commit();
   tc::wgmma::wait<0>();
@@ -55,8 +52,10 @@ __global__ void __launch_bounds__(128, 1) wgmma_kernel(const __grid_constant__ C
   tc::epilogue::store_direct<float, N>(acc, c, N, 64, N, 0, 0, [](float&, float&, int, int) {});
 }
 
-template <int N, bool TransB>
-void check_wgmma(int k) {
+template <int N, bool TransB, int K>
+void check_wgmma() {
+  constexpr int k = K;
+  constexpr int kSteps = (K + 15) / 16;
   RandomBf16 a(size_t(64) * k, 1), b(size_t(N) * k, 2);
   DeviceArray<__nv_bfloat16> da(a.bits.size()), db(b.bits.size());
   DeviceArray<float> dc(size_t(64) * N);
@@ -69,8 +68,9 @@ void check_wgmma(int k) {
                                  : tc::make_tma_map(&map_b, tc::gl<tc::bf16>{db.ptr, N, k, k}, N, 64);
   ASSERT_TRUE(err.empty()) << err;
   const int smem = static_cast<int>(sizeof(Shared<N, TransB>)) + 1024;
-  TESSEL_CHECK_CUDA(cudaFuncSetAttribute(wgmma_kernel<N, TransB>, cudaFuncAttributeMaxDynamicSharedMemorySize, smem));
-  wgmma_kernel<N, TransB><<<1, 128, smem>>>(map_a, map_b, (k + 15) / 16, dc.ptr);
+  TESSEL_CHECK_CUDA(
+      cudaFuncSetAttribute(wgmma_kernel<N, TransB, kSteps>, cudaFuncAttributeMaxDynamicSharedMemorySize, smem));
+  wgmma_kernel<N, TransB, kSteps><<<1, 128, smem>>>(map_a, map_b, dc.ptr);
   TESSEL_CHECK_CUDA(cudaDeviceSynchronize());
   const std::vector<float> c = dc.download();
   double err2 = 0, ref2 = 0;
@@ -91,27 +91,27 @@ void check_wgmma(int k) {
 
 TEST(Wgmma, M64N64K16KMajor) {
   TESSEL_REQUIRE_HOPPER();
-  check_wgmma<64, false>(16);
+  check_wgmma<64, false, 16>();
 }
 TEST(Wgmma, M64N64K16MnMajor) {
   TESSEL_REQUIRE_HOPPER();
-  check_wgmma<64, true>(16);
+  check_wgmma<64, true, 16>();
 }
 TEST(Wgmma, M64N256K64KMajor) {
   TESSEL_REQUIRE_HOPPER();
-  check_wgmma<256, false>(64);
+  check_wgmma<256, false, 64>();
 }
 TEST(Wgmma, M64N128K64MnMajorTwoPanels) {
   TESSEL_REQUIRE_HOPPER();
-  check_wgmma<128, true>(64);
+  check_wgmma<128, true, 64>();
 }
 TEST(Wgmma, M64N256K64MnMajorFourPanels) {
   TESSEL_REQUIRE_HOPPER();
-  check_wgmma<256, true>(64);
+  check_wgmma<256, true, 64>();
 }
 TEST(Wgmma, M64N16K40RaggedK) {
   TESSEL_REQUIRE_HOPPER();
-  check_wgmma<16, false>(40);  // TMA zero-fills K from 40 to 64
+  check_wgmma<16, false, 40>();  // TMA zero-fills K from 40 to 64
 }
 
 }  // namespace

@@ -362,12 +362,13 @@ void GemmRect(const CpuGemmArgs& g, const Rect& r) {
   const int64_t mc = g.mc, nc = g.nc, kc = g.kc;
   const int64_t sk = s.b == BLayout::kn ? s.n : 1, sj = s.b == BLayout::kn ? 1 : s.k;
 
-  // f32 C accumulates in place; bf16 C accumulates in an f32 block that covers up to `chunk` rows.
+  // f32 C accumulates in place. bf16 C accumulates in an f32 block of `chunk` rows x nc (about
+  // 2 MiB, a whole number of mc blocks), and B is packed again for every chunk.
   constexpr bool kInPlace = sizeof(TOut) == 4;
   const bool epilogue = bias || residual || s.act != Activation::none || !kInPlace;
   const int64_t rows = r.m1 - r.m0;
   const int64_t ncap = std::min(nc, r.n1 - r.n0);
-  const int64_t chunk = kInPlace ? rows : std::min(rows, std::max<int64_t>(mc, (int64_t{1} << 21) / ncap / mc * mc));
+  const int64_t chunk = kInPlace ? rows : std::min(rows, std::max<int64_t>(mc, (int64_t{1} << 19) / ncap / mc * mc));
 
   float* pa = detail::scratch(detail::kPackA, size_t(mc * kc));
   float* pb = detail::scratch(detail::kPackB, size_t((ncap + kNR - 1) / kNR * kNR * kc));

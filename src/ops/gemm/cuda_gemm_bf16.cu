@@ -31,7 +31,8 @@ using tc::bf16;
 // The producer hands registers to the consumers (setmaxnreg 40 / 232). ptxas still compiles the
 // whole kernel under the entry cap of 168 (65536 / 384 threads), which a 128-float accumulator fits
 // only because the fused epilogue runs rolled (epilogue::store_staged). A 288-thread variant (one
-// producer warp, cap 224) compiled but could not launch: the hardware allocates by warpgroup.
+// producer warp, cap 224) compiled but failed to launch ("too many resources requested"): registers
+// appear to be granted per warpgroup.
 
 inline constexpr int kBM = 128;
 inline constexpr int kBK = 64;
@@ -167,9 +168,9 @@ __global__ void __launch_bounds__(kThreads, 1)
 // =====================================================================================================
 // The skinny kernel: few rows of A (decode-time shapes), B stored [N,K]
 // =====================================================================================================
-// With M <= 128 the weight B is what costs: M*N*K flops against N*K*2 bytes. The operands swap roles so
-// the weight fills wgmma's 64-row A side and the few rows of A become its N side (16..128): each CTA
-// computes C^T[64 rows of N, M] = B_tile . A^T over one split of K. Splits give every SM a stream of
+// With M <= 64 the weight B is what costs: M*N*K flops against N*K*2 bytes. The operands swap roles so
+// the weight fills wgmma's 64-row A side and the few rows of A become its N side (16, 32 or 64): each
+// CTA computes C^T[64 rows of N, M] = B_tile . A^T over one split of K. Splits give every SM a stream of
 // weight bytes even when N/64 is below the SM count; their f32 partials meet in a workspace, and the
 // CTA that finishes last for a tile adds them in split order (deterministic) and runs the epilogue.
 
@@ -495,8 +496,8 @@ Status launch_wgmma(const Shape& s, const Operands& o, int group_rows, cudaStrea
 }
 
 // TMA stores C when the epilogue is plain and C's rows are whole 16-byte units at 16-byte aligned
-// addresses. (A TMA store of a box ending inside a 16-byte unit at the tensor's right edge was seen to
-// leave that edge unwritten.) Everything else goes through store_staged's guarded stores.
+// addresses. (With rows ending inside a 16-byte unit, a TMA store clipped at the right edge got the
+// straddling unit's 4 columns wrong in a device test.) Everything else goes through store_staged's guarded stores.
 template <class OutT>
 bool tma_store_ok(const Shape& s, const Operands& o, bool force_staged) {
   const bool fused = s.bias || s.residual || s.act != Activation::none || o.scale_a != nullptr;
@@ -593,23 +594,15 @@ SkinnyWorkspace& skinny_workspace() {
   return *w;
 }
 
-// Splits of K that keep every SM streaming weights: minimizes (waves of CTAs) x (k blocks per CTA),
-// with a small charge per split for the partials, and at least 4 k blocks per split.
+// Splits of K, when the weight tiles alone leave most SMs idle. Measured on the H200 (2026-11-28,
+// m=16, 256-wide K stages): with 64 or more weight tiles one split per tile was fastest every time
+// (n=6144: 23.5 us unsplit against 29.1 us with 4 splits), because the partials' round trip and the
+// last CTA's serial reduction cost more than the idle SMs. So split only below a quarter of the SMs,
+// up to about half of them busy, keeping at least 2 K stages per split.
 int choose_splits(int n_tiles, int k_blocks, int sms) {
-  int best = 1;
-  double best_cost = 1e30;
-  for (int s = 1; s <= 16; ++s) {
-    const int per = static_cast<int>(tc::ceil_div(k_blocks, s));
-    if (s > 1 && per < 4) break;
-    const int splits = static_cast<int>(tc::ceil_div(k_blocks, per));
-    const double waves = std::ceil(double(n_tiles) * splits / sms);
-    const double cost = waves * per * (1.0 + 0.03 * (splits - 1));
-    if (cost < best_cost - 1e-9) {
-      best_cost = cost;
-      best = splits;
-    }
-  }
-  return best;
+  if (n_tiles >= sms / 4) return 1;
+  const int want = static_cast<int>(tc::ceil_div(sms / 2, n_tiles));
+  return std::max(1, std::min(want, k_blocks / 2));
 }
 
 template <class OutT, int BMs, int Consumers, int KPanels>

@@ -139,7 +139,7 @@ HWY_INLINE void DecodeOctet(const uint8_t* HWY_RESTRICT wo, const int (&pc)[8], 
                               : int64_t(B - 1) * 64 + 16 * ((r % 32) / 8) + 2 * (r % 8) + r / 32];
     for (int t = 0; t < 8; ++t) {
       int v = w0;
-      for (int b = 0; b < B; ++b) v += ((bytes[b] >> t) & 1) * (pc[b] << (2 * (b / 2)));
+      for (int b = 0; b < B; ++b) v += ((bytes[b] >> t) & 1) * pc[b] * (1 << (2 * (b / 2)));
       panel[t * quant::kTileRows + r] = float(v);
     }
   }
