@@ -244,8 +244,9 @@ TEST(QGemmRealWeights, LutAndDequantAgreeWithTheReference) {
     std::vector<TensorView> t(size_t(ix.y) + 1);
     t[size_t(ix.x)] = {x.data(), DType::f32, {m, k}, {k, 1}};
     t[size_t(ix.w)] = {const_cast<uint8_t*>(q->weights.data()), DType::u8, {int64_t(q->weights.size())}, {1}};
-    t[size_t(ix.scales)] = {const_cast<uint8_t*>(q->scales.data()), s.fmt.scale_dtype, {int64_t(q->scales.size())}, {1}};
-    if (ix.zeros >= 0) t[size_t(ix.zeros)] = {const_cast<uint8_t*>(q->zeros.data()), s.fmt.scale_dtype, {1}, {1}};
+    const quant::Shapes sh = quant::shapes(s.fmt, n, k);
+    t[size_t(ix.scales)] = {const_cast<uint8_t*>(q->scales.data()), s.fmt.scale_dtype, {sh.scale_count}, {1}};
+    if (ix.zeros >= 0) t[size_t(ix.zeros)] = {const_cast<uint8_t*>(q->zeros.data()), s.fmt.scale_dtype, {sh.zero_count}, {1}};
     float gs = q->global_scale;
     if (ix.global_scale >= 0) t[size_t(ix.global_scale)] = {&gs, DType::f32, {1}, {1}};
     t[size_t(ix.y)] = {y.data(), DType::f32, {m, n}, {n, 1}};
@@ -276,6 +277,33 @@ TEST(QGemmRealWeights, LutAndDequantAgreeWithTheReference) {
       EXPECT_LT(rel_f32, 1.5 * rep.rel_l2 + rel) << name << " " << d;
       std::printf("%-12s %-50s vs dequantized %.2e, vs f32 %.3f (weights alone %.3f)\n", name, d, rel, rel_f32, rep.rel_l2);
     }
+  }
+}
+
+TEST(QGemmRun, TensorsThatDoNotMatchTheProblemAreRejected) {
+  const Problem p = parse("qgemm m=2 n=64 k=64 wbits=2");
+  auto descs = spec().tensors(p);
+  std::vector<std::vector<uint8_t>> bufs;
+  std::vector<TensorView> t;
+  for (const auto& d : descs) {
+    int64_t count = 1;
+    for (auto v : d.shape) count *= v;
+    bufs.emplace_back(dtype_storage_bytes(d.dtype, count) + 64);
+    t.push_back({bufs.back().data(), d.dtype, d.shape, contiguous_strides(d.shape)});
+  }
+  for (const char* name : {"cpu.lut", "cpu.dequant"}) {
+    EXPECT_TRUE(impl(name).run(p, {}, t, {}).ok()) << name;
+    auto bad = t;
+    bad[1].shape = {bad[1].shape[0], bad[1].shape[1] + 1};
+    bad[1].strides = contiguous_strides(bad[1].shape);
+    const Status st = impl(name).run(p, {}, bad, {});
+    EXPECT_EQ(st.code(), StatusCode::invalid_argument) << name;
+    EXPECT_NE(st.message().find("qgemm: W:"), std::string::npos) << st.message();
+    bad = t;
+    bad[2].dtype = DType::bf16;
+    EXPECT_FALSE(impl(name).run(p, {}, bad, {}).ok()) << name;
+    EXPECT_FALSE(impl(name).run(p, {}, std::span<const TensorView>(t.data(), 3), {}).ok()) << name;
+    EXPECT_FALSE(impl(name).run(p, {{"chunk", -1}}, t, {}).ok()) << name;
   }
 }
 

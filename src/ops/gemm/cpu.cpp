@@ -514,9 +514,10 @@ class CpuSimdGemm final : public Implementation {
     const int64_t mc = config_value(config, space, "mc"), nc = config_value(config, space, "nc");
     const int64_t kc = config_value(config, space, "kc");
     if (mc < 1 || nc < 1 || kc < 1) return Status::invalid("gemm", "config", "mc, nc and kc must be positive");
-    g.mc = std::max(mr, mc / mr * mr);
-    g.nc = std::max(nr, nc / nr * nr);
-    g.kc = kc;
+    // Blocks larger than the problem only cost scratch memory, so they are clamped to it.
+    g.mc = std::max(mr, std::min(mc, s.m + mr - 1) / mr * mr);
+    g.nc = std::max(nr, std::min(nc, s.n + nr - 1) / nr * nr);
+    g.kc = std::min(kc, s.k);
     g.threads = ctx.threads;
     HWY_DYNAMIC_DISPATCH(GemmCpu)(g);
     return {};

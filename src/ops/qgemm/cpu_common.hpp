@@ -38,6 +38,24 @@ struct CpuArgs {
     for (const TensorView& v : t)
       if (!v.is_contiguous() || v.device != Device::cpu)
         return Status::unsupported("qgemm", "tensors", std::string(impl) + " needs contiguous host tensors");
+    // Each tensor must hold what the format says, in the right dtype: a mismatch is a caller's
+    // bug that would otherwise read out of bounds.
+    const quant::Shapes sh = quant::shapes(out->s.fmt, out->s.n, out->s.k);
+    auto check = [&](int index, const char* name, DType dtype, int64_t count) -> Status {
+      if (index < 0) return {};
+      const TensorView& v = t[size_t(index)];
+      if (v.dtype != dtype || v.numel() != count || (count > 0 && v.data == nullptr))
+        return Status::invalid("qgemm", name, "expected " + std::to_string(count) + " elements of " +
+                                                  std::string(dtype_name(dtype)) + ", got " + std::to_string(v.numel()) +
+                                                  " of " + std::string(dtype_name(v.dtype)));
+      return {};
+    };
+    TESSEL_RETURN_IF_ERROR(check(ix.x, "X", out->s.act, out->s.m * out->s.k));
+    TESSEL_RETURN_IF_ERROR(check(ix.w, "W", DType::u8, sh.weight_bytes));
+    TESSEL_RETURN_IF_ERROR(check(ix.scales, "scales", out->s.fmt.scale_dtype, sh.scale_count));
+    TESSEL_RETURN_IF_ERROR(check(ix.zeros, "zeros", out->s.fmt.scale_dtype, sh.zero_count));
+    TESSEL_RETURN_IF_ERROR(check(ix.global_scale, "global_scale", DType::f32, 1));
+    TESSEL_RETURN_IF_ERROR(check(ix.y, "Y", DType::f32, out->s.m * out->s.n));
     out->x = t[size_t(ix.x)].data;
     out->w = t[size_t(ix.w)].ptr<const uint8_t>();
     out->scales = t[size_t(ix.scales)].data;

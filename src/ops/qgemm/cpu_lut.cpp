@@ -50,8 +50,8 @@ struct LutConsts {
 struct LutRows {
   const uint8_t* tbl = nullptr;
   int64_t tbl_stride = 0;
-  const float* tscale = nullptr;  // [rows][blocks]
-  const float* xsum = nullptr;    // [rows][groups]
+  const float* tscale = nullptr;  // [rows][blocks]: table steps
+  const float* bsum = nullptr;    // [rows][blocks]: sum of the block's activations
 };
 
 }  // namespace tessel::qgemm
@@ -84,9 +84,10 @@ HWY_ALIGN constexpr float kBit[4][16] = {
     {0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1},
 };
 
-// Tables for one row of activations xf[0, 8*octets) (zero past k): 16 bytes per quad, each the
-// rounded partial sum / step + 128, and one step per block of 8 quads.
-void BuildTables(const float* HWY_RESTRICT xf, int64_t quads, uint8_t* HWY_RESTRICT tbl, float* HWY_RESTRICT tscale) {
+// Tables for activations xf[0, 4*quads) (zero past k), starting on a block: 16 bytes per quad, each
+// the rounded partial sum / step + 128, and per block of 8 quads its step and the sum of its x.
+void BuildTables(const float* HWY_RESTRICT xf, int64_t quads, uint8_t* HWY_RESTRICT tbl, float* HWY_RESTRICT tscale,
+                 float* HWY_RESTRICT bsum) {
   const DF df;
   const DI32F di;
   const DU8F du8;
@@ -109,6 +110,9 @@ void BuildTables(const float* HWY_RESTRICT xf, int64_t quads, uint8_t* HWY_RESTR
     }
     const float amax = hn::GetLane(hn::MaxOfLanes(df, vmax));
     tscale[blk] = amax / 127.0f;
+    float sum = 0;
+    for (int64_t i = 0; i < 4 * nq; ++i) sum += xf[4 * q0 + i];
+    bsum[blk] = sum;
     const auto inv = hn::Set(df, amax > 0 ? 127.0f / amax : 0.0f);
     const auto off = hn::Set(di, 128);
     for (int64_t q = 0; q < nq; ++q)
@@ -129,7 +133,12 @@ HWY_INLINE void CloseGroup(const CpuArgs& a, const LutConsts& lc, const LutRows&
   LoadTileGroup(df, a, a.scales, tile, g, s);
   if (lc.zeros) LoadTileGroup(df, a, a.zeros, tile, g, z);
   for (int m = 0; m < MB; ++m) {
-    const float xs = rows.xsum[m * a.groups + g];
+    // sum x over the group, from its blocks' sums (only int1 and uint need it).
+    float xs = 0;
+    if (lc.w0 != 0 || lc.zeros) {
+      const float* bs = rows.bsum + m * lc.blocks;
+      for (int64_t b = g * lc.blocks_per_group; b < std::min(lc.blocks, (g + 1) * lc.blocks_per_group); ++b) xs += bs[b];
+    }
     const auto vxs = hn::Set(df, xs), vw0 = hn::Set(df, float(lc.w0) * xs);
     for (int64_t r = 0; r < quant::kTileRows; r += L) {
       auto v = hn::Load(df, gacc[m] + r);
@@ -253,7 +262,7 @@ HWY_NOINLINE void LutTile(const CpuArgs& a, const LutConsts& lc, const LutRows& 
     if ((blk + 1) % lc.blocks_per_group == 0 || blk + 1 == lc.blocks) {
       const int64_t g = blk / lc.blocks_per_group;
       LutRows sub = rows;
-      sub.xsum = rows.xsum + m0 * a.groups;
+      sub.bsum = rows.bsum + m0 * lc.blocks;
       CloseGroup<MB>(a, lc, sub, tile, g, gacc, yacc);
     }
   }
@@ -287,7 +296,7 @@ HWY_NOINLINE void LutTile(const CpuArgs& a, const LutConsts& lc, const LutRows& 
     for (int r = 0; r < quant::kTileRows; ++r) gacc[0][r] += float(acc[r] - lc.quad_offset * 2 * (o1 - o0)) * ts;
     if ((blk + 1) % lc.blocks_per_group == 0 || blk + 1 == lc.blocks) {
       LutRows sub = rows;
-      sub.xsum = rows.xsum + m0 * a.groups;
+      sub.bsum = rows.bsum + m0 * lc.blocks;
       CloseGroup<1>(a, lc, sub, tile, blk / lc.blocks_per_group, gacc, yacc);
     }
   }
@@ -297,6 +306,18 @@ HWY_NOINLINE void LutTile(const CpuArgs& a, const LutConsts& lc, const LutRows& 
 #endif  // HWY_TARGET != HWY_SCALAR
 
 // ---- Driver -------------------------------------------------------------------------------------------
+
+// X[row, k0 .. k0+len) as f32, zero past k.
+HWY_INLINE void ActivationSpan(const CpuArgs& a, int64_t row, int64_t k0, int64_t len, float* HWY_RESTRICT out) {
+  const int64_t valid = std::clamp<int64_t>(a.s.k - k0, 0, len);
+  if (a.s.act == DType::f32) {
+    std::memcpy(out, static_cast<const float*>(a.x) + row * a.s.k + k0, size_t(valid) * sizeof(float));
+  } else {
+    const uint16_t* src = static_cast<const uint16_t*>(a.x) + row * a.s.k + k0;
+    for (int64_t i = 0; i < valid; ++i) out[i] = bf16_to_f32(src[i]);
+  }
+  std::fill(out + valid, out + len, 0.0f);
+}
 
 using TileFn = void (*)(const CpuArgs&, const LutConsts&, const LutRows&, int64_t, int64_t);
 
@@ -331,52 +352,53 @@ void LutGemm(const CpuArgs& a) {
     default: PickTiles<2, false>(&block_fn, &single_fn); break;
   }
 
-  const int64_t quads = 2 * a.octets, padded_k = a.octets * quant::kOctet;
+  const int64_t quads = 2 * a.octets;
   const int64_t tbl_stride = quads * 16;
-  const int64_t row_bytes = tbl_stride + (lc.blocks + a.groups) * int64_t(sizeof(float));
+  const int64_t row_bytes = tbl_stride + 2 * lc.blocks * int64_t(sizeof(float));
   // Tables for a chunk of rows of X, at most about 1 MiB: they stay in L2 while every tile passes.
   const int64_t chunk = a.chunk > 0 ? a.chunk
                                     : std::clamp<int64_t>((int64_t{1} << 20) / row_bytes / kMB * kMB, kMB, std::max<int64_t>(kMB, s.m));
   auto* tbl = static_cast<uint8_t*>(scratch_bytes<0>(size_t(chunk * tbl_stride)));
   auto* tscale = static_cast<float*>(scratch_bytes<1>(size_t(chunk * lc.blocks) * sizeof(float)));
-  auto* xsum = static_cast<float*>(scratch_bytes<2>(size_t(chunk * a.groups) * sizeof(float)));
-
+  auto* bsum = static_cast<float*>(scratch_bytes<2>(size_t(chunk * lc.blocks) * sizeof(float)));
   const int threads = call_threads(a, cpu::hardware_threads());
-  const int64_t group_len = s.fmt.group_len(s.k);
+
+  // Table work comes in spans of up to 8 blocks (256 activations) of one row.
+  constexpr int64_t kSpanBlocks = 8;
+  const int64_t spans_per_row = (lc.blocks + kSpanBlocks - 1) / kSpanBlocks;
 
   for (int64_t mc0 = 0; mc0 < s.m; mc0 += chunk) {
     const int64_t rows_here = std::min(chunk, s.m - mc0);
-    cpu::parallel_for(rows_here, rows_here >= 4 ? threads : 1, [&](int64_t r0, int64_t r1) {
-      float* xf = static_cast<float*>(scratch_bytes<3>(size_t(padded_k) * sizeof(float)));
-      for (int64_t r = r0; r < r1; ++r) {
-        activation_row(a, mc0 + r, xf, padded_k);
-        BuildTables(xf, quads, tbl + r * tbl_stride, tscale + r * lc.blocks);
-        for (int64_t g = 0; g < a.groups; ++g) {
-          const int64_t k0 = g * group_len, k1 = std::min(s.k, k0 + group_len);
-          float sum = 0;
-          for (int64_t kk = k0; kk < k1; ++kk) sum += xf[kk];
-          xsum[r * a.groups + g] = sum;
-        }
-      }
-    });
-    LutRows rows{tbl, tbl_stride, tscale, xsum};
+    const LutRows rows{tbl, tbl_stride, tscale, bsum};
     const int64_t mblocks = (rows_here + kMB - 1) / kMB;
     // With fewer tiles than threads, rows of X are split too.
     const int64_t split = a.tiles >= threads ? 1 : std::min<int64_t>(mblocks, (threads + a.tiles - 1) / a.tiles);
-    const int64_t items = a.tiles * split;
-    // Threads take runs of consecutive tiles from a shared counter rather than fixed halves: a
-    // pool worker that wakes late (a futex wake-up on a VM can take longer than a whole GEMV) then
-    // still gets its share, and each run streams one contiguous stretch of W.
+    const int64_t items = a.tiles * split, spans = rows_here * spans_per_row;
+    // Threads take work from shared counters rather than fixed halves: a pool worker that wakes
+    // late (a futex wake-up on a VM can take longer than a whole GEMV) still gets its share, and
+    // nobody waits for it. First the tables (everyone helps, then waits until all are built), then
+    // runs of consecutive tiles, each streaming one contiguous stretch of W.
     const int64_t grain = std::max<int64_t>(1, items / (int64_t(threads) * 8));
-    std::atomic<int64_t> next{0};
+    std::atomic<int64_t> next_span{0}, spans_done{0}, next{0};
     cpu::parallel_for(threads, threads, [&](int64_t, int64_t) {
+      HWY_ALIGN float xf[kSpanBlocks * kLutBlock];
+      for (;;) {
+        const int64_t sp = next_span.fetch_add(1, std::memory_order_relaxed);
+        if (sp >= spans) break;
+        const int64_t r = sp / spans_per_row, b0 = sp % spans_per_row * kSpanBlocks;
+        const int64_t k0 = b0 * kLutBlock, nq = std::min(quads - 4 * b0 * 2, kSpanBlocks * kQuadsPerBlock);
+        ActivationSpan(a, mc0 + r, k0, 4 * nq, xf);
+        BuildTables(xf, nq, tbl + r * tbl_stride + k0 / 4 * 16, tscale + r * lc.blocks + b0, bsum + r * lc.blocks + b0);
+        spans_done.fetch_add(1, std::memory_order_acq_rel);
+      }
+      while (spans_done.load(std::memory_order_acquire) < spans) hwy::Pause();
       for (;;) {
         const int64_t i0 = next.fetch_add(grain, std::memory_order_relaxed);
         if (i0 >= items) break;
         for (int64_t it = i0; it < std::min(items, i0 + grain); ++it) {
           const int64_t tile = it / split, part = it % split;
-          const int64_t b0 = mblocks * part / split, b1 = mblocks * (part + 1) / split;
-          for (int64_t mb = b0; mb < b1; ++mb) {
+          const int64_t mb0 = mblocks * part / split, mb1 = mblocks * (part + 1) / split;
+          for (int64_t mb = mb0; mb < mb1; ++mb) {
             const int64_t m0 = mb * kMB, count = std::min<int64_t>(kMB, rows_here - m0);
             // Tables are indexed by row of the chunk; outputs start at the chunk's first row.
             CpuArgs shifted = a;
