@@ -1,9 +1,10 @@
-// The tessel command-line driver: list, probe, verify and bench, all through the one op registry.
+// The tessel command-line driver: list, probe, verify, bench and quantize, all through the one op registry.
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <string>
 #include <vector>
 
+#include "quantize_cmd.hpp"
 #include "report.hpp"
 #include "tessel/runtime/backend.hpp"
 #include "tessel/runtime/harness.hpp"
@@ -231,6 +232,9 @@ int main(int argc, char** argv) {
   ben->add_option("--min-reps", bopt.min_reps, "fewest timed repetitions")->check(CLI::PositiveNumber);
   ben->add_option("--max-reps", bopt.max_reps, "most timed repetitions")->check(CLI::PositiveNumber);
 
+  QuantizeOptions qopt;
+  CLI::App* quant = add_quantize_command(app, qopt);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -248,6 +252,7 @@ int main(int argc, char** argv) {
     if (*probe) return cmd_probe(refresh, quick, json);
     if (*ver) return cmd_verify(reg, vsel, command);
     if (*ben) return cmd_bench(reg, bsel, bopt, command);
+    if (*quant) return run_quantize_command(qopt);
   } catch (const std::exception& e) {
     // Only a bug gets here; say so rather than abort.
     std::fprintf(stderr, "tessel: internal error: %s\n", e.what());
