@@ -6,6 +6,10 @@
 #include <thread>
 #include <vector>
 
+#if defined(__unix__) || defined(__APPLE__)
+#include <pthread.h>
+#endif
+
 #include "tessel/cpu/parallel.hpp"
 
 namespace tessel::cpu {
@@ -129,9 +133,20 @@ class Pool {
   void* ctx_ = nullptr;
 };
 
+// A forked child has none of the pool's threads (only the forking thread survives), so waiting on
+// them would hang; the child runs every region serially instead (e.g. gtest death tests).
+std::atomic<bool> g_forked_child{false};
+
 Pool& pool() {
   // The helper count travels in 16 bits of state_.
   static Pool p(std::min(hardware_threads() - 1, 0xffff));
+#if defined(__unix__) || defined(__APPLE__)
+  static const bool registered = [] {
+    pthread_atfork(nullptr, nullptr, [] { g_forked_child.store(true); });
+    return true;
+  }();
+  (void)registered;
+#endif
   return p;
 }
 
@@ -146,7 +161,7 @@ void parallel_for_erased(int64_t n, int threads, void (*call)(void*, int64_t, in
   if (n <= 0) return;
   const int64_t want = threads > 0 ? threads : hardware_threads();
   const int64_t chunks = std::min(n, want);
-  if (chunks <= 1 || t_inside_region) {
+  if (chunks <= 1 || t_inside_region || g_forked_child.load(std::memory_order_relaxed)) {
     call(ctx, 0, n);
     return;
   }

@@ -14,6 +14,11 @@
 #include <utility>
 #include <vector>
 
+#if defined(__unix__)
+#include <sys/wait.h>
+#include <unistd.h>
+#endif
+
 // The packing helpers live in src/ops/gemm/cpu.cpp, explicitly instantiated for float and bf16
 // (uint16_t) sources; a mismatch with these declarations fails at link time.
 namespace tessel::gemm::detail {
@@ -192,6 +197,25 @@ TEST(ParallelFor, AcceptsConstAndTemporaryCallables) {
   cpu::parallel_for(10, 2, [&](int64_t b, int64_t e) { total.fetch_add(e - b); });
   EXPECT_EQ(total.load(), 20);
 }
+
+#if defined(__unix__)
+TEST(ParallelFor, ForkedChildRunsSeriallyInsteadOfHanging) {
+  cpu::parallel_for(4, 2, [](int64_t, int64_t) {});  // the pool exists before the fork
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    alarm(20);  // a hang in the child becomes a failure, not a stuck test
+    std::atomic<int64_t> sum{0};
+    cpu::parallel_for(100, 0, [&](int64_t b, int64_t e) {
+      for (int64_t i = b; i < e; ++i) sum.fetch_add(i);
+    });
+    _exit(sum.load() == 4950 ? 0 : 1);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "child status " << status;
+}
+#endif
 
 // ---- gemm packing ------------------------------------------------------------------------------------
 

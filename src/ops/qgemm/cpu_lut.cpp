@@ -25,6 +25,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 
 #include "cpu_common.hpp"
 #include "tessel/cpu/parallel.hpp"
@@ -113,6 +114,9 @@ void BuildTables(const float* HWY_RESTRICT xf, int64_t quads, uint8_t* HWY_RESTR
     float sum = 0;
     for (int64_t i = 0; i < 4 * nq; ++i) sum += xf[4 * q0 + i];
     bsum[blk] = sum;
+    // Tables cannot hold an infinity or NaN; such a block makes its rows' outputs NaN, never a
+    // finite wrong value.
+    if (!std::isfinite(sum)) tscale[blk] = std::numeric_limits<float>::quiet_NaN();
     const auto inv = hn::Set(df, amax > 0 ? 127.0f / amax : 0.0f);
     const auto off = hn::Set(di, 128);
     for (int64_t q = 0; q < nq; ++q)

@@ -7,7 +7,7 @@
 // with f32 partial sums of four terms, so accuracy does not degrade with row length. The output is
 // exp(x - max) * (1 / sum) in f32, rounded once to the output dtype. exp is a short polynomial
 // valid for the non-positive arguments softmax makes (ExpNonPositive). Cached rows prefetch the next
-// row during their exp pass, and large outputs are written with streaming stores (tunable
+// row during their output pass, and large outputs are written with streaming stores (tunable
 // "stream"), which saves the read-for-ownership of y.
 
 // ---- Shared, target-independent part (compiled once) ---------------------------------------------
@@ -225,9 +225,11 @@ HWY_INLINE void StoreTail(VF v, T* y, int64_t j, int64_t cols) {
   std::copy(tail, tail + (cols - j), y + j);
 }
 
-// y = exp(x - mx) * inv (or x * inv when !exp).
+// y = exp(x - mx) * inv (or x * inv when !exp). `next` (or nullptr) is prefetched meanwhile: this
+// pass mostly writes, so reading the next row now overlaps the two.
 template <bool kStream, class TIn, class TOut>
-void ScalePass(const TIn* HWY_RESTRICT x, TOut* HWY_RESTRICT y, int64_t cols, float mx, float inv, bool exp) {
+void ScalePass(const TIn* HWY_RESTRICT x, TOut* HWY_RESTRICT y, int64_t cols, float mx, float inv, bool exp,
+               const TOut* next) {
   const DF df;
   const VF vmax = hn::Set(df, mx), vinv = hn::Set(df, inv);
   auto f = [&](VF v) { return hn::Mul(exp ? ExpNonPositive(hn::Sub(v, vmax)) : v, vinv); };
@@ -239,8 +241,12 @@ void ScalePass(const TIn* HWY_RESTRICT x, TOut* HWY_RESTRICT y, int64_t cols, fl
   // Streaming stores need aligned addresses: the first few elements go one at a time.
   if constexpr (kStream)
     for (; j < cols && (reinterpret_cast<uintptr_t>(y + j) & 63) != 0; ++j) one(j);
-  for (; j + 2 * kLanes <= cols; j += 2 * kLanes)
+  constexpr int64_t kStepBytes = 2 * kLanes * int64_t(sizeof(TOut));  // one prefetch per 64-byte line
+  for (; j + 2 * kLanes <= cols; j += 2 * kLanes) {
+    if (next)
+      for (int64_t b = 0; b < kStepBytes; b += 64) hwy::Prefetch(reinterpret_cast<const char*>(next + j) + b);
     StorePair<kStream>(f(LoadAsF32(x + j)), f(LoadAsF32(x + j + kLanes)), y + j);
+  }
   for (; j + kLanes <= cols; j += kLanes) StoreF32As(f(LoadAsF32(x + j)), y + j);
   if (j < cols) StoreTail(f(LoadTail(x, j, cols, 0.0f)), y, j, cols);
 }
@@ -270,13 +276,13 @@ void RowOnline(const T* HWY_RESTRICT x, T* HWY_RESTRICT y, int64_t cols) {
   }
   float mx, inv;
   Finish(st, mx, inv);
-  ScalePass<kStream>(x, y, cols, mx, inv, true);
+  ScalePass<kStream>(x, y, cols, mx, inv, true, static_cast<const T*>(nullptr));
 }
 
 // Rows that fit in cache: max, then exp(x - max) into a per-thread f32 row with its sum, then a
 // scale into y. One exp per element instead of two; the extra passes hit L1/L2, and y is written
-// once, so it can take streaming stores. The exp pass, the longest, prefetches `next` (the row
-// this thread does after this one, or nullptr), so the next max pass finds it in cache.
+// once, so it can take streaming stores. The scale pass prefetches `next` (the row this thread
+// does after this one, or nullptr), so the next max pass finds it in cache.
 template <bool kStream, class T>
 void RowCached(const T* HWY_RESTRICT x, T* HWY_RESTRICT y, int64_t cols, float* HWY_RESTRICT e, const T* next) {
   const DF df;
@@ -294,10 +300,7 @@ void RowCached(const T* HWY_RESTRICT x, T* HWY_RESTRICT y, int64_t cols, float* 
   const VF vmax = hn::Set(df, mx);
   Online st{vmax, hn::Zero(dd), hn::Zero(dd)};  // only the sums are used
   j = 0;
-  constexpr int64_t kStepBytes = 4 * kLanes * int64_t(sizeof(T));  // one prefetch per 64-byte line
   for (; j + 4 * kLanes <= cols; j += 4 * kLanes) {
-    if (next)
-      for (int64_t b = 0; b < kStepBytes; b += 64) hwy::Prefetch(reinterpret_cast<const char*>(next + j) + b);
     const VF e0 = ExpNonPositive(hn::Sub(LoadAsF32(x + j), vmax));
     const VF e1 = ExpNonPositive(hn::Sub(LoadAsF32(x + j + kLanes), vmax));
     const VF e2 = ExpNonPositive(hn::Sub(LoadAsF32(x + j + 2 * kLanes), vmax));
@@ -323,7 +326,7 @@ void RowCached(const T* HWY_RESTRICT x, T* HWY_RESTRICT y, int64_t cols, float* 
   }
   float mx_unused, inv;
   Finish(st, mx_unused, inv);
-  ScalePass<kStream>(e, y, cols, 0.0f, inv, false);
+  ScalePass<kStream>(e, y, cols, 0.0f, inv, false, next);
 }
 
 // Rows up to this length take RowCached: x, y and the f32 row fit in L2 on current cores.
