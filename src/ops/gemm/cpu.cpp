@@ -151,14 +151,15 @@ inline float* scratch(ScratchSlot slot, size_t floats) {
 #include "hwy/cache_control.h"
 #include "hwy/highway.h"
 #include "hwy/contrib/math/math-inl.h"
+#include "tessel/cpu/simd_io-inl.h"
 
 HWY_BEFORE_NAMESPACE();
 namespace tessel::gemm::HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
 
-using DF = hn::ScalableTag<float>;
-using VF = hn::Vec<DF>;
-constexpr int64_t kLanes = int64_t(hn::MaxLanes(DF()));
+// DF, VF, kLanes and the f32/bf16 epilogue loads and stores (LoadAsF32, StoreF32As) come from
+// tessel/cpu/simd_io-inl.h, compiled for this same target.
+using namespace cpu::HWY_NAMESPACE;
 
 // Micro-tile: kMR rows x kNR columns of C live in 2*kMR vector registers for the whole K loop.
 // With 32 registers (AVX-512) 14 rows use 28 accumulators, 2 for the B row and 1 broadcast; with
@@ -244,26 +245,6 @@ HWY_INLINE void Tile(int64_t kc, const float* ap, const float* bp, float* c, int
 
 // ---- Epilogue --------------------------------------------------------------------------------------
 
-using DU16 = hn::Rebind<uint16_t, DF>;
-using DU32 = hn::RebindToUnsigned<DF>;
-
-HWY_INLINE VF LoadBF16(const uint16_t* p) {
-  const DU16 d16;
-  const DU32 d32;
-  return hn::BitCast(DF(), hn::ShiftLeft<16>(hn::PromoteTo(d32, hn::LoadU(d16, p))));
-}
-
-// Round to nearest even, as dtype.cpp does; NaN stays a quiet NaN with its sign.
-HWY_INLINE void StoreBF16(VF v, uint16_t* p) {
-  const DU32 d32;
-  const auto bits = hn::BitCast(d32, v);
-  const auto lsb = hn::And(hn::ShiftRight<16>(bits), hn::Set(d32, 1u));
-  auto rounded = hn::ShiftRight<16>(hn::Add(bits, hn::Add(lsb, hn::Set(d32, 0x7fffu))));
-  const auto nan = hn::Or(hn::ShiftRight<16>(bits), hn::Set(d32, 0x40u));
-  rounded = hn::IfThenElse(hn::RebindMask(d32, hn::IsNaN(v)), nan, rounded);
-  hn::StoreU(hn::TruncateTo(DU16(), rounded), DU16(), p);
-}
-
 HWY_INLINE VF Activate(Activation act, VF x) {
   const DF d;
   switch (act) {
@@ -283,12 +264,6 @@ HWY_INLINE VF Activate(Activation act, VF x) {
   return x;
 }
 
-template <class T>
-HWY_INLINE VF LoadAs(const T* p) {
-  if constexpr (sizeof(T) == 2) return LoadBF16(p);
-  else return hn::LoadU(DF(), p);
-}
-
 // Writes rows x cols of the f32 accumulator block (ld `ldacc`) to C (ld `ldc`, type TOut) with
 // bias, activation and residual applied. `bias` and `residual` are already offset to this block.
 template <class TOut>
@@ -297,11 +272,10 @@ void Epilogue(const Shape& s, const float* acc, int64_t ldacc, int64_t rows, int
   const DF d;
   auto one = [&](const float* a, const TOut* bi, const TOut* re, TOut* out) {
     VF v = hn::LoadU(d, a);
-    if (bi) v = hn::Add(v, LoadAs(bi));
+    if (bi) v = hn::Add(v, LoadAsF32(d, bi));
     v = Activate(s.act, v);
-    if (re) v = hn::Add(v, LoadAs(re));
-    if constexpr (sizeof(TOut) == 2) StoreBF16(v, out);
-    else hn::StoreU(v, d, out);
+    if (re) v = hn::Add(v, LoadAsF32(d, re));
+    StoreF32As(v, out);
   };
   for (int64_t i = 0; i < rows; ++i) {
     const float* a = acc + i * ldacc;

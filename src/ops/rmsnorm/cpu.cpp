@@ -13,7 +13,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
-#include <cstring>
 #include <vector>
 
 #include "rmsnorm.hpp"
@@ -31,10 +30,6 @@ struct CpuArgs {
   bool stream = false;  // non-temporal stores for y
 };
 
-// Outputs at least this large are written with streaming stores when the "stream" tunable is auto:
-// they would not stay in cache for the next op anyway.
-inline constexpr double kStreamBytes = 8.0 * 1024 * 1024;
-
 }  // namespace tessel::rmsnorm
 
 #endif  // TESSEL_OPS_RMSNORM_CPU_SHARED_
@@ -45,86 +40,19 @@ inline constexpr double kStreamBytes = 8.0 * 1024 * 1024;
 #include "hwy/foreach_target.h"  // IWYU pragma: keep
 #include "hwy/cache_control.h"
 #include "hwy/highway.h"
+#include "tessel/cpu/simd_io-inl.h"
 
 HWY_BEFORE_NAMESPACE();
 namespace tessel::rmsnorm::HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
 
-using DF = hn::ScalableTag<float>;
-using VF = hn::Vec<DF>;
+// DF, VF, kLanes and the f32/bf16 loads and stores (ScalarToF32, LoadAsF32, StoreF32As, StorePair, ...)
+// come from tessel/cpu/simd_io-inl.h, compiled for this same target.
+using namespace cpu::HWY_NAMESPACE;
+
 using DD = hn::ScalableTag<double>;
 using VD = hn::Vec<DD>;
-constexpr int64_t kLanes = int64_t(hn::MaxLanes(DF()));
 constexpr int64_t kLanesD = int64_t(hn::MaxLanes(DD()));
-
-// ---- bf16 <-> f32 ----------------------------------------------------------------------------------
-
-inline float ScalarToF32(float x) { return x; }
-inline float ScalarToF32(uint16_t h) {
-  const uint32_t u = uint32_t(h) << 16;
-  float f;
-  std::memcpy(&f, &u, sizeof f);
-  return f;
-}
-inline void ScalarStore(float v, float* p) { *p = v; }
-// The same rounding as RoundToBF16 below, one value at a time (row heads and tails).
-inline void ScalarStore(float v, uint16_t* p) {
-  uint32_t u;
-  std::memcpy(&u, &v, sizeof u);
-  if ((u & 0x7fffffffu) > 0x7f800000u) *p = uint16_t((u >> 16) | 0x40u);
-  else *p = uint16_t((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
-}
-
-// bf16 is the top half of an f32, so widening is a shift.
-template <class D>
-HWY_INLINE hn::Vec<D> LoadAsF32(D d, const uint16_t* p) {
-  const hn::Rebind<uint16_t, D> d16;
-  const hn::RebindToUnsigned<D> d32;
-  return hn::BitCast(d, hn::ShiftLeft<16>(hn::PromoteTo(d32, hn::LoadU(d16, p))));
-}
-template <class D>
-HWY_INLINE hn::Vec<D> LoadAsF32(D d, const float* p) {
-  return hn::LoadU(d, p);
-}
-
-// Rounds to nearest even, as dtype.cpp does, leaving the bf16 bits in the low half of each lane;
-// NaN stays a quiet NaN with its sign.
-HWY_INLINE hn::Vec<hn::RebindToUnsigned<DF>> RoundToBF16(VF v) {
-  const hn::RebindToUnsigned<DF> d32;
-  const auto bits = hn::BitCast(d32, v);
-  const auto lsb = hn::And(hn::ShiftRight<16>(bits), hn::Set(d32, 1u));
-  const auto rounded = hn::ShiftRight<16>(hn::Add(bits, hn::Add(lsb, hn::Set(d32, 0x7fffu))));
-  const auto nan = hn::Or(hn::ShiftRight<16>(bits), hn::Set(d32, 0x40u));
-  return hn::IfThenElse(hn::RebindMask(d32, hn::IsNaN(v)), nan, rounded);
-}
-
-HWY_INLINE void StoreF32As(VF v, float* p) { hn::StoreU(v, DF(), p); }
-HWY_INLINE void StoreF32As(VF v, uint16_t* p) {
-  const hn::Rebind<uint16_t, DF> d16;
-  hn::StoreU(hn::TruncateTo(d16, RoundToBF16(v)), d16, p);
-}
-
-// Streaming (non-temporal) stores skip the read-for-ownership of every output line, which is most
-// of the cost once the output is larger than the caches. They take aligned full vectors, and
-// whole cache lines work best, so bf16 output packs two f32 vectors into one full u16 vector.
-constexpr bool kCanStream = HWY_TARGET != HWY_SCALAR;
-
-// Stores a then b (2 * kLanes outputs) at p, which must be vector-aligned when kStream.
-template <bool kStream, class T>
-HWY_INLINE void StorePair(VF a, VF b, T* p) {
-  if constexpr (!kStream || !kCanStream) {
-    StoreF32As(a, p);
-    StoreF32As(b, p + kLanes);
-  } else if constexpr (sizeof(T) == 4) {
-    hn::Stream(a, DF(), p);
-    hn::Stream(b, DF(), p + kLanes);
-  } else {
-#if HWY_TARGET != HWY_SCALAR
-    const hn::Repartition<uint16_t, DF> d16;
-    hn::Stream(hn::ConcatEven(d16, hn::BitCast(d16, RoundToBF16(b)), hn::BitCast(d16, RoundToBF16(a))), d16, p);
-#endif
-  }
-}
 
 // kLanesD elements widened to f64.
 template <class T>
@@ -237,7 +165,7 @@ class CpuSimdRmsNorm final : public Implementation {
   }
 
   std::vector<Tunable> config_space(const Problem&) const override {
-    // stream: -1 auto (when y is at least kStreamBytes), 0 normal stores, 1 streaming stores.
+    // stream: -1 auto (when y is at least cpu::kStreamBytes), 0 normal stores, 1 streaming stores.
     return {{"stream", {-1, 0, 1}}};
   }
 
@@ -254,7 +182,8 @@ class CpuSimdRmsNorm final : public Implementation {
     a.y = t[kY].data;
     a.threads = ctx.threads;
     const int64_t stream = config_value(config, config_space(p), "stream");
-    a.stream = stream == 1 || (stream == -1 && double(dtype_storage_bytes(a.s.dtype, a.s.rows * a.s.cols)) >= kStreamBytes);
+    a.stream = stream == 1 ||
+               (stream == -1 && double(dtype_storage_bytes(a.s.dtype, a.s.rows * a.s.cols)) >= cpu::kStreamBytes);
     HWY_DYNAMIC_DISPATCH(RmsNormCpu)(a);
     return {};
   }

@@ -18,7 +18,6 @@
 #include <cfloat>
 #include <cmath>
 #include <cstdint>
-#include <cstring>
 #include <limits>
 #include <vector>
 
@@ -36,10 +35,6 @@ struct CpuArgs {
   bool stream = false;  // non-temporal stores for y
 };
 
-// Outputs at least this large are written with streaming stores when the "stream" tunable is auto:
-// they would not stay in cache for the next op anyway.
-inline constexpr double kStreamBytes = 8.0 * 1024 * 1024;
-
 }  // namespace tessel::softmax
 
 #endif  // TESSEL_OPS_SOFTMAX_CPU_SHARED_
@@ -51,81 +46,18 @@ inline constexpr double kStreamBytes = 8.0 * 1024 * 1024;
 #include "hwy/cache_control.h"
 #include "hwy/highway.h"
 #include "hwy/contrib/math/math-inl.h"
+#include "tessel/cpu/simd_io-inl.h"
 
 HWY_BEFORE_NAMESPACE();
 namespace tessel::softmax::HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
 
-using DF = hn::ScalableTag<float>;
-using VF = hn::Vec<DF>;
+// DF, VF, kLanes and the f32/bf16 loads and stores (ScalarToF32, LoadAsF32, StoreF32As, StorePair, ...)
+// come from tessel/cpu/simd_io-inl.h, compiled for this same target.
+using namespace cpu::HWY_NAMESPACE;
+
 using DD = hn::ScalableTag<double>;
 using VD = hn::Vec<DD>;
-constexpr int64_t kLanes = int64_t(hn::MaxLanes(DF()));
-
-// ---- bf16 <-> f32 ----------------------------------------------------------------------------------
-
-inline float ScalarToF32(float x) { return x; }
-inline float ScalarToF32(uint16_t h) {
-  const uint32_t u = uint32_t(h) << 16;
-  float f;
-  std::memcpy(&f, &u, sizeof f);
-  return f;
-}
-inline void ScalarStore(float v, float* p) { *p = v; }
-// The same rounding as RoundToBF16 below, one value at a time (row heads and tails).
-inline void ScalarStore(float v, uint16_t* p) {
-  uint32_t u;
-  std::memcpy(&u, &v, sizeof u);
-  if ((u & 0x7fffffffu) > 0x7f800000u) *p = uint16_t((u >> 16) | 0x40u);
-  else *p = uint16_t((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
-}
-
-// bf16 is the top half of an f32, so widening is a shift.
-HWY_INLINE VF LoadAsF32(const uint16_t* p) {
-  const hn::Rebind<uint16_t, DF> d16;
-  const hn::RebindToUnsigned<DF> d32;
-  return hn::BitCast(DF(), hn::ShiftLeft<16>(hn::PromoteTo(d32, hn::LoadU(d16, p))));
-}
-HWY_INLINE VF LoadAsF32(const float* p) { return hn::LoadU(DF(), p); }
-
-// Rounds to nearest even, as dtype.cpp does, leaving the bf16 bits in the low half of each lane;
-// NaN stays a quiet NaN with its sign.
-HWY_INLINE hn::Vec<hn::RebindToUnsigned<DF>> RoundToBF16(VF v) {
-  const hn::RebindToUnsigned<DF> d32;
-  const auto bits = hn::BitCast(d32, v);
-  const auto lsb = hn::And(hn::ShiftRight<16>(bits), hn::Set(d32, 1u));
-  const auto rounded = hn::ShiftRight<16>(hn::Add(bits, hn::Add(lsb, hn::Set(d32, 0x7fffu))));
-  const auto nan = hn::Or(hn::ShiftRight<16>(bits), hn::Set(d32, 0x40u));
-  return hn::IfThenElse(hn::RebindMask(d32, hn::IsNaN(v)), nan, rounded);
-}
-
-HWY_INLINE void StoreF32As(VF v, float* p) { hn::StoreU(v, DF(), p); }
-HWY_INLINE void StoreF32As(VF v, uint16_t* p) {
-  const hn::Rebind<uint16_t, DF> d16;
-  hn::StoreU(hn::TruncateTo(d16, RoundToBF16(v)), d16, p);
-}
-
-// Streaming (non-temporal) stores skip the read-for-ownership of every output line, which is most
-// of the cost once the output is larger than the caches. They take aligned full vectors, and
-// whole cache lines work best, so bf16 output packs two f32 vectors into one full u16 vector.
-constexpr bool kCanStream = HWY_TARGET != HWY_SCALAR;
-
-// Stores a then b (2 * kLanes outputs) at p, which must be vector-aligned when kStream.
-template <bool kStream, class T>
-HWY_INLINE void StorePair(VF a, VF b, T* p) {
-  if constexpr (!kStream || !kCanStream) {
-    StoreF32As(a, p);
-    StoreF32As(b, p + kLanes);
-  } else if constexpr (sizeof(T) == 4) {
-    hn::Stream(a, DF(), p);
-    hn::Stream(b, DF(), p + kLanes);
-  } else {
-#if HWY_TARGET != HWY_SCALAR
-    const hn::Repartition<uint16_t, DF> d16;
-    hn::Stream(hn::ConcatEven(d16, hn::BitCast(d16, RoundToBF16(b)), hn::BitCast(d16, RoundToBF16(a))), d16, p);
-#endif
-  }
-}
 
 // ---- exp ---------------------------------------------------------------------------------------------
 
@@ -245,9 +177,9 @@ void ScalePass(const TIn* HWY_RESTRICT x, TOut* HWY_RESTRICT y, int64_t cols, fl
   for (; j + 2 * kLanes <= cols; j += 2 * kLanes) {
     if (next)
       for (int64_t b = 0; b < kStepBytes; b += 64) hwy::Prefetch(reinterpret_cast<const char*>(next + j) + b);
-    StorePair<kStream>(f(LoadAsF32(x + j)), f(LoadAsF32(x + j + kLanes)), y + j);
+    StorePair<kStream>(f(LoadAsF32(df, x + j)), f(LoadAsF32(df, x + j + kLanes)), y + j);
   }
-  for (; j + kLanes <= cols; j += kLanes) StoreF32As(f(LoadAsF32(x + j)), y + j);
+  for (; j + kLanes <= cols; j += kLanes) StoreF32As(f(LoadAsF32(df, x + j)), y + j);
   if (j < cols) StoreTail(f(LoadTail(x, j, cols, 0.0f)), y, j, cols);
 }
 
@@ -260,8 +192,8 @@ void RowOnline(const T* HWY_RESTRICT x, T* HWY_RESTRICT y, int64_t cols) {
   Online st{hn::Set(df, -FLT_MAX), hn::Zero(dd), hn::Zero(dd)};
   int64_t j = 0;
   for (; j + 4 * kLanes <= cols; j += 4 * kLanes) {
-    const VF v0 = LoadAsF32(x + j), v1 = LoadAsF32(x + j + kLanes);
-    const VF v2 = LoadAsF32(x + j + 2 * kLanes), v3 = LoadAsF32(x + j + 3 * kLanes);
+    const VF v0 = LoadAsF32(df, x + j), v1 = LoadAsF32(df, x + j + kLanes);
+    const VF v2 = LoadAsF32(df, x + j + 2 * kLanes), v3 = LoadAsF32(df, x + j + 3 * kLanes);
     Rescale(st, hn::Max(st.m, hn::Max(hn::Max(v0, v1), hn::Max(v2, v3))));
     const VF e01 = hn::Add(ExpNonPositive(hn::Sub(v0, st.m)), ExpNonPositive(hn::Sub(v1, st.m)));
     const VF e23 = hn::Add(ExpNonPositive(hn::Sub(v2, st.m)), ExpNonPositive(hn::Sub(v3, st.m)));
@@ -269,7 +201,7 @@ void RowOnline(const T* HWY_RESTRICT x, T* HWY_RESTRICT y, int64_t cols) {
   }
   // The remainder, a vector at a time; the last partial vector is padded with -inf (exp gives 0).
   for (; j < cols; j += kLanes) {
-    const VF v = j + kLanes <= cols ? LoadAsF32(x + j)
+    const VF v = j + kLanes <= cols ? LoadAsF32(df, x + j)
                                     : LoadTail(x, j, cols, -std::numeric_limits<float>::infinity());
     Rescale(st, hn::Max(st.m, v));
     Accumulate(st, ExpNonPositive(hn::Sub(v, st.m)));
@@ -290,10 +222,10 @@ void RowCached(const T* HWY_RESTRICT x, T* HWY_RESTRICT y, int64_t cols, float* 
   VF m0 = hn::Set(df, -FLT_MAX), m1 = m0;
   int64_t j = 0;
   for (; j + 2 * kLanes <= cols; j += 2 * kLanes) {
-    m0 = hn::Max(m0, LoadAsF32(x + j));
-    m1 = hn::Max(m1, LoadAsF32(x + j + kLanes));
+    m0 = hn::Max(m0, LoadAsF32(df, x + j));
+    m1 = hn::Max(m1, LoadAsF32(df, x + j + kLanes));
   }
-  for (; j + kLanes <= cols; j += kLanes) m0 = hn::Max(m0, LoadAsF32(x + j));
+  for (; j + kLanes <= cols; j += kLanes) m0 = hn::Max(m0, LoadAsF32(df, x + j));
   float mx = hn::GetLane(hn::MaxOfLanes(df, hn::Max(m0, m1)));
   for (; j < cols; ++j) mx = std::max(mx, ScalarToF32(x[j]));
 
@@ -301,10 +233,10 @@ void RowCached(const T* HWY_RESTRICT x, T* HWY_RESTRICT y, int64_t cols, float* 
   Online st{vmax, hn::Zero(dd), hn::Zero(dd)};  // only the sums are used
   j = 0;
   for (; j + 4 * kLanes <= cols; j += 4 * kLanes) {
-    const VF e0 = ExpNonPositive(hn::Sub(LoadAsF32(x + j), vmax));
-    const VF e1 = ExpNonPositive(hn::Sub(LoadAsF32(x + j + kLanes), vmax));
-    const VF e2 = ExpNonPositive(hn::Sub(LoadAsF32(x + j + 2 * kLanes), vmax));
-    const VF e3 = ExpNonPositive(hn::Sub(LoadAsF32(x + j + 3 * kLanes), vmax));
+    const VF e0 = ExpNonPositive(hn::Sub(LoadAsF32(df, x + j), vmax));
+    const VF e1 = ExpNonPositive(hn::Sub(LoadAsF32(df, x + j + kLanes), vmax));
+    const VF e2 = ExpNonPositive(hn::Sub(LoadAsF32(df, x + j + 2 * kLanes), vmax));
+    const VF e3 = ExpNonPositive(hn::Sub(LoadAsF32(df, x + j + 3 * kLanes), vmax));
     hn::StoreU(e0, df, e + j);
     hn::StoreU(e1, df, e + j + kLanes);
     hn::StoreU(e2, df, e + j + 2 * kLanes);
@@ -313,7 +245,7 @@ void RowCached(const T* HWY_RESTRICT x, T* HWY_RESTRICT y, int64_t cols, float* 
   }
   for (; j < cols; j += kLanes) {
     const bool full = j + kLanes <= cols;
-    const VF v = full ? LoadAsF32(x + j) : LoadTail(x, j, cols, -std::numeric_limits<float>::infinity());
+    const VF v = full ? LoadAsF32(df, x + j) : LoadTail(x, j, cols, -std::numeric_limits<float>::infinity());
     const VF ev = ExpNonPositive(hn::Sub(v, vmax));
     if (full) {
       hn::StoreU(ev, df, e + j);
@@ -391,7 +323,7 @@ class CpuSimdSoftmax final : public Implementation {
   }
 
   std::vector<Tunable> config_space(const Problem&) const override {
-    // stream: -1 auto (when y is at least kStreamBytes), 0 normal stores, 1 streaming stores.
+    // stream: -1 auto (when y is at least cpu::kStreamBytes), 0 normal stores, 1 streaming stores.
     return {{"stream", {-1, 0, 1}}};
   }
 
@@ -407,7 +339,8 @@ class CpuSimdSoftmax final : public Implementation {
     a.y = t[kY].data;
     a.threads = ctx.threads;
     const int64_t stream = config_value(config, config_space(p), "stream");
-    a.stream = stream == 1 || (stream == -1 && double(dtype_storage_bytes(a.s.dtype, a.s.rows * a.s.cols)) >= kStreamBytes);
+    a.stream = stream == 1 ||
+               (stream == -1 && double(dtype_storage_bytes(a.s.dtype, a.s.rows * a.s.cols)) >= cpu::kStreamBytes);
     HWY_DYNAMIC_DISPATCH(SoftmaxCpu)(a);
     return {};
   }
