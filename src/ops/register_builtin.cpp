@@ -1,10 +1,16 @@
 // The list of built-in ops and implementations. Dispatch is data: order comes from priorities.
 #include "tessel/runtime/registry.hpp"
 
+#include "eltwise/eltwise.hpp"
 #include "gemm/gemm.hpp"
+#include "layernorm/layernorm.hpp"
 #include "qgemm/qgemm.hpp"
 #include "rmsnorm/rmsnorm.hpp"
+#include "rmsnorm_quant/rmsnorm_quant.hpp"
+#include "rmsnorm_residual/rmsnorm_residual.hpp"
+#include "rope/rope.hpp"
 #include "softmax/softmax.hpp"
+#include "swiglu/swiglu.hpp"
 
 namespace tessel {
 
@@ -32,6 +38,19 @@ void register_builtin_ops(Registry& r) {
   r.add_spec(qgemm::make_spec());
   qgemm::register_cpu_lut(r);
   qgemm::register_cpu_dequant(r);
+  // Fused memory-bound ops, each a fusion chain (include/tessel/fuse) on the CPU.
+  r.add_spec(rmsnorm_residual::make_spec());
+  rmsnorm_residual::register_cpu(r);
+  r.add_spec(rmsnorm_quant::make_spec());
+  rmsnorm_quant::register_cpu(r);
+  r.add_spec(layernorm::make_spec());
+  layernorm::register_cpu(r);
+  r.add_spec(swiglu::make_spec());
+  swiglu::register_cpu(r);
+  r.add_spec(rope::make_spec());
+  rope::register_cpu(r);
+  r.add_spec(eltwise::make_spec());
+  eltwise::register_cpu(r);
 }
 
 }  // namespace tessel

@@ -1,4 +1,7 @@
-// Every registered CPU implementation passes verify across its op's whole sample matrix.
+// Every registered CPU implementation passes verify across its op's whole sample matrix. The
+// reference runs on every sample anyway (it is what every candidate is compared with); as a
+// candidate of its own it is checked on the first sample only (guards, determinism), which keeps
+// the double-precision references from dominating CI time under ASan.
 #include <gtest/gtest.h>
 
 #include <cctype>
@@ -29,7 +32,9 @@ TEST_P(OpsVerify, PassesEverySample) {
   const OpSpec& spec = *reg.spec(GetParam().op);
   const Implementation& impl = *reg.impl(GetParam().op, GetParam().impl);
   int ran = 0;
-  for (const auto& d : spec.samples()) {
+  std::vector<std::string> samples = spec.samples();
+  if (impl.is_reference()) samples.resize(1);
+  for (const auto& d : samples) {
     auto p = reg.parse(d);
     ASSERT_TRUE(p.ok()) << d;
     auto r = verify(spec, impl, *p);

@@ -3,17 +3,17 @@
 #include <string>
 
 #include "rmsnorm.hpp"
+#include "../rowwise.hpp"
 
 namespace tessel::rmsnorm {
 namespace {
 
 const std::vector<ParamDef>& schema() {
-  using K = ParamDef::Kind;
   static const std::vector<ParamDef> defs = {
-      {"rows", K::integer, "", {}, 1, int64_t{1} << 40, "rows normalized independently"},
-      {"cols", K::integer, "", {}, 1, int64_t{1} << 40, "length of each row (the normalized dimension)"},
-      {"dtype", K::dtype, "f32", {"f32", "bf16"}, 1, 1, "element type of x, weight and y"},
-      {"eps", K::real, "1e-6", {}, 1, 1, "added to the mean square before the square root"},
+      rowwise::rows_param("rows normalized independently"),
+      rowwise::cols_param("length of each row (the normalized dimension)"),
+      rowwise::dtype_param("element type of x, weight and y"),
+      rowwise::eps_param("1e-6", "added to the mean square before the square root"),
   };
   return defs;
 }
@@ -26,13 +26,8 @@ class RmsNormSpec final : public OpSpec {
 
   Status validate(const Problem& p) const override {
     const Shape s = Shape::from(p);
-    // Past 2^24 terms an f32 mean loses integer precision in its count and most of its accuracy.
-    if (s.cols > (int64_t{1} << 24)) return Status::invalid("rmsnorm", "cols", "at most 2^24 (16777216)");
-    if (double(s.rows) * double(s.cols) > double(int64_t{1} << 34))
-      return Status::invalid("rmsnorm", "rows*cols", "at most 2^34 elements");
-    if (!(s.eps > 0) || !(s.eps <= 1))
-      return Status::invalid("rmsnorm", "eps", "must be in (0, 1], got " + p.str("eps"));
-    return {};
+    if (Status st = rowwise::check_extent("rmsnorm", s.rows, s.cols); !st.ok()) return st;
+    return rowwise::check_eps("rmsnorm", s.eps, p);
   }
 
   std::vector<TensorDesc> tensors(const Problem& p) const override {
@@ -61,9 +56,9 @@ class RmsNormSpec final : public OpSpec {
     // f32 arithmetic: the scale 1/sqrt(.) and two products round once each, and the mean of
     // squares, summed in blocks or a tree, adds about log2(cols) roundings, halved by the square
     // root. Every error is relative to the element itself, so the absolute floor stays tiny.
-    const double f32 = 0x1p-24 * (16.0 + std::log2(double(s.cols)));
+    const double f32 = rowwise::reduction_error(s.cols);
     // bf16 output: round-to-nearest loses up to 2^-8 of each value (8 significant bits).
-    const double out_round = s.dtype == DType::bf16 ? 0x1p-8 : 0.0;
+    const double out_round = rowwise::storage_rounding(s.dtype);
     Tolerance t;
     t.max_rel_l2 = out_round + f32;
     t.elem_rtol = out_round + 2 * f32;
@@ -96,11 +91,8 @@ class RmsNormSpec final : public OpSpec {
     const Shape s = Shape::from(p);
     const TensorView& x = in[kX];
     const TensorView& w = in[kWeight];
-    outs.assign(1, RefOutput{});
+    rowwise::init_outputs(outs, rows, {s.cols});
     RefOutput& y = outs[0];
-    y.cols = s.cols;
-    y.rows.assign(rows.begin(), rows.end());
-    y.values.assign(rows.size() * size_t(s.cols), 0.0);
     std::vector<double> xr(size_t(s.cols));
     for (size_t r = 0; r < rows.size(); ++r) {
       double ss = 0;

@@ -5,16 +5,16 @@
 #include <string>
 
 #include "softmax.hpp"
+#include "../rowwise.hpp"
 
 namespace tessel::softmax {
 namespace {
 
 const std::vector<ParamDef>& schema() {
-  using K = ParamDef::Kind;
   static const std::vector<ParamDef> defs = {
-      {"rows", K::integer, "", {}, 1, int64_t{1} << 40, "rows normalized independently"},
-      {"cols", K::integer, "", {}, 1, int64_t{1} << 40, "length of each row (the softmax dimension)"},
-      {"dtype", K::dtype, "f32", {"f32", "bf16"}, 1, 1, "element type of x and y"},
+      rowwise::rows_param("rows normalized independently"),
+      rowwise::cols_param("length of each row (the softmax dimension)"),
+      rowwise::dtype_param("element type of x and y"),
   };
   return defs;
 }
@@ -27,11 +27,7 @@ class SoftmaxSpec final : public OpSpec {
 
   Status validate(const Problem& p) const override {
     const Shape s = Shape::from(p);
-    // Keeps a row's sum of terms in (0, 2^24]-ish territory where an f32 or wider sum is meaningful.
-    if (s.cols > (int64_t{1} << 24)) return Status::invalid("softmax", "cols", "at most 2^24 (16777216)");
-    if (double(s.rows) * double(s.cols) > double(int64_t{1} << 34))
-      return Status::invalid("softmax", "rows*cols", "at most 2^34 elements");
-    return {};
+    return rowwise::check_extent("softmax", s.rows, s.cols);
   }
 
   std::vector<TensorDesc> tensors(const Problem& p) const override {
@@ -58,9 +54,9 @@ class SoftmaxSpec final : public OpSpec {
     // |x - max|, which exp turns into a relative error of |x - max| * 2^-24 (up to about 1e-5 for
     // terms 150 below the max; those are tiny, so the absolute floor covers them). The row sum
     // is accumulated in blocks or a tree: about log2(cols) roundings.
-    const double f32 = 0x1p-24 * (16.0 + std::log2(double(s.cols)));
+    const double f32 = rowwise::reduction_error(s.cols);
     // bf16 output: round-to-nearest loses up to 2^-8 of each value (8 significant bits).
-    const double out_round = s.dtype == DType::bf16 ? 0x1p-8 : 0.0;
+    const double out_round = rowwise::storage_rounding(s.dtype);
     Tolerance t;
     t.max_rel_l2 = out_round + 2 * f32;
     t.elem_rtol = out_round + 8 * f32;
@@ -92,11 +88,8 @@ class SoftmaxSpec final : public OpSpec {
                  std::vector<RefOutput>& outs) const override {
     const Shape s = Shape::from(p);
     const TensorView& x = in[kX];
-    outs.assign(1, RefOutput{});
+    rowwise::init_outputs(outs, rows, {s.cols});
     RefOutput& y = outs[0];
-    y.cols = s.cols;
-    y.rows.assign(rows.begin(), rows.end());
-    y.values.assign(rows.size() * size_t(s.cols), 0.0);
     for (size_t r = 0; r < rows.size(); ++r) {
       double* out = y.values.data() + r * size_t(s.cols);
       double mx = -std::numeric_limits<double>::infinity();

@@ -1,0 +1,365 @@
+// The CUDA runner: the same fusion chains as the CPU runner, as ONE kernel launch for one or several
+// chains (horizontal fusion). Compiled only by nvcc; include it from a .cu file.
+//
+//   fuse::cuda::run(stream, chain, rows, cols);
+//   fuse::cuda::run_many(stream, fuse::cuda::instance(c1, r1, n1), fuse::cuda::instance(c2, r2, n2));
+//
+// How a row is mapped (V = float, one column per thread per slot):
+//
+// - A *group* of G threads (a power of two, 32 to 1024) owns a row; thread t of the group owns the
+//   columns t, t + G, t + 2G, ... (kPer of them). Every warp-wide load is then one contiguous, fully
+//   used run of memory. Short rows use small groups, so one block of >= 256 threads holds several
+//   rows (65536 x 1024 runs 64-thread groups, four rows per block).
+// - **The row stays in registers** (the stash, kPer floats per thread) between the passes of a chain
+//   with row reductions: pass 0 evaluates the ops up to the first reduction from memory, each later
+//   pass resumes from the registers. Every input is read from memory once, every op runs once per
+//   element, and each write happens in the pass that evaluates it (as on the CPU, cpu.hpp).
+// - **Loads before stores.** Each pass is split at its first storing op: the ops before it run for
+//   all kPer slots first (nothing stores, so the compiler issues every slot's loads back to back and
+//   kPer loads per thread are in flight: about 64 KiB per SM, what HBM3e needs to stay busy), then the
+//   storing ops run. Without the split a store could alias the next slot's input and serialize them.
+// - Chains without reductions split long rows into tiles of G * kPer columns, each a "row" of its
+//   own, so any row length fills the machine.
+// - Rows longer than 1024 * kPer with reductions (up to any length; softmax is checked at 700001)
+//   take one 1024-thread block per row and *recompute*: each statistics pass re-reads the row
+//   (from L2 while it fits), unrolled so several loads per thread are in flight; the final pass
+//   evaluates everything and writes.
+//
+// Reductions are block reductions: per-thread accumulators, merged across each warp with xor
+// shuffles (every lane gets the same bits: the merges are commutative) and across a group's warps
+// through shared memory in warp order, so results do not depend on timing.
+//
+// Not done: 16-byte vector loads (every load here is one element: 32 lanes fetch 64-128 contiguous
+// bytes, which is coalesced but issues 8x the load instructions of a 16-byte load of bf16), and a
+// multi-block (cluster) split of very long rows, which today use one block per row.
+#pragma once
+
+#if defined(__CUDACC__)
+
+#include <cuda_runtime.h>
+
+#include <cstdint>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+
+#include "tessel/fuse/chain.hpp"
+
+namespace tessel::fuse::cuda {
+
+template <class C>
+struct Instance {
+  C chain;
+  int64_t rows = 0, cols = 0;
+};
+template <class C>
+Instance<C> instance(const C& chain, int64_t rows, int64_t cols) {
+  return Instance<C>{chain, rows, cols};
+}
+
+// Slots per thread: the row held in registers (chains with reductions), and the tile depth of
+// chains without (fewer registers are needed there: nothing is kept between passes).
+inline constexpr int kPerReduce = 16;
+inline constexpr int kPerMap = 8;
+inline constexpr int kMaxGroup = 1024;
+inline constexpr int kMinBlock = 256;
+// Rows longer than this (with reductions) take the recompute kernel.
+inline constexpr int64_t kStashCols = int64_t{kMaxGroup} * kPerReduce;
+
+// How one instance is laid out on the grid (host-computed, passed by value).
+struct Layout {
+  int group = 32;          // threads per (virtual) row
+  int64_t tiles = 1;       // virtual rows per row: column tiles of group * kPer (1 with reductions)
+  int64_t vrows = 0;       // rows * tiles
+  int64_t block_begin = 0; // first block of this instance
+  int64_t blocks = 0;
+};
+
+// The group for a row of `cols` with `per` slots per thread: the smallest power of two (at least a
+// warp) whose slots cover the row, capped at `cap`.
+inline int group_for(int64_t cols, int per, int cap) {
+  int g = 32;
+  while (g < cap && int64_t(g) * per < cols) g *= 2;
+  return g;
+}
+
+namespace detail {
+
+// Shuffles any trivially copyable accumulator, 32 bits at a time.
+template <class T>
+__device__ TESSEL_FUSE_INLINE T shfl_xor(const T& v, int mask) {
+  static_assert(sizeof(T) % 4 == 0, "accumulators are made of 32-bit words");
+  T out;
+  const auto* s = reinterpret_cast<const unsigned*>(&v);
+  auto* d = reinterpret_cast<unsigned*>(&out);
+#pragma unroll
+  for (int i = 0; i < int(sizeof(T) / 4); ++i) d[i] = __shfl_xor_sync(0xffffffffu, s[i], mask);
+  return out;
+}
+
+// Merges the accumulators of a group of `group_warps` consecutive warps; every thread of the group
+// gets the result. Every thread of the block must call it (it synchronizes the block when groups
+// span several warps; group_warps is uniform across the block).
+template <class Acc>
+__device__ TESSEL_FUSE_INLINE Acc group_reduce(Acc a, int group_warps) {
+#pragma unroll
+  for (int m = 16; m > 0; m >>= 1) a.merge(shfl_xor(a, m));
+  if (group_warps == 1) return a;
+  // Raw storage: __shared__ variables cannot have initializers, and accumulators have them.
+  __shared__ alignas(16) unsigned char raw[(kMaxGroup / 32) * sizeof(Acc)];
+  auto* per_warp = reinterpret_cast<Acc*>(raw);
+  const int warp = int(threadIdx.x) / 32;
+  if (threadIdx.x % 32 == 0) per_warp[warp] = a;
+  __syncthreads();
+  const int first = warp - warp % group_warps;
+  Acc total = per_warp[first];
+  for (int w = 1; w < group_warps; ++w) total.merge(per_warp[first + w]);
+  __syncthreads();  // the buffer is reused by the next reduction
+  return total;
+}
+
+// Op traits: which ops store when applied in a final pass.
+template <class Op>
+TESSEL_HOST_DEVICE constexpr bool stores() {
+  if constexpr (Op::kind == Kind::write) return true;
+  if constexpr (requires { Op::kStores; }) return Op::kStores;
+  return false;
+}
+template <class C>
+struct StoreMap;
+template <class... Ops>
+struct StoreMap<Chain<Ops...>> {
+  static constexpr bool kStores[] = {stores<Ops>()...};
+  // The first op in [begin, end) that stores, or end.
+  TESSEL_HOST_DEVICE static constexpr int first_store(int begin, int end) {
+    for (int i = begin; i < end; ++i)
+      if (kStores[i]) return i;
+    return end;
+  }
+};
+
+// Evaluates ops [Begin, End) of the chain on v at `at` (Begin 0: from the reads).
+template <int Begin, int End, class C, class A>
+__device__ TESSEL_FUSE_INLINE void segment(const C& c, float& v, const A& at) {
+  if constexpr (Begin == 0)
+    c.template eval<End>(v, at);
+  else if constexpr (Begin < End)
+    c.template apply<Begin, End>(v, at);
+}
+
+// ---- Strategy 1: the row in registers ------------------------------------------------------------
+
+// Pass P over the slots: ops [kBegin, kEnd) (split at the first store), then, unless it is the last
+// pass, reduction P over the results and the next pass.
+template <int P, int kPer, class C>
+__device__ TESSEL_FUSE_INLINE void stash_passes(C& c, float (&st)[kPer], int64_t r, int64_t c0, int lane, int group,
+                                                int64_t cols, bool valid) {
+  constexpr int kBegin = P == 0 ? 0 : C::reduction_at(P - 1);
+  constexpr bool kLast = P == C::kReductions;
+  constexpr int kEnd = kLast ? C::kOps : C::reduction_at(P);
+  constexpr int kSplit = StoreMap<C>::first_store(kBegin, kEnd);
+  if constexpr (kBegin < kSplit || P == 0) {
+#pragma unroll
+    for (int k = 0; k < kPer; ++k) {
+      const int64_t j = c0 + lane + int64_t(k) * group;
+      if (valid && j < cols) segment<kBegin, kSplit>(c, st[k], At<false, true>{r, j, 1, false, cols});
+    }
+  }
+  if constexpr (kSplit < kEnd) {
+#pragma unroll
+    for (int k = 0; k < kPer; ++k) {
+      const int64_t j = c0 + lane + int64_t(k) * group;
+      if (valid && j < cols) c.template apply<kSplit, kEnd>(st[k], At<false, true>{r, j, 1, false, cols});
+    }
+  }
+  if constexpr (!kLast) {
+    auto& op = c.template op<kEnd>();
+    typename std::remove_reference_t<decltype(op)>::template Acc<float> acc{};
+#pragma unroll
+    for (int k = 0; k < kPer; ++k) {
+      const int64_t j = c0 + lane + int64_t(k) * group;
+      if (valid && j < cols) op.template add<false>(acc, st[k], 1);
+    }
+    const auto total = group_reduce(acc, group / 32);
+    if (valid) op.finish(total, cols);
+    stash_passes<P + 1, kPer>(c, st, r, c0, lane, group, cols, valid);
+  }
+}
+
+template <int kPer, class C>
+__device__ TESSEL_FUSE_INLINE void stash_block(const Instance<C>& in, const Layout& lay, int64_t block) {
+  const int group = lay.group;
+  const int lane = int(threadIdx.x) & (group - 1);
+  const int64_t vrow = block * (int64_t(blockDim.x) / group) + int64_t(threadIdx.x) / group;
+  const bool valid = vrow < lay.vrows;
+  const int64_t r = valid ? vrow / lay.tiles : 0;
+  const int64_t c0 = valid ? (vrow - r * lay.tiles) * int64_t(group) * kPer : 0;
+  C c = in.chain;  // per-thread copy: reductions keep their row statistics in it
+  if (valid) c.begin_row(r);
+  float st[kPer];
+  stash_passes<0, kPer>(c, st, r, c0, lane, group, in.cols, valid);
+}
+
+// ---- Strategy 2: recompute, one block per long row ----------------------------------------------
+
+inline constexpr int kUnroll = 4;
+
+// Reduction pass P: evaluates ops [0, I_P) from memory (no stores happen: final_pass is false) and
+// accumulates; the next pass reuses the statistic.
+template <int P, class C>
+__device__ TESSEL_FUSE_INLINE void long_passes(C& c, int64_t r, int64_t cols) {
+  if constexpr (P < C::kReductions) {
+    constexpr int I = C::reduction_at(P);
+    auto& op = c.template op<I>();
+    typename std::remove_reference_t<decltype(op)>::template Acc<float> acc{};
+    const int64_t step = int64_t(blockDim.x) * kUnroll;
+    for (int64_t j0 = threadIdx.x; j0 < cols; j0 += step) {
+      float v[kUnroll];
+#pragma unroll
+      for (int u = 0; u < kUnroll; ++u) {
+        const int64_t j = j0 + int64_t(u) * blockDim.x;
+        if (j < cols) c.template eval<I>(v[u], At<false, false>{r, j, 1, false, cols});
+      }
+#pragma unroll
+      for (int u = 0; u < kUnroll; ++u)
+        if (j0 + int64_t(u) * blockDim.x < cols) op.template add<false>(acc, v[u], 1);
+    }
+    op.finish(group_reduce(acc, int(blockDim.x) / 32), cols);
+    long_passes<P + 1>(c, r, cols);
+  }
+}
+
+template <class C>
+__device__ TESSEL_FUSE_INLINE void long_row(const Instance<C>& in, int64_t r) {
+  C c = in.chain;
+  c.begin_row(r);
+  long_passes<0>(c, r, in.cols);
+  constexpr int kSplit = StoreMap<C>::first_store(0, C::kOps);
+  const int64_t step = int64_t(blockDim.x) * kUnroll;
+  for (int64_t j0 = threadIdx.x; j0 < in.cols; j0 += step) {
+    float v[kUnroll];
+#pragma unroll
+    for (int u = 0; u < kUnroll; ++u) {
+      const int64_t j = j0 + int64_t(u) * blockDim.x;
+      if (j < in.cols) segment<0, kSplit>(c, v[u], At<false, true>{r, j, 1, false, in.cols});
+    }
+#pragma unroll
+    for (int u = 0; u < kUnroll; ++u) {
+      const int64_t j = j0 + int64_t(u) * blockDim.x;
+      if (j < in.cols) c.template apply<kSplit, C::kOps>(v[u], At<false, true>{r, j, 1, false, in.cols});
+    }
+  }
+}
+
+// ---- Kernels -------------------------------------------------------------------------------------
+
+// Block b belongs to the instance whose block range holds it (every thread of a block agrees).
+template <int N>
+struct Layouts {
+  Layout l[N];
+};
+template <int kPer, int I, int N>
+__device__ TESSEL_FUSE_INLINE void dispatch(int64_t, const Layouts<N>&) {}
+template <int kPer, int I, int N, class C, class... Rest>
+__device__ TESSEL_FUSE_INLINE void dispatch(int64_t b, const Layouts<N>& lays, const Instance<C>& in,
+                                            const Rest&... rest) {
+  const Layout& lay = lays.l[I];
+  if (b < lay.block_begin + lay.blocks)
+    stash_block<kPer>(in, lay, b - lay.block_begin);
+  else
+    dispatch<kPer, I + 1>(b, lays, rest...);
+}
+
+template <int kPer, int N, class... C>
+__global__ void __launch_bounds__(kMaxGroup) stash_kernel(const Layouts<N> lays, const Instance<C>... in) {
+  dispatch<kPer, 0>(int64_t(blockIdx.x), lays, in...);
+}
+
+template <class C>
+__global__ void __launch_bounds__(kMaxGroup) long_kernel(const Instance<C> in) {
+  for (int64_t r = blockIdx.x; r < in.rows; r += gridDim.x) long_row(in, r);
+}
+
+template <class C>
+TESSEL_HOST_DEVICE constexpr int per_for() {
+  return C::kReductions > 0 ? kPerReduce : kPerMap;
+}
+
+// Lays out one instance after the blocks of the ones before it; the block size is fixed later as
+// the largest group (at least kMinBlock), so the layouts are completed in two steps.
+template <class C>
+Layout plan(const Instance<C>& in) {
+  constexpr int per = per_for<C>();
+  Layout l;
+  if constexpr (C::kReductions > 0) {
+    l.group = group_for(in.cols, per, kMaxGroup);
+    l.tiles = 1;
+  } else {
+    // Tiles of at most kMinBlock * per columns: a block is then a single tile row or several rows.
+    l.group = group_for(in.cols, per, kMinBlock);
+    const int64_t w = int64_t(l.group) * per;
+    l.tiles = (in.cols + w - 1) / w;
+  }
+  l.vrows = in.rows * l.tiles;
+  return l;
+}
+
+inline cudaError_t sm_count(int& sms) {
+  int device = 0;
+  if (cudaError_t e = cudaGetDevice(&device); e != cudaSuccess) return e;
+  return cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device);
+}
+
+}  // namespace detail
+
+// The largest rows*cols, rows and grid the runner accepts: blocks are counted in 32 bits.
+inline constexpr int64_t kMaxBlocks = (int64_t{1} << 31) - 1;
+
+// Launches every instance's chain in one kernel on `stream`. Pointers in the chains must be device
+// pointers. Instances whose chains reduce over rows longer than kStashCols must come alone (they
+// take the one-block-per-row kernel). Returns the launch error, if any (cudaErrorInvalidValue when
+// the grid would not fit).
+template <class... C>
+cudaError_t run_many(cudaStream_t stream, const Instance<C>&... in) {
+  static_assert(sizeof...(C) >= 1);
+  constexpr int per = detail::per_for<std::tuple_element_t<0, std::tuple<C...>>>();
+  static_assert(((detail::per_for<C>() == per) && ...), "instances of one launch all reduce, or none does");
+  const int64_t total = (int64_t{0} + ... + in.rows);
+  if (total <= 0) return cudaSuccess;
+  // Rows too long for registers: one block per row, recomputing (only for a single instance).
+  const bool too_long = ((C::kReductions > 0 && in.cols > kStashCols) || ...);
+  if (too_long) {
+    if constexpr (sizeof...(C) == 1) {
+      int sms = 0;
+      if (cudaError_t e = detail::sm_count(sms); e != cudaSuccess) return e;
+      const int64_t blocks = total < int64_t(sms) * 2 ? total : int64_t(sms) * 2;
+      (detail::long_kernel<<<unsigned(blocks), kMaxGroup, 0, stream>>>(in), ...);
+      return cudaGetLastError();
+    } else {
+      return cudaErrorInvalidValue;
+    }
+  }
+  constexpr int N = int(sizeof...(C));
+  detail::Layouts<N> lays{{detail::plan(in)...}};
+  int block = kMinBlock;
+  for (const Layout& l : lays.l) block = l.group > block ? l.group : block;
+  int64_t blocks = 0;
+  for (Layout& l : lays.l) {
+    const int64_t per_block = block / l.group;
+    l.block_begin = blocks;
+    l.blocks = (l.vrows + per_block - 1) / per_block;
+    blocks += l.blocks;
+  }
+  if (blocks > kMaxBlocks) return cudaErrorInvalidValue;
+  detail::stash_kernel<per, N><<<unsigned(blocks), unsigned(block), 0, stream>>>(lays, in...);
+  return cudaGetLastError();
+}
+
+template <class C>
+cudaError_t run(cudaStream_t stream, const C& chain, int64_t rows, int64_t cols) {
+  return run_many(stream, instance(chain, rows, cols));
+}
+
+}  // namespace tessel::fuse::cuda
+
+#endif  // __CUDACC__

@@ -1,0 +1,191 @@
+// Element types a fusion chain reads and writes: f32, bf16, fp8 e4m3 and int8, each a tag type with
+// its storage type and vectorized encode/decode. The type decides the kernel; compare DType, which
+// is the runtime name of the same thing.
+//
+// Encodings match src/core/dtype.cpp bit for bit (tests/fuse/fuse_dtypes_test.cpp checks them):
+// round to nearest even; bf16 keeps NaN quiet; e4m3 saturates to +-448 and maps NaN to 0x7f;
+// int8 saturates to [-128, 127] and maps NaN to 0.
+#pragma once
+
+#include <cstdint>
+
+#include "tessel/fuse/math.hpp"
+
+namespace tessel::fuse {
+
+// ---- Codecs on 32-bit lanes ------------------------------------------------------------------------
+
+// f32 -> bf16 bits (in the low half of each lane).
+template <class V>
+TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE typename Simd<V>::U bf16_encode(const V& v) {
+  using S = Simd<V>;
+  const auto u = S::to_bits(v);
+  const auto rounded = (u + 0x7fffu + ((u >> 16) & 1u)) >> 16;
+  return where(v != v, (u >> 16) | 0x40u, rounded);
+}
+template <class V>
+TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE V bf16_decode(const typename Simd<V>::U& h) {
+  return Simd<V>::from_bits(h << 16);
+}
+
+// f32 -> e4m3 code (in the low byte of each lane).
+template <class V>
+TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE typename Simd<V>::U e4m3_encode(const V& v) {
+  using S = Simd<V>;
+  using U = typename S::U;
+  const U bits = S::to_bits(v);
+  const U sign = (bits >> 24) & 0x80u;
+  const V a = abs(v);
+  const U ab = S::to_bits(a);
+  // Normal range (|v| >= 2^-6): round the f32 mantissa to 3 bits at bit 20, then rebias the
+  // exponent from 127 to 7. A carry out of the mantissa moves into the exponent, as it should;
+  // anything that rounds past 448 (0x7e) saturates there, infinity included.
+  U normal = ((ab + 0x7ffffu + ((ab >> 20) & 1u)) >> 20) - (120u << 3);
+  normal = where(normal > 0x7eu, S::splat_u(0x7eu), normal);
+  // Subnormal range: multiples of 2^-9, rounded to nearest even (code 8 is the smallest normal).
+  // Adding 2^14, whose ulp is 2^-9, does the rounding; the bits above 2^14's are the code.
+  const U sub = S::to_bits(a + 16384.0f) - 0x46800000u;
+  U code = where(a < 0.015625f, sub, normal) | sign;
+  return where(v != v, S::splat_u(0x7fu), code);
+}
+template <class V>
+TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE V e4m3_decode(const typename Simd<V>::U& c) {
+  using S = Simd<V>;
+  using U = typename S::U;
+  const U e = (c >> 3) & 15u;
+  const U m = c & 7u;
+  const V normal = S::from_bits(((e + 120u) << 23) | (m << 20));
+  const V sub = S::from_u32(m) * 0.001953125f;  // m * 2^-9
+  const V mag = where(e == 0u, sub, normal);
+  const V v = S::from_bits(S::to_bits(mag) | ((c & 0x80u) << 24));
+  return where((c & 0x7fu) == 0x7fu, S::from_bits(S::splat_u(0x7fc00000u)), v);
+}
+
+// f32 -> int8, rounded to nearest even and saturated.
+template <class V>
+TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE typename Simd<V>::I i8_encode(const V& v) {
+  const V c = min(max(v, -128.0f), 127.0f);
+  return Simd<V>::to_i32(where(v != v, splat<V>(0.0f), round_even(c)));
+}
+
+// ---- Element type tags -----------------------------------------------------------------------------
+
+// Each tag: `storage`, `load<V>(p)` (lanes_v<V> elements), `load_n<V>(p, n)` (the first n, the
+// rest zero, never reading past p + n), `store`, `store_n`, and `stream` (a streaming store of a
+// whole, aligned vector; a plain store for one lane).
+
+struct f32 {
+  using storage = float;
+  static constexpr int kBytes = 4;
+  template <class V>
+  TESSEL_HOST_DEVICE static TESSEL_FUSE_INLINE V load(const storage* p) {
+    return Simd<V>::load_f32(p);
+  }
+  template <class V>
+  static TESSEL_FUSE_INLINE V load_n(const storage* p, int n) {
+    return Simd<V>::load_f32_n(p, n);
+  }
+  template <class V>
+  TESSEL_HOST_DEVICE static TESSEL_FUSE_INLINE void store(storage* p, const V& v) {
+    Simd<V>::store_f32(p, v);
+  }
+  template <class V>
+  static TESSEL_FUSE_INLINE void store_n(storage* p, const V& v, int n) {
+    Simd<V>::store_f32_n(p, v, n);
+  }
+  template <class V>
+  static TESSEL_FUSE_INLINE void stream(storage* p, const V& v) {
+    Simd<V>::stream_f32(p, v);
+  }
+};
+
+struct bf16 {
+  using storage = uint16_t;
+  static constexpr int kBytes = 2;
+  template <class V>
+  TESSEL_HOST_DEVICE static TESSEL_FUSE_INLINE V load(const storage* p) {
+    return bf16_decode<V>(Simd<V>::load_u16(p));
+  }
+  template <class V>
+  static TESSEL_FUSE_INLINE V load_n(const storage* p, int n) {
+    return bf16_decode<V>(Simd<V>::load_u16_n(p, n));
+  }
+  template <class V>
+  TESSEL_HOST_DEVICE static TESSEL_FUSE_INLINE void store(storage* p, const V& v) {
+    Simd<V>::store_u16(p, bf16_encode(v));
+  }
+  template <class V>
+  static TESSEL_FUSE_INLINE void store_n(storage* p, const V& v, int n) {
+    Simd<V>::store_u16_n(p, bf16_encode(v), n);
+  }
+  template <class V>
+  static TESSEL_FUSE_INLINE void stream(storage* p, const V& v) {
+    Simd<V>::stream_u16(p, bf16_encode(v));
+  }
+};
+
+struct e4m3 {
+  using storage = uint8_t;
+  static constexpr int kBytes = 1;
+  static constexpr float kMax = 448.0f;  // the largest finite value: quantizers scale to it
+  template <class V>
+  TESSEL_HOST_DEVICE static TESSEL_FUSE_INLINE V load(const storage* p) {
+    return e4m3_decode<V>(Simd<V>::load_u8(p));
+  }
+  template <class V>
+  static TESSEL_FUSE_INLINE V load_n(const storage* p, int n) {
+    return e4m3_decode<V>(Simd<V>::load_u8_n(p, n));
+  }
+  template <class V>
+  TESSEL_HOST_DEVICE static TESSEL_FUSE_INLINE void store(storage* p, const V& v) {
+    Simd<V>::store_u8(p, e4m3_encode(v));
+  }
+  template <class V>
+  static TESSEL_FUSE_INLINE void store_n(storage* p, const V& v, int n) {
+    Simd<V>::store_u8_n(p, e4m3_encode(v), n);
+  }
+  template <class V>
+  static TESSEL_FUSE_INLINE void stream(storage* p, const V& v) {
+    Simd<V>::stream_u8(p, e4m3_encode(v));
+  }
+};
+
+struct i8 {
+  using storage = int8_t;
+  static constexpr int kBytes = 1;
+  static constexpr float kMax = 127.0f;  // symmetric: quantizers scale to +-127
+  template <class V>
+  TESSEL_HOST_DEVICE static TESSEL_FUSE_INLINE V load(const storage* p) {
+    return Simd<V>::from_i32(Simd<V>::load_i8(p));
+  }
+  template <class V>
+  static TESSEL_FUSE_INLINE V load_n(const storage* p, int n) {
+    return Simd<V>::from_i32(Simd<V>::load_i8_n(p, n));
+  }
+  template <class V>
+  TESSEL_HOST_DEVICE static TESSEL_FUSE_INLINE void store(storage* p, const V& v) {
+    Simd<V>::store_i8(p, i8_encode(v));
+  }
+  template <class V>
+  static TESSEL_FUSE_INLINE void store_n(storage* p, const V& v, int n) {
+    Simd<V>::store_i8_n(p, i8_encode(v), n);
+  }
+  template <class V>
+  static TESSEL_FUSE_INLINE void stream(storage* p, const V& v) {
+    Simd<V>::stream_i8(p, i8_encode(v));
+  }
+};
+
+// Rounds through an element type and back: the value a store-then-load would give.
+template <class T, class V>
+TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE V round_to(const V& v) {
+  if constexpr (sizeof(typename T::storage) == 4) {
+    return v;
+  } else {
+    typename T::storage buf[lanes_v<V>];
+    T::store(buf, v);
+    return T::template load<V>(buf);
+  }
+}
+
+}  // namespace tessel::fuse

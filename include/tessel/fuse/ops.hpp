@@ -1,0 +1,665 @@
+// The building blocks of a fusion chain: reads, elementwise ops, row reductions and writes.
+//
+// A chain (chain.hpp) runs over a [rows, cols] loop nest. Each op is a small struct of values
+// (pointers, strides, eps); its type decides the code. The value flowing through the chain is V:
+// float in a CUDA thread, a vector of 4/8/16 float lanes on the CPU. The protocol, by kind:
+//
+//   read:    template <class V, class A> void load(V& out, const A& at) const;
+//   map:     template <class V, class A> void apply(V& v, const A& at) const;
+//   write:   like map; stores v in the final pass (A::final_pass) and passes it on unchanged.
+//   reduce:  template <class V> using Acc = ...;                     // a row accumulator
+//            template <bool kTail, class V> void add(Acc<V>&, const V& v, int n) const;
+//            void finish(const Acc<float>& a, int64_t cols);         // once per row: keep the stat
+//            template <class V, class A> void apply(V& v, const A& at) const;  // use it
+//
+// `at` (At below) says where the value sits: row, first column, and in a row's last partial
+// vector (A::tail) how many lanes are real. Every op may also define begin_row(row), called once
+// per row before anything else (the rotary read caches its cos/sin table there).
+#pragma once
+
+#include <cstdint>
+
+#include "tessel/fuse/dtypes.hpp"
+
+namespace tessel::fuse {
+
+template <bool kTail, bool kFinal>
+struct At {
+  int64_t row = 0;
+  int64_t col = 0;      // first column of the value
+  int n = 0;            // lanes that are real columns: all, unless tail
+  bool stream = false;  // writes may use streaming stores (the CPU runner's choice for big outputs)
+  int64_t cols = 0;     // the row's length
+  static constexpr bool tail = kTail;
+  static constexpr bool final_pass = kFinal;
+};
+
+enum class Kind { read, map, reduce, write };
+
+struct OpBase {
+  TESSEL_HOST_DEVICE void begin_row(int64_t) {}
+};
+
+namespace detail {
+
+// v in lanes [0, n), `fill` in the others. Bitwise, not ?:, because GCC 12 crashes (an internal
+// compiler error in do_store_flag) on ?: with a mask that is not a comparison in some contexts.
+template <bool kTail, class V>
+TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE V masked(const V& v, int n, float fill) {
+  if constexpr (kTail) {
+    using S = Simd<V>;
+    const auto m = S::as_u(S::first(n));
+    return S::from_bits((S::to_bits(v) & m) | (S::to_bits(splat<V>(fill)) & ~m));
+  } else {
+    (void)n;
+    (void)fill;
+    return v;
+  }
+}
+
+TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE float neg_inf() { return Simd<float>::from_bits(0xff800000u); }
+
+TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE double exp_d(double x) {
+#if defined(__CUDA_ARCH__)
+  return ::exp(x);
+#else
+  return __builtin_exp(x);
+#endif
+}
+TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE double sqrt_d(double x) {
+#if defined(__CUDA_ARCH__)
+  return ::sqrt(x);
+#else
+  return __builtin_sqrt(x);
+#endif
+}
+
+// Stores v at q: a partial vector, a streaming store when allowed and aligned, or a plain store.
+// (Streaming half or quarter lines, as bf16 and 8-bit vectors do, measured as fast as whole lines:
+// the write-combining buffers merge them.)
+template <class T, class V, class A>
+TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE void store(typename T::storage* q, const V& v, const A& at) {
+  if constexpr (A::tail) {
+    T::store_n(q, v, at.n);
+  } else if constexpr (lanes_v<V> > 1) {
+    constexpr uintptr_t kAlign = uintptr_t(lanes_v<V>) * T::kBytes;
+    if (at.stream && (reinterpret_cast<uintptr_t>(q) % kAlign) == 0)
+      T::stream(q, v);
+    else
+      T::store(q, v);
+  } else {
+    T::store(q, v);
+  }
+}
+
+// How far ahead reads prefetch, in bytes of their own stream. A chain does 10-40 instructions per
+// vector, so the out-of-order window alone keeps too few cache misses in flight to saturate memory
+// (a converting bf16 copy reached 22 GB/s, 30 GB/s with this prefetch); the hardware prefetchers do
+// not go far enough ahead on their own.
+// (Overridable at build time for experiments; 2-16 KiB measured the same here.)
+#ifndef TESSEL_FUSE_PREFETCH_BYTES
+#define TESSEL_FUSE_PREFETCH_BYTES 4096
+#endif
+inline constexpr int64_t kPrefetchBytes = TESSEL_FUSE_PREFETCH_BYTES;
+
+// Prefetches the line kPrefetchBytes past element `at` of a stream, following memory linearly: into
+// the next row when the rows are contiguous, and harmlessly elsewhere when they are not.
+template <class S>
+TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE void prefetch_ahead(const S* at) {
+#if !defined(__CUDA_ARCH__)
+  __builtin_prefetch(reinterpret_cast<const char*>(at) + kPrefetchBytes);
+#else
+  (void)at;
+#endif
+}
+
+}  // namespace detail
+
+// ---- Row accumulators ------------------------------------------------------------------------------
+// Each has add<kTail>(v, n) (lanes past n ignored), lanes() (the CPU's horizontal step, giving the
+// one-lane accumulator), merge() of two one-lane accumulators (the GPU's cross-thread step) and the
+// result fields read by finish().
+
+// A sum in double, so long rows lose nothing to the accumulator. On CPU vectors each lane first
+// sums 8 values in f32 (an error of at most 8 ulp of that partial sum, independent of the row
+// length), then widens the partial sum into double: 1 add per vector instead of 5.
+template <class V>
+struct SumAcc {
+  typename Simd<V>::Acc64 s{};
+  V part = splat<V>(0.0f);
+  int count = 0;
+  template <bool kTail>
+  TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE void add(const V& v, int n) {
+    if constexpr (lanes_v<V> == 1) {
+      Simd<V>::acc_add(s, v);
+    } else {
+      part += detail::masked<kTail>(v, n, 0.0f);
+      if (++count == 8) flush();
+    }
+  }
+  TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE void flush() {
+    Simd<V>::acc_add(s, part);
+    part = splat<V>(0.0f);
+    count = 0;
+  }
+  // The lanes summed as a tree (a fixed order: the result does not depend on the thread count),
+  // which keeps the once-per-row latency short.
+  TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE SumAcc<float> lanes() const {
+    SumAcc t = *this;
+    t.flush();
+    double l[lanes_v<V>];
+    for (int i = 0; i < lanes_v<V>; ++i) l[i] = Simd<V>::acc_lane(t.s, i);
+    for (int w = lanes_v<V> / 2; w >= 1; w /= 2)
+      for (int i = 0; i < w; ++i) l[i] += l[i + w];
+    return SumAcc<float>{l[0]};
+  }
+  TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE void merge(const SumAcc& o) { s += o.s; }
+};
+
+template <class V>
+struct MaxAcc {
+  V m = splat<V>(detail::neg_inf());
+  template <bool kTail>
+  TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE void add(const V& v, int n) {
+    m = max(m, detail::masked<kTail>(v, n, detail::neg_inf()));
+  }
+  TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE MaxAcc<float> lanes() const { return MaxAcc<float>{Simd<V>::reduce_max(m)}; }
+  TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE void merge(const MaxAcc& o) { m = o.m > m ? o.m : m; }
+};
+
+// Online softmax statistics: a running max m and the sum of exp(x - m), rescaled by exp(m_old -
+// m_new) whenever the max grows, so one pass gives both. m starts at the lowest finite float, so
+// exp(x - m) never meets inf - inf.
+template <class V>
+struct SoftmaxAcc {
+  V m = splat<V>(-3.402823466e38f);
+  typename Simd<V>::Acc64 s{};
+  template <bool kTail>
+  TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE void add(const V& v, int n) {
+    if constexpr (lanes_v<V> == 1) {
+      // One lane (a CUDA thread): rescale only when the max grows, so an element costs one exp,
+      // not two. Same values as the branch-free form below (exp(0) is exactly 1; NaN fails x > m
+      // and reaches the sum through exp(x - m), as there).
+      if (v > m) {
+        Simd<V>::acc_scale(s, exp(m - v));
+        m = v;
+      }
+      Simd<V>::acc_add(s, exp(v - m));
+      return;
+    }
+    const V x = detail::masked<kTail>(v, n, detail::neg_inf());
+    const V mn = max(m, x);
+    Simd<V>::acc_scale(s, exp(m - mn));
+    Simd<V>::acc_add(s, exp(x - mn));
+    m = mn;
+  }
+  TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE SoftmaxAcc<float> lanes() const {
+    const float mx = Simd<V>::reduce_max(m);
+    double t = 0;
+    for (int i = 0; i < lanes_v<V>; ++i)
+      t += Simd<V>::acc_lane(s, i) * detail::exp_d(double(Simd<V>::lane(m, i)) - double(mx));
+    return SoftmaxAcc<float>{mx, t};
+  }
+  TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE void merge(const SoftmaxAcc& o) {
+    const float mx = o.m > m ? o.m : m;
+    s = s * detail::exp_d(double(m) - mx) + o.s * detail::exp_d(double(o.m) - mx);
+    m = mx;
+  }
+};
+
+// ---- Reads -----------------------------------------------------------------------------------------
+
+// Contiguous columns of row `row` at p + row * row_stride. row_stride 0 broadcasts one row (a
+// weight, a bias) to every row.
+template <class T>
+struct Read : OpBase {
+  static constexpr Kind kind = Kind::read;
+  const typename T::storage* p = nullptr;
+  int64_t row_stride = 0;
+  template <class V, class A>
+  TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE void load(V& out, const A& at) const {
+    const auto* q = p + at.row * row_stride + at.col;
+    if constexpr (A::tail)
+      out = T::template load_n<V>(q, at.n);
+    else
+      out = T::template load<V>(q);
+  }
+  // The CPU runner calls this once per vector as it reads (row, col): see detail::prefetch_ahead.
+  // A broadcast row (row_stride 0) stays in cache and needs none.
+  TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE void prefetch(int64_t row, int64_t col) const {
+    if (row_stride != 0) detail::prefetch_ahead(p + row * row_stride + col);
+  }
+};
+
+// One value per row, broadcast along the row (a per-row scale, a per-token bias).
+template <class T>
+struct ReadCol : OpBase {
+  static constexpr Kind kind = Kind::read;
+  const typename T::storage* p = nullptr;
+  int64_t row_stride = 1;
+  template <class V, class A>
+  TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE void load(V& out, const A& at) const {
+    out = splat<V>(T::template load<float>(p + at.row * row_stride));
+  }
+};
+
+// Any strides, columns included (a transposed or sliced view). On the CPU the lanes are gathered
+// one at a time: correct everywhere, fast only where col_stride is 1 (use Read there).
+template <class T>
+struct ReadStrided : OpBase {
+  static constexpr Kind kind = Kind::read;
+  const typename T::storage* p = nullptr;
+  int64_t row_stride = 0, col_stride = 1;
+  template <class V, class A>
+  TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE void load(V& out, const A& at) const {
+    const auto* q = p + at.row * row_stride + at.col * col_stride;
+    if constexpr (lanes_v<V> == 1) {
+      out = T::template load<V>(q);
+    } else {
+      out = splat<V>(0.0f);
+      const int n = A::tail ? at.n : lanes_v<V>;
+      for (int i = 0; i < n; ++i) out[i] = T::template load<float>(q + i * col_stride);
+    }
+  }
+};
+
+// Quantized values times their scale: int8 or fp8 e4m3 codes, with one f32 scale per row
+// (scale_row_stride 1) or per tensor (scale_row_stride 0).
+template <class T>
+struct ReadDequant : OpBase {
+  static constexpr Kind kind = Kind::read;
+  const typename T::storage* p = nullptr;
+  int64_t row_stride = 0;
+  const float* scale = nullptr;
+  int64_t scale_row_stride = 1;
+  template <class V, class A>
+  TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE void load(V& out, const A& at) const {
+    const auto* q = p + at.row * row_stride + at.col;
+    const float s = scale[at.row * scale_row_stride];
+    if constexpr (A::tail)
+      out = T::template load_n<V>(q, at.n) * s;
+    else
+      out = T::template load<V>(q) * s;
+  }
+  TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE void prefetch(int64_t row, int64_t col) const {
+    detail::prefetch_ahead(p + row * row_stride + col);
+  }
+};
+
+// ---- Elementwise ops ------------------------------------------------------------------------------
+// User functors take the destination first, then the inputs, all as V (a template parameter):
+//   struct Twice { template <class V> TESSEL_HOST_DEVICE void operator()(V& y, const V& x) const { y = x + x; } };
+// Arguments by reference keep 64-byte vectors off any call boundary (GCC would note an ABI change).
+
+template <class F>
+struct Map : OpBase {
+  static constexpr Kind kind = Kind::map;
+  F f;
+  template <class V, class A>
+  TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE void apply(V& v, const A&) const {
+    const V x = v;
+    f(v, x);
+  }
+};
+
+// f(y, v, w) with w read from `src` (a read op, or a chain of reads and maps) at the same place.
+template <class F, class Src>
+struct Zip {
+  static constexpr Kind kind = Kind::map;
+  F f;
+  Src src;
+  TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE void begin_row(int64_t r) { src.begin_row(r); }
+  TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE void prefetch(int64_t row, int64_t col) const {
+    if constexpr (requires { src.prefetch(row, col); }) src.prefetch(row, col);
+  }
+  template <class V, class A>
+  TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE void apply(V& v, const A& at) const {
+    V w;
+    src.load(w, at);
+    const V x = v;
+    f(v, x, w);
+  }
+};
+
+namespace fn {
+struct Add {
+  template <class V>
+  TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE void operator()(V& y, const V& a, const V& b) const {
+    y = a + b;
+  }
+};
+struct Sub {
+  template <class V>
+  TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE void operator()(V& y, const V& a, const V& b) const {
+    y = a - b;
+  }
+};
+struct Mul {
+  template <class V>
+  TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE void operator()(V& y, const V& a, const V& b) const {
+    y = a * b;
+  }
+};
+struct Div {
+  template <class V>
+  TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE void operator()(V& y, const V& a, const V& b) const {
+    y = a / b;
+  }
+};
+struct Silu {
+  template <class V>
+  TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE void operator()(V& y, const V& x) const {
+    y = fuse::silu(x);
+  }
+};
+struct Sigmoid {
+  template <class V>
+  TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE void operator()(V& y, const V& x) const {
+    y = fuse::sigmoid(x);
+  }
+};
+struct GeluTanh {
+  template <class V>
+  TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE void operator()(V& y, const V& x) const {
+    y = fuse::gelu_tanh(x);
+  }
+};
+struct GeluErf {
+  template <class V>
+  TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE void operator()(V& y, const V& x) const {
+    y = fuse::gelu_erf(x);
+  }
+};
+struct Relu {
+  template <class V>
+  TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE void operator()(V& y, const V& x) const {
+    y = fuse::relu(x);
+  }
+};
+struct Scale {
+  float a;
+  template <class V>
+  TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE void operator()(V& y, const V& x) const {
+    y = x * a;
+  }
+};
+struct Shift {
+  float b;
+  template <class V>
+  TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE void operator()(V& y, const V& x) const {
+    y = x + b;
+  }
+};
+template <class T>
+struct Cast {
+  template <class V>
+  TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE void operator()(V& y, const V& x) const {
+    y = round_to<T>(x);
+  }
+};
+}  // namespace fn
+
+// ---- Row reductions ---------------------------------------------------------------------------------
+// Each runs over the row first (a pass of its own), then transforms every element with the result.
+
+// v * 1/sqrt(mean(v^2) + eps): RMSNorm without its weight.
+struct RmsScale : OpBase {
+  static constexpr Kind kind = Kind::reduce;
+  template <class V>
+  using Acc = SumAcc<V>;
+  float eps = 1e-6f;
+  float scale = 0;
+  template <bool kTail, class V>
+  TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE void add(Acc<V>& a, const V& v, int n) const {
+    a.template add<kTail>(v * v, n);
+  }
+  TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE void finish(const Acc<float>& a, int64_t cols) {
+    scale = float(1.0 / detail::sqrt_d(a.s / double(cols) + double(eps)));
+  }
+  template <class V, class A>
+  TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE void apply(V& v, const A&) const {
+    v = v * scale;
+  }
+};
+
+// v - mean(v). Followed by RmsScale it is LayerNorm's exact two-pass variance.
+struct Center : OpBase {
+  static constexpr Kind kind = Kind::reduce;
+  template <class V>
+  using Acc = SumAcc<V>;
+  float mean = 0;
+  template <bool kTail, class V>
+  TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE void add(Acc<V>& a, const V& v, int n) const {
+    a.template add<kTail>(v, n);
+  }
+  TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE void finish(const Acc<float>& a, int64_t cols) {
+    mean = float(a.s / double(cols));
+  }
+  template <class V, class A>
+  TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE void apply(V& v, const A&) const {
+    v = v - mean;
+  }
+};
+
+// exp(v - max) / sum(exp(v - max)), from online statistics: one statistics pass, one output pass.
+struct Softmax : OpBase {
+  static constexpr Kind kind = Kind::reduce;
+  template <class V>
+  using Acc = SoftmaxAcc<V>;
+  float mx = 0, inv = 0;
+  template <bool kTail, class V>
+  TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE void add(Acc<V>& a, const V& v, int n) const {
+    a.template add<kTail>(v, n);
+  }
+  TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE void finish(const Acc<float>& a, int64_t) {
+    mx = a.m;
+    inv = float(1.0 / a.s);
+  }
+  template <class V, class A>
+  TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE void apply(V& v, const A&) const {
+    v = exp(v - mx) * inv;
+  }
+};
+
+// Row statistics for user row ops (row<Stat>(f) below).
+namespace stat {
+struct Sum {
+  template <class V>
+  using Acc = SumAcc<V>;
+  template <class V>
+  TESSEL_HOST_DEVICE static V input(const V& v) {
+    return v;
+  }
+  TESSEL_HOST_DEVICE static float result(const SumAcc<float>& a, int64_t) { return float(a.s); }
+};
+struct Mean {
+  template <class V>
+  using Acc = SumAcc<V>;
+  template <class V>
+  TESSEL_HOST_DEVICE static V input(const V& v) {
+    return v;
+  }
+  TESSEL_HOST_DEVICE static float result(const SumAcc<float>& a, int64_t cols) { return float(a.s / double(cols)); }
+};
+struct MeanSquare {
+  template <class V>
+  using Acc = SumAcc<V>;
+  template <class V>
+  TESSEL_HOST_DEVICE static V input(const V& v) {
+    return v * v;
+  }
+  TESSEL_HOST_DEVICE static float result(const SumAcc<float>& a, int64_t cols) { return float(a.s / double(cols)); }
+};
+struct Max {
+  template <class V>
+  using Acc = MaxAcc<V>;
+  template <class V>
+  TESSEL_HOST_DEVICE static V input(const V& v) {
+    return v;
+  }
+  TESSEL_HOST_DEVICE static float result(const MaxAcc<float>& a, int64_t) { return a.m; }
+};
+struct AbsMax {
+  template <class V>
+  using Acc = MaxAcc<V>;
+  template <class V>
+  TESSEL_HOST_DEVICE static V input(const V& v) {
+    return fuse::abs(v);
+  }
+  TESSEL_HOST_DEVICE static float result(const MaxAcc<float>& a, int64_t) { return a.m; }
+};
+}  // namespace stat
+
+// A user row op: f(v, s) for every element, s the row's statistic (a float).
+template <class Stat, class F>
+struct RowOp : OpBase {
+  static constexpr Kind kind = Kind::reduce;
+  template <class V>
+  using Acc = typename Stat::template Acc<V>;
+  F f;
+  float s = 0;
+  template <bool kTail, class V>
+  TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE void add(Acc<V>& a, const V& v, int n) const {
+    a.template add<kTail>(Stat::input(v), n);
+  }
+  TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE void finish(const Acc<float>& a, int64_t cols) { s = Stat::result(a, cols); }
+  template <class V, class A>
+  TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE void apply(V& v, const A&) const {
+    const V x = v;
+    f(v, x, s);
+  }
+};
+
+// ---- Writes ------------------------------------------------------------------------------------------
+
+// Stores the value at p + row * row_stride + col in the final pass and passes it on (so a write in
+// the middle of a chain is a tee: the residual of rmsnorm_residual).
+template <class T>
+struct Write : OpBase {
+  static constexpr Kind kind = Kind::write;
+  typename T::storage* p = nullptr;
+  int64_t row_stride = 0;
+  template <class V, class A>
+  TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE void apply(V& v, const A& at) const {
+    if constexpr (A::final_pass) detail::store<T>(p + at.row * row_stride + at.col, v, at);
+  }
+};
+
+// Quantizing write with a per-row scale: scale = max|v| / T::kMax over the row, q = round(v /
+// scale) in T (e4m3: to nearest even, saturating at 448; i8: to nearest even; computed as v times
+// 1/scale, so a value at a midpoint may round either way). A row of zeros gets
+// scale 0 and q 0. The scale goes to scale_p[row * scale_row_stride]. It reduces (the row's
+// absolute max) before it writes, so it costs a pass like any row reduction.
+template <class T>
+struct WriteQuant : OpBase {
+  static constexpr Kind kind = Kind::reduce;
+  static constexpr bool kStores = true;  // its apply stores (runners split passes before a store)
+  template <class V>
+  using Acc = MaxAcc<V>;
+  typename T::storage* q = nullptr;
+  int64_t q_row_stride = 0;
+  float* scale_p = nullptr;
+  int64_t scale_row_stride = 1;
+  float scale = 0;
+  template <bool kTail, class V>
+  TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE void add(Acc<V>& a, const V& v, int n) const {
+    a.template add<kTail>(fuse::abs(v), n);
+  }
+  float inv = 0;  // 1 / scale, or 0 for a row of zeros
+  TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE void finish(const Acc<float>& a, int64_t) {
+    scale = a.m / T::kMax;
+    inv = scale > 0.0f ? 1.0f / scale : 0.0f;
+  }
+  template <class V, class A>
+  TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE void apply(V& v, const A& at) const {
+    if constexpr (A::final_pass) {
+      // v * (1/scale) rather than v / scale: a vector divide per element would cost more than the
+      // memory traffic. The extra rounding can move q across a midpoint (one step), which any
+      // consumer of round-to-nearest quantization already tolerates.
+      const V qv = v * inv;
+      detail::store<T>(q + at.row * q_row_stride + at.col, qv, at);
+      if (at.col == 0) scale_p[at.row * scale_row_stride] = scale;
+    }
+  }
+};
+
+// ---- Factories ------------------------------------------------------------------------------------
+
+template <class T>
+TESSEL_HOST_DEVICE Read<T> read(const typename T::storage* p, int64_t row_stride) {
+  return {{}, p, row_stride};
+}
+// One row for every row (row stride 0): weights and biases.
+template <class T>
+TESSEL_HOST_DEVICE Read<T> read_bcast(const typename T::storage* p) {
+  return {{}, p, 0};
+}
+template <class T>
+TESSEL_HOST_DEVICE ReadCol<T> read_col(const typename T::storage* p, int64_t row_stride = 1) {
+  return {{}, p, row_stride};
+}
+template <class T>
+TESSEL_HOST_DEVICE ReadStrided<T> read_strided(const typename T::storage* p, int64_t row_stride, int64_t col_stride) {
+  return {{}, p, row_stride, col_stride};
+}
+template <class T>
+TESSEL_HOST_DEVICE ReadDequant<T> read_dequant(const typename T::storage* p, int64_t row_stride, const float* scale,
+                                               int64_t scale_row_stride = 1) {
+  return {{}, p, row_stride, scale, scale_row_stride};
+}
+
+template <class F>
+TESSEL_HOST_DEVICE Map<F> map(const F& f) {
+  return {{}, f};
+}
+template <class F, class Src>
+TESSEL_HOST_DEVICE Zip<F, Src> zip(const F& f, const Src& src) {
+  return {f, src};
+}
+template <class Src>
+TESSEL_HOST_DEVICE Zip<fn::Add, Src> add(const Src& src) {
+  return {{}, src};
+}
+template <class Src>
+TESSEL_HOST_DEVICE Zip<fn::Sub, Src> sub(const Src& src) {
+  return {{}, src};
+}
+template <class Src>
+TESSEL_HOST_DEVICE Zip<fn::Mul, Src> mul(const Src& src) {
+  return {{}, src};
+}
+template <class Src>
+TESSEL_HOST_DEVICE Zip<fn::Div, Src> div(const Src& src) {
+  return {{}, src};
+}
+TESSEL_HOST_DEVICE inline Map<fn::Silu> silu() { return {}; }
+TESSEL_HOST_DEVICE inline Map<fn::Sigmoid> sigmoid() { return {}; }
+TESSEL_HOST_DEVICE inline Map<fn::GeluTanh> gelu_tanh() { return {}; }
+TESSEL_HOST_DEVICE inline Map<fn::GeluErf> gelu_erf() { return {}; }
+TESSEL_HOST_DEVICE inline Map<fn::Relu> relu() { return {}; }
+TESSEL_HOST_DEVICE inline Map<fn::Scale> scale(float a) { return {{}, {a}}; }
+TESSEL_HOST_DEVICE inline Map<fn::Shift> shift(float b) { return {{}, {b}}; }
+template <class T>
+TESSEL_HOST_DEVICE Map<fn::Cast<T>> cast() {
+  return {};
+}
+
+TESSEL_HOST_DEVICE inline RmsScale rms_scale(float eps) { return {{}, eps, 0.0f}; }
+TESSEL_HOST_DEVICE inline Center center() { return {}; }
+TESSEL_HOST_DEVICE inline Softmax softmax() { return {}; }
+template <class Stat, class F>
+TESSEL_HOST_DEVICE RowOp<Stat, F> row(const F& f) {
+  return {{}, f, 0.0f};
+}
+
+template <class T>
+TESSEL_HOST_DEVICE Write<T> write(typename T::storage* p, int64_t row_stride) {
+  return {{}, p, row_stride};
+}
+template <class T>
+TESSEL_HOST_DEVICE WriteQuant<T> write_quant(typename T::storage* q, int64_t q_row_stride, float* scale,
+                                             int64_t scale_row_stride = 1) {
+  return {{}, q, q_row_stride, scale, scale_row_stride, 0.0f};
+}
+
+}  // namespace tessel::fuse

@@ -1,0 +1,155 @@
+// The rotary read: loads one head vector of q or k already rotated by its token's position (RoPE),
+// in the GPT-NeoX layout (rotate halves: element i pairs with i + dim/2) or the GPT-J layout
+// (interleaved: element 2i pairs with 2i + 1). For pair (a, b) and frequency index i:
+//   a' = a cos(p f_i) - b sin(p f_i),   b' = b cos(p f_i) + a sin(p f_i),   f_i = theta^(-2i/dim).
+//
+// Rows of the loop nest are (token, head) pairs, token-major, cols = dim. On the CPU the op keeps
+// the current token's cos/sin row (the sign folded in, one entry per column) in its per-thread copy
+// and recomputes it only when the token changes, so the trig is paid once per token and head
+// group, not per element. The angle is formed and reduced modulo pi/2 in double (positions up to
+// 2^24 keep the reduced angle exact to ~1e-9); the sine and cosine are float polynomials on
+// [-pi/4, pi/4] (Cephes), within an ulp or two. In CUDA device code each thread computes the
+// trig of its own columns.
+#pragma once
+
+#include <cstdint>
+
+#include "tessel/fuse/ops.hpp"
+
+namespace tessel::fuse {
+
+enum class RopeStyle { neox, gptj };
+
+// sin and cos of `a` (double), each rounded to float.
+TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE void sincos_f(double a, float& s, float& c) {
+  // The same code on the host and the device: double sincos costs about 100 double operations on
+  // the GPU, where this costs 5 and matches the CPU bit for bit.
+  // k = round(a / (pi/2)) by the 1.5 * 2^52 trick; r = a - k pi/2 with pi/2 in two parts (fdlibm's).
+  const double kd = (a * 0.63661977236758134308 + 6755399441055744.0) - 6755399441055744.0;
+  const double rd = (a - kd * 1.57079632673412561417e+00) - kd * 6.07710050650619224932e-11;
+  const int q = int(int64_t(kd) & 3);
+  const float r = float(rd);
+  const float z = r * r;
+  const float sr = r + r * z * (-1.6666654611e-1f + z * (8.3321608736e-3f + z * -1.9515295891e-4f));
+  const float cr =
+      1.0f - 0.5f * z + z * z * (4.166664568298827e-2f + z * (-1.388731625493765e-3f + z * 2.443315711809948e-5f));
+  // Quadrants 0..3: (sin, cos) = (s, c), (c, -s), (-s, -c), (-c, s).
+  const float sv = (q & 1) ? cr : sr;
+  const float cv = (q & 1) ? sr : cr;
+  s = (q & 2) ? -sv : sv;
+  c = ((q + 1) & 2) ? -cv : cv;
+}
+
+template <class T, RopeStyle kStyle, int kMaxDim = 512>
+struct ReadRope {
+  static constexpr Kind kind = Kind::read;
+  static constexpr int kMax = kMaxDim;
+  const typename T::storage* p = nullptr;  // [tokens, heads, dim], contiguous
+  int64_t heads = 1;
+  int dim = 0;                         // even, at most kMaxDim
+  const int32_t* positions = nullptr;  // [tokens]
+  const double* inv_freq = nullptr;    // [dim / 2]: theta^(-2i/dim)
+
+#if !defined(__CUDACC__)
+  // The current token's table: out[c] = x[c] * cos_[c] + partner(x)[c] * sin_[c].
+  int64_t token_ = -1;
+  alignas(64) float cos_[kMaxDim];
+  alignas(64) float sin_[kMaxDim];
+
+  TESSEL_FUSE_INLINE void begin_row(int64_t row) {
+    const int64_t t = row / heads;
+    if (t == token_) return;
+    token_ = t;
+    const double pos = double(positions[t]);
+    const int half = dim / 2;
+    for (int i = 0; i < half; ++i) {
+      float s, c;
+      sincos_f(pos * inv_freq[i], s, c);
+      if constexpr (kStyle == RopeStyle::neox) {
+        cos_[i] = c;
+        cos_[i + half] = c;
+        sin_[i] = -s;
+        sin_[i + half] = s;
+      } else {
+        cos_[2 * i] = c;
+        cos_[2 * i + 1] = c;
+        sin_[2 * i] = -s;
+        sin_[2 * i + 1] = s;
+      }
+    }
+  }
+#else
+  TESSEL_HOST_DEVICE void begin_row(int64_t) {}
+#endif
+
+  template <class V, class A>
+  TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE void load(V& out, const A& at) const {
+    const auto* row = p + at.row * dim;
+    const int half = dim / 2;
+#if defined(__CUDACC__)
+    // One column per thread: its pair partner and its own trig.
+    const int c = int(at.col);
+    const int partner = kStyle == RopeStyle::neox ? (c < half ? c + half : c - half) : (c ^ 1);
+    const int i = kStyle == RopeStyle::neox ? (c < half ? c : c - half) : c / 2;
+    float s, co;
+    sincos_f(double(positions[at.row / heads]) * inv_freq[i], s, co);
+    const bool first = kStyle == RopeStyle::neox ? c < half : (c & 1) == 0;
+    out = T::template load<V>(row + c) * co + T::template load<V>(row + partner) * (first ? -s : s);
+#else
+    constexpr int N = lanes_v<V>;
+    const int c = int(at.col);
+    const int n = A::tail ? at.n : N;
+    V x, y;
+    if constexpr (A::tail)
+      x = T::template load_n<V>(row + c, n);
+    else
+      x = T::template load<V>(row + c);
+    if constexpr (N == 1) {
+      const int partner = kStyle == RopeStyle::neox ? (c < half ? c + half : c - half) : (c ^ 1);
+      y = T::template load<V>(row + partner);
+      out = x * cos_[c] + y * sin_[c];
+    } else {
+      if constexpr (kStyle == RopeStyle::gptj) {
+        // Pairs never straddle a vector (vectors start at even columns): swap neighbouring lanes.
+        for (int l = 0; l < N; ++l) y[l] = x[l ^ 1];
+      } else if (c + n <= half) {
+        if constexpr (A::tail)
+          y = T::template load_n<V>(row + c + half, n);
+        else
+          y = T::template load<V>(row + c + half);
+      } else if (c >= half) {
+        if constexpr (A::tail)
+          y = T::template load_n<V>(row + c - half, n);
+        else
+          y = T::template load<V>(row + c - half);
+      } else {
+        // A vector across the middle (dim/2 not a multiple of the lanes): one lane at a time.
+        y = splat<V>(0.0f);
+        for (int l = 0; l < n; ++l) y[l] = T::template load<float>(row + (c + l < half ? c + l + half : c + l - half));
+      }
+      const V cv = A::tail ? Simd<V>::load_f32_n(cos_ + c, n) : Simd<V>::load_f32(cos_ + c);
+      const V sv = A::tail ? Simd<V>::load_f32_n(sin_ + c, n) : Simd<V>::load_f32(sin_ + c);
+      out = x * cv + y * sv;
+    }
+#endif
+  }
+
+  TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE void prefetch(int64_t row, int64_t col) const {
+    detail::prefetch_ahead(p + row * dim + col);
+  }
+};
+
+// A rotary read of x: [tokens, heads, dim] (rows = tokens * heads, cols = dim).
+template <class T, RopeStyle kStyle>
+TESSEL_HOST_DEVICE ReadRope<T, kStyle> read_rope(const typename T::storage* x, int64_t heads, int dim,
+                                                 const int32_t* positions, const double* inv_freq) {
+  ReadRope<T, kStyle> r;
+  r.p = x;
+  r.heads = heads;
+  r.dim = dim;
+  r.positions = positions;
+  r.inv_freq = inv_freq;
+  return r;
+}
+
+}  // namespace tessel::fuse

@@ -1,0 +1,54 @@
+// layernorm "cpu.fused": one fusion chain (include/tessel/fuse) that reads x once and writes y once.
+//
+//   read x -> center -> rms_scale(eps) -> mul weight -> add bias -> write y
+//
+// center (the mean) and rms_scale (the variance of the centered values) are row reductions, so a
+// row takes three passes: the exact two-pass variance, with the second and third reading x from
+// L1/L2, not from memory.
+#include "layernorm.hpp"
+#include "../cpu_fused.hpp"
+#include "tessel/fuse/fuse.hpp"
+#include "tessel/runtime/registry.hpp"
+
+namespace tessel::layernorm {
+namespace {
+
+namespace fz = tessel::fuse;
+
+template <class T>
+void run_typed(const Shape& s, std::span<const TensorView> t, const fz::cpu::Options& o) {
+  using S = typename T::storage;
+  const auto chain =
+      fz::chain(fz::read<T>(t[kX].ptr<const S>(), s.cols), fz::center(), fz::rms_scale(float(s.eps)),
+                fz::mul(fz::read_bcast<T>(t[kWeight].ptr<const S>())),
+                fz::add(fz::read_bcast<T>(t[kBias].ptr<const S>())), fz::write<T>(t[kY].ptr<S>(), s.cols));
+  fz::cpu::run(chain, s.rows, s.cols, o);
+}
+
+class CpuFusedLayerNorm final : public fused::CpuFusedImpl {
+ public:
+  CpuFusedLayerNorm() : CpuFusedImpl("layernorm") {}
+
+  Support supports(const Problem& p) const override {
+    const Shape s = Shape::from(p);
+    if (Support d = supports_dtype(s.dtype); !d.ok) return d;
+    return Support::yes();
+  }
+
+ protected:
+  Status run_chain(const Problem& p, std::span<const TensorView> t, const fz::cpu::Options& o) const override {
+    if (t.size() != 4) return Status::invalid("layernorm", "tensors", "expected x, weight, bias and y");
+    const Shape s = Shape::from(p);
+    if (s.dtype == DType::bf16)
+      run_typed<fz::bf16>(s, t, o);
+    else
+      run_typed<fz::f32>(s, t, o);
+    return {};
+  }
+};
+
+}  // namespace
+
+void register_cpu(Registry& r) { r.add_impl(std::make_unique<CpuFusedLayerNorm>()); }
+
+}  // namespace tessel::layernorm
