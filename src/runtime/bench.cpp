@@ -41,8 +41,9 @@ struct Candidate {
 class DeviceBench {
  public:
   DeviceBench(const OpSpec& spec, const Problem& p, Backend& be, const BenchOptions& opt)
-      : spec_(spec), p_(p), be_(be), opt_(opt), descs_(spec.tensors(p)), tol_(spec.tolerance(p)) {
+      : spec_(spec), p_(p), be_(be), opt_(opt), descs_(spec.tensors(p)) {
     while (n_in_ < descs_.size() && descs_[n_in_].role == TensorDesc::Role::input) ++n_in_;
+    for (size_t o = n_in_; o < descs_.size(); ++o) tols_.push_back(spec.output_tolerance(p, o - n_in_));
   }
 
   Status setup() {
@@ -107,7 +108,7 @@ class DeviceBench {
     for (size_t o = 0; n_in_ + o < set.tensors.size(); ++o) {
       auto got = set.tensors[n_in_ + o].download_rows(set.rows);
       if (!got.ok()) return got.status();
-      auto cmp = harness::compare_rows(descs_[n_in_ + o], got->data(), set.ref[o], tol_);
+      auto cmp = harness::compare_rows(descs_[n_in_ + o], got->data(), set.ref[o], tols_[o]);
       if (!cmp.ok)
         return Status::error(StatusCode::internal, spec_.name(), c.impl->name(),
                              std::string(failure_name(cmp.failure)) + " in a timed call: " + cmp.detail);
@@ -170,7 +171,7 @@ class DeviceBench {
   Backend& be_;
   const BenchOptions& opt_;
   std::vector<TensorDesc> descs_;
-  Tolerance tol_;
+  std::vector<Tolerance> tols_;  // one per output
   size_t n_in_ = 0;
   std::array<InputSet, 2> sets_;  // rotated, so consecutive calls never see the same values or the same addresses
   uint64_t seed_ = 0;

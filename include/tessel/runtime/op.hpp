@@ -63,6 +63,13 @@ class OpSpec {
   virtual std::vector<TensorDesc> tensors(const Problem& p) const = 0;
   virtual Work work(const Problem& p) const = 0;
   virtual Tolerance tolerance(const Problem& p) const = 0;
+  // The tolerance of one output (`output` counts the outputs only, in tensors() order). Every
+  // output gets tolerance(p) unless the op overrides this: outputs of different kinds (quantized
+  // codes, which may flip one step, and their scales, which may not) need bounds of their own.
+  virtual Tolerance output_tolerance(const Problem& p, size_t output) const {
+    (void)output;
+    return tolerance(p);
+  }
   // The sample matrix for verify: shapes that include tails and size-1 dimensions.
   virtual std::vector<std::string> samples() const = 0;
   // Computes the requested rows of every output from host copies of the inputs, accumulating in

@@ -33,6 +33,8 @@ enum TensorIndex { kX = 0, kWeight = 1, kQ = 2, kScale = 3 };
 // The tolerance of a per-row quantized output q (and its scale), explained in spec.cpp: one step of
 // q may flip; `f32_rel` is the relative error of the unquantized value. Shared with swiglu.
 Tolerance quantized_tolerance(DType quant, int64_t rows, int64_t cols, double f32_rel);
+// The tolerance of the per-row scale output (max|y| / qmax), whose f32 error is `f32_rel`.
+Tolerance scale_tolerance(double f32_rel);
 
 std::unique_ptr<OpSpec> make_spec();
 // Registers "cpu.fused" (src/ops/rmsnorm_quant/cpu.cpp).
