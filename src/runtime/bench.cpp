@@ -36,6 +36,7 @@ struct Candidate {
   BenchRow row;
   std::vector<double> times;
   bool active = true;
+  Config config;  // opt.config when the implementation takes it, else empty (its defaults)
 };
 
 class DeviceBench {
@@ -90,7 +91,7 @@ class DeviceBench {
     TESSEL_RETURN_IF_ERROR(timer->start());
     Status st;
     try {
-      st = c.impl->run(p_, {}, set.views, ctx);
+      st = c.impl->run(p_, c.config, set.views, ctx);
     } catch (const std::exception& e) {
       st = Status::error(StatusCode::internal, c.impl->op(), c.impl->name(), std::string("threw: ") + e.what());
     }
@@ -199,7 +200,12 @@ std::vector<BenchRow> bench(const OpSpec& spec, const std::vector<const Implemen
       rows.push_back(row);
       continue;
     }
-    by_device[impl->device()].push_back(Candidate{impl, row, {}, true});
+    Config config;
+    if (!opt.config.empty() && check_config(*impl, p, opt.config).ok()) {
+      config = opt.config;
+      row.repro += " --config " + format_config(config);
+    }
+    by_device[impl->device()].push_back(Candidate{impl, row, {}, true, config});
   }
   for (auto& [device, cands] : by_device) {
     std::string why;

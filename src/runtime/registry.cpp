@@ -2,7 +2,9 @@
 #include "tessel/runtime/registry.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <stdexcept>
+#include <string>
 
 namespace tessel {
 
@@ -21,6 +23,51 @@ int64_t config_value(const Config& config, const std::vector<Tunable>& space, co
   for (const auto& t : space)
     if (t.name == name && !t.values.empty()) return t.values.front();
   throw std::logic_error("no tunable named '" + name + "'");
+}
+
+Result<Config> parse_config(const std::string& text) {
+  Config c;
+  size_t at = 0;
+  while (at <= text.size() && !text.empty()) {
+    const size_t end = std::min(text.find(',', at), text.size());
+    const std::string item = text.substr(at, end - at);
+    const size_t eq = item.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == item.size())
+      return Status::invalid("config", item, "expected key=value (an integer), e.g. splits=2");
+    const std::string key = item.substr(0, eq), value = item.substr(eq + 1);
+    int64_t v = 0;
+    const auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
+    if (ec != std::errc() || ptr != value.data() + value.size())
+      return Status::invalid("config", key, "value must be an integer, got '" + value + "'");
+    if (!c.emplace(key, v).second) return Status::invalid("config", key, "given twice");
+    at = end + 1;
+  }
+  return c;
+}
+
+std::string format_config(const Config& config) {
+  std::string s;
+  for (const auto& [k, v] : config) s += (s.empty() ? "" : ",") + k + "=" + std::to_string(v);
+  return s;
+}
+
+Status check_config(const Implementation& impl, const Problem& p, const Config& config) {
+  const std::vector<Tunable> space = impl.config_space(p);
+  for (const auto& [key, value] : config) {
+    auto t = std::find_if(space.begin(), space.end(), [&](const Tunable& x) { return x.name == key; });
+    if (t == space.end()) {
+      std::string names;
+      for (const auto& x : space) names += (names.empty() ? "" : ", ") + x.name;
+      return Status::invalid(impl.name(), key, "not a tunable of this implementation (it has: " +
+                                                   (names.empty() ? std::string("none") : names) + ")");
+    }
+    if (std::find(t->values.begin(), t->values.end(), value) == t->values.end()) {
+      std::string vals;
+      for (int64_t x : t->values) vals += (vals.empty() ? "" : ", ") + std::to_string(x);
+      return Status::invalid(impl.name(), key, std::to_string(value) + " is not one of its values (" + vals + ")");
+    }
+  }
+  return {};
 }
 
 namespace {

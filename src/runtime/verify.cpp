@@ -122,7 +122,7 @@ class Session {
     RunContext ctx{be_->stream(), opt_.threads};
     Status st;
     try {
-      st = impl_.run(p_, {}, views_, ctx);
+      st = impl_.run(p_, opt_.config, views_, ctx);
     } catch (const std::exception& e) {
       // A throwing implementation is a failed one, never a crashed driver.
       st = Status::error(StatusCode::internal, impl_.op(), impl_.name(), std::string("threw: ") + e.what());
@@ -232,6 +232,11 @@ VerifyResult verify(const OpSpec& spec, const Implementation& impl, const Proble
   if (auto sup = impl.supports(p); !sup.ok) {
     res.verdict = Verdict::unsupported;
     res.reason = sup.reason;
+    return res;
+  }
+  if (auto s = check_config(impl, p, opt.config); !s.ok()) {
+    res.verdict = Verdict::unsupported;
+    res.reason = s.message();
     return res;
   }
   return Session(spec, impl, p, opt).run();

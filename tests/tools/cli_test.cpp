@@ -64,6 +64,30 @@ TEST(Cli, VerifyPassesAndReportsStatus) {
   EXPECT_EQ(r.out.find("FAILED"), std::string::npos);
 }
 
+// --impl takes one (comma-separated) value: descriptors after it stay descriptors rather than
+// being read as implementation names (which once made verify silently run every sample instead).
+TEST(Cli, DescriptorsAfterImplAreDescriptors) {
+  auto r = tessel("verify --impl cpu.simd \"rmsnorm rows=3 cols=7\" \"softmax rows=2 cols=5\"");
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("verify: 2 passed, 0 failed, 2 rows"), std::string::npos) << r.out;
+}
+
+TEST(Cli, ConfigIsCheckedAndReachesTheImplementation) {
+  auto ok = tessel("verify \"rmsnorm_quant rows=3 cols=7\" --impl cpu.fused --config stream=1");
+  EXPECT_EQ(ok.code, 0) << ok.out;
+  EXPECT_NE(ok.out.find("1 passed"), std::string::npos) << ok.out;
+  auto timed = tessel("bench \"rmsnorm_quant rows=3 cols=7\" --impl cpu.fused --config stream=1 --max-seconds 0.05");
+  EXPECT_EQ(timed.code, 0) << timed.out;
+  EXPECT_NE(timed.out.find("--config stream=1"), std::string::npos) << "the repro line keeps the config: " << timed.out;
+  for (const char* bad : {"stream=5", "nosuch=1", "stream", "stream=x", "stream=1,stream=0"}) {
+    auto r = tessel(std::string("verify \"rmsnorm_quant rows=3 cols=7\" --impl cpu.fused --config ") + bad);
+    EXPECT_EQ(r.code, 2) << bad << "\n" << r.out;
+    EXPECT_EQ(r.out.find("PASSED"), std::string::npos) << bad;
+  }
+  auto listed = tessel("verify \"rmsnorm_quant rows=3 cols=7\" --impl cpu.fused --config nosuch=1");
+  EXPECT_NE(listed.out.find("it has: stream"), std::string::npos) << "the error lists the tunables: " << listed.out;
+}
+
 TEST(Cli, BenchWritesJsonWithRooflineAndRepro) {
   const std::string suite = temp_file("tessel_small_suite.txt", "gemm m=64 n=64 k=64\nrmsnorm rows=64 cols=256\n");
   const std::string json = (std::filesystem::temp_directory_path() / "tessel_bench.json").string();

@@ -32,7 +32,9 @@ struct Selection {
   std::string device;              // "", "cpu" or "cuda"
   std::string json;
   int threads = 0;
+  std::string config;  // --config key=value,...
 };
+
 
 bool impl_selected(const Selection& sel, const Implementation& impl, bool default_excludes_reference) {
   if (!sel.device.empty() && sel.device != device_name(impl.device())) return false;
@@ -41,6 +43,19 @@ bool impl_selected(const Selection& sel, const Implementation& impl, bool defaul
     if (pat.ends_with('*') ? impl.name().starts_with(pat.substr(0, pat.size() - 1)) : impl.name() == pat) return true;
   }
   return false;
+}
+
+// Parses --config and checks it against every selected implementation that supports `p` (baselines
+// excepted when `skip_baselines`: bench runs them with their defaults).
+Result<Config> selected_config(const Registry& reg, const Selection& sel, const Problem& p, bool skip_baselines) {
+  auto c = parse_config(sel.config);
+  if (!c.ok() || c->empty()) return c;
+  for (const Implementation* impl : reg.impls(p.op())) {
+    if (!impl_selected(sel, *impl, skip_baselines) || (skip_baselines && impl->is_baseline())) continue;
+    if (!impl->supports(p).ok) continue;
+    TESSEL_RETURN_IF_ERROR(check_config(*impl, p, *c));
+  }
+  return c;
 }
 
 Result<std::vector<Problem>> select_problems(const Registry& reg, const Selection& sel, bool samples_by_default) {
@@ -139,12 +154,16 @@ int cmd_verify(const Registry& reg, const Selection& sel, const std::string& com
   for (const Problem& p : *problems) {
     ++i;
     const OpSpec* spec = reg.spec(p.op());
+    auto config = selected_config(reg, sel, p, false);
+    if (!config.ok()) return bad_input(config.status().message());
     for (const Implementation* impl : reg.impls(p.op())) {
       if (!impl_selected(sel, *impl, false)) continue;
       VerifyOptions opt;
       opt.threads = sel.threads;
-      VerifyRow row{spec->format(p), impl->name(), impl->device(), verify(*spec, *impl, p, opt),
-                    "tessel verify \"" + spec->format(p) + "\" --impl " + impl->name()};
+      opt.config = *config;
+      std::string repro = "tessel verify \"" + spec->format(p) + "\" --impl " + impl->name();
+      if (!opt.config.empty()) repro += " --config " + format_config(opt.config);
+      VerifyRow row{spec->format(p), impl->name(), impl->device(), verify(*spec, *impl, p, opt), repro};
       print_verify_row(row);
       std::fflush(stdout);
       failed += row.result.verdict == Verdict::failed;
@@ -179,6 +198,9 @@ int cmd_bench(const Registry& reg, const Selection& sel, BenchOptions opt, const
     for (const Implementation* impl : reg.impls(p.op()))
       if (impl_selected(sel, *impl, true)) impls.push_back(impl);
     if (impls.empty()) return bad_input("no implementation of " + p.op() + " matched --impl/--device");
+    auto config = selected_config(reg, sel, p, true);
+    if (!config.ok()) return bad_input(config.status().message());
+    opt.config = *config;
     auto rows = bench(*reg.spec(p.op()), impls, p, machine.ok() ? &*machine : nullptr, opt);
     print_bench_rows(rows);
     std::fflush(stdout);
@@ -196,7 +218,12 @@ int cmd_bench(const Registry& reg, const Selection& sel, BenchOptions opt, const
 void add_selection(CLI::App* app, Selection& sel) {
   app->add_option("descriptors", sel.descriptors, "problem descriptors, e.g. \"gemm m=512 n=512 k=512 dtype=bf16\"");
   app->add_option("--suite", sel.suite, "batch file: a name in bench/suites (quick) or a path");
-  app->add_option("--impl", sel.impls, "implementations to run: names or prefix* patterns, comma-separated")->delimiter(',');
+  // One value per --impl (comma-separated inside it), so that descriptors after it stay descriptors.
+  app->add_option("--impl", sel.impls, "implementations to run: names or prefix* patterns, comma-separated")
+      ->delimiter(',')
+      ->allow_extra_args(false);
+  app->add_option("--config", sel.config,
+                  "tunables for the selected implementations, e.g. splits=2,tile_n=128; a wrong key or value is an error that lists the implementation's tunables");
   app->add_option("--device", sel.device, "only implementations on this device")->check(CLI::IsMember({"cpu", "cuda"}));
   app->add_option("--json", sel.json, "also write a JSON report (machine, commit, date, rows) to this file");
   app->add_option("--threads", sel.threads, "CPU threads (0: all)")->check(CLI::NonNegativeNumber);

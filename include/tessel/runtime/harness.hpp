@@ -40,6 +40,7 @@ struct VerifyOptions {
   // instead of all; unwritten outputs are still detected over the whole output.
   double max_reference_flops = 4e9;
   int threads = 0;
+  Config config;  // tunables for the implementation (check_config); empty: its defaults
 };
 
 struct VerifyResult {
@@ -68,6 +69,9 @@ struct BenchOptions {
   uint64_t seed = 1000;
   std::string baseline;          // implementation name; empty: the best baseline on the device
   int threads = 0;
+  // Tunables, given to every implementation that takes them (check_config); the others, such as
+  // the baselines, run their defaults.
+  Config config;
   std::function<void(const std::string&)> progress;  // called with short progress lines
 };
 

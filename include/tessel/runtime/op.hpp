@@ -124,5 +124,11 @@ class Implementation {
 
 // Value of a tunable in `config`, or its default from the space.
 int64_t config_value(const Config& config, const std::vector<Tunable>& space, const std::string& name);
+// "key=value,key=value" (integers) as a Config; a malformed entry is an error naming it.
+Result<Config> parse_config(const std::string& text);
+// "key=value,..." in key order; empty for the empty config.
+std::string format_config(const Config& config);
+// Whether `impl` takes `config` on `p`: every key one of its tunables, every value one it lists.
+Status check_config(const Implementation& impl, const Problem& p, const Config& config);
 
 }  // namespace tessel
