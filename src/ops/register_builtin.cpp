@@ -19,6 +19,7 @@ void register_cpu(Registry&);
 void register_openblas(Registry&);
 #ifdef TESSEL_WITH_CUDA
 void register_cuda(Registry&);
+void register_cuda_fp8(Registry&);
 void register_cublas(Registry&);
 #endif
 }  // namespace gemm
@@ -29,6 +30,7 @@ void register_builtin_ops(Registry& r) {
   gemm::register_openblas(r);
 #ifdef TESSEL_WITH_CUDA
   gemm::register_cuda(r);
+  gemm::register_cuda_fp8(r);
   gemm::register_cublas(r);
 #endif
   r.add_spec(rmsnorm::make_spec());
@@ -51,6 +53,17 @@ void register_builtin_ops(Registry& r) {
   rope::register_cpu(r);
   r.add_spec(eltwise::make_spec());
   eltwise::register_cpu(r);
+#ifdef TESSEL_WITH_CUDA
+  // cuda.fused: the same fusion chains, each one CUDA kernel (include/tessel/fuse/cuda.hpp).
+  rmsnorm::register_cuda(r);
+  softmax::register_cuda(r);
+  rmsnorm_residual::register_cuda(r);
+  rmsnorm_quant::register_cuda(r);
+  layernorm::register_cuda(r);
+  swiglu::register_cuda(r);
+  rope::register_cuda(r);
+  eltwise::register_cuda(r);
+#endif
 }
 
 }  // namespace tessel

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cuda_bf16.h>
+#include <cuda_fp8.h>
 #include <cuda_runtime.h>
 
 #include <cstdint>
@@ -14,6 +15,8 @@
 namespace tessel::cuda {
 
 using bf16 = __nv_bfloat16;
+// fp8 e4m3 (1 sign, 4 exponent, 3 mantissa bits): the 8-bit operand type of wgmma's k32 shapes.
+using fp8e4m3 = __nv_fp8_e4m3;
 
 // ---- Thread geometry --------------------------------------------------------------------------------
 

@@ -34,6 +34,9 @@ template <>
 constexpr CUtensorMapDataType tma_dtype<float>() { return CU_TENSOR_MAP_DATA_TYPE_FLOAT32; }
 template <>
 constexpr CUtensorMapDataType tma_dtype<uint8_t>() { return CU_TENSOR_MAP_DATA_TYPE_UINT8; }
+// TMA only moves bytes: fp8 travels as UINT8 (no out-of-bounds fill value matters: it fills zeros).
+template <>
+constexpr CUtensorMapDataType tma_dtype<fp8e4m3>() { return CU_TENSOR_MAP_DATA_TYPE_UINT8; }
 
 // cuTensorMapEncodeTiled comes from the driver through the runtime's entry-point query, so nothing
 // links against libcuda. Returns nullptr when the driver has no such entry point.

@@ -49,6 +49,9 @@ struct alignas(kSwizzleAtomBytes) st {
 
 template <int Rows, int Cols>
 using st_bf = st<bf16, Rows, Cols>;
+// An fp8 tile's 128-byte panel is 128 values wide: one panel holds a whole k128 slice.
+template <int Rows, int Cols>
+using st_fp8 = st<fp8e4m3, Rows, Cols>;
 
 // ---- wgmma shared-memory descriptors ----------------------------------------------------------------
 // A descriptor names a matrix operand in shared memory: its start address, two strides and the swizzle.

@@ -6,20 +6,25 @@
 //
 // How a row is mapped (V = float, one column per thread per slot):
 //
-// - A *group* of G threads (a power of two, 32 to 1024) owns a row; thread t of the group owns the
-//   columns t, t + G, t + 2G, ... (kPer of them). Every warp-wide load is then one contiguous, fully
-//   used run of memory. Short rows use small groups, so one block of >= 256 threads holds several
-//   rows (65536 x 1024 runs 64-thread groups, four rows per block).
+// - A *group* of G threads (a power of two, 32 to 1024, a template parameter of the kernel) owns a
+//   row; thread t of the group owns the columns t, t + G, t + 2G, ... (kPer slots). Every warp-wide
+//   load is then one contiguous, fully used run of memory, and slot k sits at a compile-time offset
+//   from the thread's first column (immediate offsets off one address, no 64-bit address per slot).
+//   Short rows use small groups, so one block of >= 256 threads holds several rows (65536 x 1024
+//   runs 64-thread groups, four rows per block). One launch uses one G, the widest row's.
 // - **The row stays in registers** (the stash, kPer floats per thread) between the passes of a chain
 //   with row reductions: pass 0 evaluates the ops up to the first reduction from memory, each later
 //   pass resumes from the registers. Every input is read from memory once, every op runs once per
 //   element, and each write happens in the pass that evaluates it (as on the CPU, cpu.hpp).
-// - **Loads before stores.** Each pass is split at its first storing op: the ops before it run for
-//   all kPer slots first (nothing stores, so the compiler issues every slot's loads back to back and
-//   kPer loads per thread are in flight: about 64 KiB per SM, what HBM3e needs to stay busy), then the
-//   storing ops run. Without the split a store could alias the next slot's input and serialize them.
+// - **Loads before stores, no branches between them.** Each pass is split at its first storing op:
+//   the ops before it run for all kPer slots first, with slots past the row's end clamped to its
+//   last column instead of branched around, so the compiler issues every slot's loads back to back
+//   (kPer loads in flight per thread). Then the storing ops run, guarded. Without the split a store
+//   could alias the next slot's input; with a branch per slot each load waited for the previous
+//   slot's math (both measured: about 1 TB/s).
 // - Chains without reductions split long rows into tiles of G * kPer columns, each a "row" of its
-//   own, so any row length fills the machine.
+//   own, so any row length fills the machine; rows of at most 128 columns (rope's heads) run in
+//   single warps with 4 slots.
 // - Rows longer than 1024 * kPer with reductions (up to any length; softmax is checked at 700001)
 //   take one 1024-thread block per row and *recompute*: each statistics pass re-reads the row
 //   (from L2 while it fits), unrolled so several loads per thread are in flight; the final pass
@@ -30,8 +35,8 @@
 // through shared memory in warp order, so results do not depend on timing.
 //
 // Not done: 16-byte vector loads (every load here is one element: 32 lanes fetch 64-128 contiguous
-// bytes, which is coalesced but issues 8x the load instructions of a 16-byte load of bf16), and a
-// multi-block (cluster) split of very long rows, which today use one block per row.
+// bytes, coalesced, but with 8x the load instructions of a 16-byte load of bf16), and a multi-block
+// (cluster) split of very long rows, which today use one block per row.
 #pragma once
 
 #if defined(__CUDACC__)
@@ -58,7 +63,8 @@ Instance<C> instance(const C& chain, int64_t rows, int64_t cols) {
 }
 
 // Slots per thread: the row held in registers (chains with reductions), and the tile depth of
-// chains without (fewer registers are needed there: nothing is kept between passes).
+// chains without (fewer registers are needed there: nothing is kept between passes). Measured on
+// the H200 (docs/fusion.md): bandwidth follows the bytes in flight, so these set the speed.
 inline constexpr int kPerReduce = 16;
 inline constexpr int kPerMap = 8;
 inline constexpr int kMaxGroup = 1024;
@@ -66,12 +72,12 @@ inline constexpr int kMinBlock = 256;
 // Rows longer than this (with reductions) take the recompute kernel.
 inline constexpr int64_t kStashCols = int64_t{kMaxGroup} * kPerReduce;
 
-// How one instance is laid out on the grid (host-computed, passed by value).
+// How one instance is laid out on the grid (host-computed, passed by value). The group size is
+// the launch's, a template parameter of the kernel.
 struct Layout {
-  int group = 32;          // threads per (virtual) row
-  int64_t tiles = 1;       // virtual rows per row: column tiles of group * kPer (1 with reductions)
-  int64_t vrows = 0;       // rows * tiles
-  int64_t block_begin = 0; // first block of this instance
+  int64_t tiles = 1;        // virtual rows per row: column tiles of group * kPer (1 with reductions)
+  int64_t vrows = 0;        // rows * tiles
+  int64_t block_begin = 0;  // first block of this instance
   int64_t blocks = 0;
 };
 
@@ -150,26 +156,34 @@ __device__ TESSEL_FUSE_INLINE void segment(const C& c, float& v, const A& at) {
 // ---- Strategy 1: the row in registers ------------------------------------------------------------
 
 // Pass P over the slots: ops [kBegin, kEnd) (split at the first store), then, unless it is the last
-// pass, reduction P over the results and the next pass.
-template <int P, int kPer, class C>
-__device__ TESSEL_FUSE_INLINE void stash_passes(C& c, float (&st)[kPer], int64_t r, int64_t c0, int lane, int group,
-                                                int64_t cols, bool valid) {
+// pass, reduction P over the results and the next pass. kFull: every slot of the tile is inside the
+// row (the common case: 8192 columns are exactly 512 threads x 16 slots), so slot k sits at a
+// compile-time offset k * kGroup from the thread's first column and the loads take immediate
+// offsets off one base address instead of a 64-bit address per slot.
+template <int P, int kGroup, int kPer, bool kFull, class C>
+__device__ TESSEL_FUSE_INLINE void stash_passes(C& c, float (&st)[kPer], int64_t r, int64_t j0, int64_t cols,
+                                                bool valid) {
   constexpr int kBegin = P == 0 ? 0 : C::reduction_at(P - 1);
   constexpr bool kLast = P == C::kReductions;
   constexpr int kEnd = kLast ? C::kOps : C::reduction_at(P);
   constexpr int kSplit = StoreMap<C>::first_store(kBegin, kEnd);
+  auto col = [&](int k) -> int64_t {
+    const int64_t j = j0 + int64_t(k) * kGroup;
+    if constexpr (kFull) return j;
+    return j < cols ? j : cols - 1;
+  };
   if constexpr (kBegin < kSplit || P == 0) {
+    // No branch per slot: a slot past the row's end evaluates at the last column (in bounds; its
+    // value is never stored or accumulated). A branch per slot kept the compiler from issuing every
+    // slot's loads before the first one's math (measured: about 1 TB/s with branches).
 #pragma unroll
-    for (int k = 0; k < kPer; ++k) {
-      const int64_t j = c0 + lane + int64_t(k) * group;
-      if (valid && j < cols) segment<kBegin, kSplit>(c, st[k], At<false, true>{r, j, 1, false, cols});
-    }
+    for (int k = 0; k < kPer; ++k) segment<kBegin, kSplit>(c, st[k], At<false, true>{r, col(k), 1, false, cols});
   }
   if constexpr (kSplit < kEnd) {
 #pragma unroll
     for (int k = 0; k < kPer; ++k) {
-      const int64_t j = c0 + lane + int64_t(k) * group;
-      if (valid && j < cols) c.template apply<kSplit, kEnd>(st[k], At<false, true>{r, j, 1, false, cols});
+      const int64_t j = j0 + int64_t(k) * kGroup;
+      if (valid && (kFull || j < cols)) c.template apply<kSplit, kEnd>(st[k], At<false, true>{r, j, 1, false, cols});
     }
   }
   if constexpr (!kLast) {
@@ -177,27 +191,33 @@ __device__ TESSEL_FUSE_INLINE void stash_passes(C& c, float (&st)[kPer], int64_t
     typename std::remove_reference_t<decltype(op)>::template Acc<float> acc{};
 #pragma unroll
     for (int k = 0; k < kPer; ++k) {
-      const int64_t j = c0 + lane + int64_t(k) * group;
-      if (valid && j < cols) op.template add<false>(acc, st[k], 1);
+      const int64_t j = j0 + int64_t(k) * kGroup;
+      if (valid && (kFull || j < cols)) op.template add<false>(acc, st[k], 1);
     }
-    const auto total = group_reduce(acc, group / 32);
+    const auto total = group_reduce(acc, kGroup / 32);
     if (valid) op.finish(total, cols);
-    stash_passes<P + 1, kPer>(c, st, r, c0, lane, group, cols, valid);
+    stash_passes<P + 1, kGroup, kPer, kFull>(c, st, r, j0, cols, valid);
   }
 }
 
-template <int kPer, class C>
+template <int kGroup, int kPer, class C>
 __device__ TESSEL_FUSE_INLINE void stash_block(const Instance<C>& in, const Layout& lay, int64_t block) {
-  const int group = lay.group;
-  const int lane = int(threadIdx.x) & (group - 1);
-  const int64_t vrow = block * (int64_t(blockDim.x) / group) + int64_t(threadIdx.x) / group;
+  constexpr int kBlock = kGroup > kMinBlock ? kGroup : kMinBlock;
+  const int lane = int(threadIdx.x) % kGroup;
+  const int64_t vrow = block * (kBlock / kGroup) + int64_t(threadIdx.x) / kGroup;
   const bool valid = vrow < lay.vrows;
+  // An idle group (past the last row) still joins the block's barriers; it reads row 0, stores nothing.
   const int64_t r = valid ? vrow / lay.tiles : 0;
-  const int64_t c0 = valid ? (vrow - r * lay.tiles) * int64_t(group) * kPer : 0;
+  const int64_t c0 = valid ? (vrow - r * lay.tiles) * int64_t(kGroup) * kPer : 0;
   C c = in.chain;  // per-thread copy: reductions keep their row statistics in it
-  if (valid) c.begin_row(r);
+  c.begin_row(r);
   float st[kPer];
-  stash_passes<0, kPer>(c, st, r, c0, lane, group, in.cols, valid);
+  // Uniform across the block: every group of a block has the same cols and tile width, and only
+  // the last tile of a row can be partial.
+  if (c0 + int64_t(kGroup) * kPer <= in.cols)
+    stash_passes<0, kGroup, kPer, true>(c, st, r, c0 + lane, in.cols, valid);
+  else
+    stash_passes<0, kGroup, kPer, false>(c, st, r, c0 + lane, in.cols, valid);
 }
 
 // ---- Strategy 2: recompute, one block per long row ----------------------------------------------
@@ -216,9 +236,9 @@ __device__ TESSEL_FUSE_INLINE void long_passes(C& c, int64_t r, int64_t cols) {
     for (int64_t j0 = threadIdx.x; j0 < cols; j0 += step) {
       float v[kUnroll];
 #pragma unroll
-      for (int u = 0; u < kUnroll; ++u) {
+      for (int u = 0; u < kUnroll; ++u) {  // clamped, not branched: see stash_passes
         const int64_t j = j0 + int64_t(u) * blockDim.x;
-        if (j < cols) c.template eval<I>(v[u], At<false, false>{r, j, 1, false, cols});
+        c.template eval<I>(v[u], At<false, false>{r, j < cols ? j : cols - 1, 1, false, cols});
       }
 #pragma unroll
       for (int u = 0; u < kUnroll; ++u)
@@ -241,7 +261,7 @@ __device__ TESSEL_FUSE_INLINE void long_row(const Instance<C>& in, int64_t r) {
 #pragma unroll
     for (int u = 0; u < kUnroll; ++u) {
       const int64_t j = j0 + int64_t(u) * blockDim.x;
-      if (j < in.cols) segment<0, kSplit>(c, v[u], At<false, true>{r, j, 1, false, in.cols});
+      segment<0, kSplit>(c, v[u], At<false, true>{r, j < in.cols ? j : in.cols - 1, 1, false, in.cols});
     }
 #pragma unroll
     for (int u = 0; u < kUnroll; ++u) {
@@ -258,21 +278,26 @@ template <int N>
 struct Layouts {
   Layout l[N];
 };
-template <int kPer, int I, int N>
+template <int kGroup, int kPer, int I, int N>
 __device__ TESSEL_FUSE_INLINE void dispatch(int64_t, const Layouts<N>&) {}
-template <int kPer, int I, int N, class C, class... Rest>
+template <int kGroup, int kPer, int I, int N, class C, class... Rest>
 __device__ TESSEL_FUSE_INLINE void dispatch(int64_t b, const Layouts<N>& lays, const Instance<C>& in,
                                             const Rest&... rest) {
   const Layout& lay = lays.l[I];
   if (b < lay.block_begin + lay.blocks)
-    stash_block<kPer>(in, lay, b - lay.block_begin);
+    stash_block<kGroup, kPer>(in, lay, b - lay.block_begin);
   else
-    dispatch<kPer, I + 1>(b, lays, rest...);
+    dispatch<kGroup, kPer, I + 1>(b, lays, rest...);
 }
 
-template <int kPer, int N, class... C>
-__global__ void __launch_bounds__(kMaxGroup) stash_kernel(const Layouts<N> lays, const Instance<C>... in) {
-  dispatch<kPer, 0>(int64_t(blockIdx.x), lays, in...);
+// Blocks of max(kGroup, 256) threads. The bound caps registers at 64, so that 1024 threads (half
+// the SM's 2048; each with kPer loads in flight, 32 KiB per SM for bf16) fit: full occupancy would
+// leave 32 registers, too few for 16 slots without spilling.
+template <int kGroup, int kPer, int N, class... C>
+__global__ void __launch_bounds__(kGroup > kMinBlock ? kGroup : kMinBlock,
+                                  1024 / (kGroup > kMinBlock ? kGroup : kMinBlock))
+    stash_kernel(const Layouts<N> lays, const Instance<C>... in) {
+  dispatch<kGroup, kPer, 0>(int64_t(blockIdx.x), lays, in...);
 }
 
 template <class C>
@@ -284,24 +309,36 @@ template <class C>
 TESSEL_HOST_DEVICE constexpr int per_for() {
   return C::kReductions > 0 ? kPerReduce : kPerMap;
 }
+// Chains without reductions on rows of at most kShortCols columns (rope's heads of 128) take half
+// the slots: a warp then covers the row exactly instead of computing clamped duplicates.
+inline constexpr int64_t kShortCols = 32 * kPerMap / 2;
 
-// Lays out one instance after the blocks of the ones before it; the block size is fixed later as
-// the largest group (at least kMinBlock), so the layouts are completed in two steps.
+// One instance's virtual rows for the launch's group and slots; launch_stash then places its blocks
+// after those of the instances before it.
 template <class C>
-Layout plan(const Instance<C>& in) {
-  constexpr int per = per_for<C>();
+Layout plan(const Instance<C>& in, int group, int per) {
   Layout l;
-  if constexpr (C::kReductions > 0) {
-    l.group = group_for(in.cols, per, kMaxGroup);
-    l.tiles = 1;
-  } else {
-    // Tiles of at most kMinBlock * per columns: a block is then a single tile row or several rows.
-    l.group = group_for(in.cols, per, kMinBlock);
-    const int64_t w = int64_t(l.group) * per;
-    l.tiles = (in.cols + w - 1) / w;
-  }
+  const int64_t w = int64_t(group) * per;
+  l.tiles = C::kReductions > 0 ? 1 : (in.cols + w - 1) / w;
   l.vrows = in.rows * l.tiles;
   return l;
+}
+
+// Lays the instances out for a group size and launches.
+template <int kGroup, int kPer, class... C>
+cudaError_t launch_stash(cudaStream_t stream, const Instance<C>&... in) {
+  constexpr int N = int(sizeof...(C));
+  constexpr int kBlock = kGroup > kMinBlock ? kGroup : kMinBlock;
+  Layouts<N> lays{{plan(in, kGroup, kPer)...}};
+  int64_t blocks = 0;
+  for (Layout& l : lays.l) {
+    l.block_begin = blocks;
+    l.blocks = (l.vrows + kBlock / kGroup - 1) / (kBlock / kGroup);
+    blocks += l.blocks;
+  }
+  if (blocks > (int64_t{1} << 31) - 1) return cudaErrorInvalidValue;
+  stash_kernel<kGroup, kPer, N><<<unsigned(blocks), unsigned(kBlock), 0, stream>>>(lays, in...);
+  return cudaGetLastError();
 }
 
 inline cudaError_t sm_count(int& sms) {
@@ -313,7 +350,6 @@ inline cudaError_t sm_count(int& sms) {
 }  // namespace detail
 
 // The largest rows*cols, rows and grid the runner accepts: blocks are counted in 32 bits.
-inline constexpr int64_t kMaxBlocks = (int64_t{1} << 31) - 1;
 
 // Launches every instance's chain in one kernel on `stream`. Pointers in the chains must be device
 // pointers. Instances whose chains reduce over rows longer than kStashCols must come alone (they
@@ -326,6 +362,7 @@ cudaError_t run_many(cudaStream_t stream, const Instance<C>&... in) {
   static_assert(((detail::per_for<C>() == per) && ...), "instances of one launch all reduce, or none does");
   const int64_t total = (int64_t{0} + ... + in.rows);
   if (total <= 0) return cudaSuccess;
+  if (((in.rows > 0 && in.cols <= 0) || ...)) return cudaErrorInvalidValue;  // rows of no columns
   // Rows too long for registers: one block per row, recomputing (only for a single instance).
   const bool too_long = ((C::kReductions > 0 && in.cols > kStashCols) || ...);
   if (too_long) {
@@ -339,20 +376,32 @@ cudaError_t run_many(cudaStream_t stream, const Instance<C>&... in) {
       return cudaErrorInvalidValue;
     }
   }
-  constexpr int N = int(sizeof...(C));
-  detail::Layouts<N> lays{{detail::plan(in)...}};
-  int block = kMinBlock;
-  for (const Layout& l : lays.l) block = l.group > block ? l.group : block;
-  int64_t blocks = 0;
-  for (Layout& l : lays.l) {
-    const int64_t per_block = block / l.group;
-    l.block_begin = blocks;
-    l.blocks = (l.vrows + per_block - 1) / per_block;
-    blocks += l.blocks;
+  int64_t widest = 0;
+  ((widest = in.cols > widest ? in.cols : widest), ...);
+  if constexpr (per == kPerMap) {
+    // No reductions: rows of up to 128 columns (rope's heads) in single warps with 4 slots each,
+    // anything longer in column tiles of 256 threads x 8 slots.
+    // (Three shapes, not one per group size: eltwise alone instantiates 18 chains.)
+    if (widest <= detail::kShortCols) return detail::launch_stash<32, kPerMap / 2>(stream, in...);
+    if (widest <= 128 * kPerMap) return detail::launch_stash<128, kPerMap>(stream, in...);
+    return detail::launch_stash<kMinBlock, kPerMap>(stream, in...);
+  } else {
+    // The smallest group whose registers hold the widest row.
+    switch (group_for(widest, per, kMaxGroup)) {
+      case 32:
+        return detail::launch_stash<32, per>(stream, in...);
+      case 64:
+        return detail::launch_stash<64, per>(stream, in...);
+      case 128:
+        return detail::launch_stash<128, per>(stream, in...);
+      case 256:
+        return detail::launch_stash<256, per>(stream, in...);
+      case 512:
+        return detail::launch_stash<512, per>(stream, in...);
+      default:
+        return detail::launch_stash<1024, per>(stream, in...);
+    }
   }
-  if (blocks > kMaxBlocks) return cudaErrorInvalidValue;
-  detail::stash_kernel<per, N><<<unsigned(blocks), unsigned(block), 0, stream>>>(lays, in...);
-  return cudaGetLastError();
 }
 
 template <class C>

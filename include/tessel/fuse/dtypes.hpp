@@ -8,8 +8,14 @@
 #pragma once
 
 #include <cstdint>
+#include <type_traits>
 
 #include "tessel/fuse/math.hpp"
+
+#if defined(__CUDACC__)
+#include <cuda_bf16.h>
+#include <cuda_fp8.h>
+#endif
 
 namespace tessel::fuse {
 
@@ -18,6 +24,11 @@ namespace tessel::fuse {
 // f32 -> bf16 bits (in the low half of each lane).
 template <class V>
 TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE typename Simd<V>::U bf16_encode(const V& v) {
+#if defined(__CUDA_ARCH__)
+  // One cvt.rn.bf16.f32 instead of six integer operations; the same rounding (a NaN becomes the
+  // canonical 0x7fff rather than keeping its payload, which no comparison sees).
+  if constexpr (std::is_same_v<V, float>) return __bfloat16_as_ushort(__float2bfloat16_rn(v));
+#endif
   using S = Simd<V>;
   const auto u = S::to_bits(v);
   const auto rounded = (u + 0x7fffu + ((u >> 16) & 1u)) >> 16;
@@ -31,6 +42,11 @@ TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE V bf16_decode(const typename Simd<V>::U& h
 // f32 -> e4m3 code (in the low byte of each lane).
 template <class V>
 TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE typename Simd<V>::U e4m3_encode(const V& v) {
+#if defined(__CUDA_ARCH__)
+  // Hopper converts in hardware (cvt.rn.satfinite.e4m3x2.f32): round to nearest even, saturating
+  // at 448, NaN to 0x7f: the encoding below, in one instruction instead of about fifteen.
+  if constexpr (std::is_same_v<V, float>) return __nv_cvt_float_to_fp8(v, __NV_SATFINITE, __NV_E4M3);
+#endif
   using S = Simd<V>;
   using U = typename S::U;
   const U bits = S::to_bits(v);

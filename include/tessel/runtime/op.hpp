@@ -33,6 +33,9 @@ struct Work {
   double flops = 0;
   double min_bytes = 0;
   bool matrix_bound = false;  // judged against the matrix-unit peak (else the vector FMA peak)
+  // The matrix unit's rate for this op's operands relative to the probed peak, which is measured in
+  // bf16: 2 for fp8 (Hopper's tensor cores run e4m3 at twice the bf16 rate). Not measured yet.
+  double matrix_rate = 1;
 };
 
 // How close a candidate must come to the double-precision reference.

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <mutex>
 #include <string>
 #include <type_traits>
@@ -46,6 +47,12 @@ struct WgmmaArgs {
   FusedEpilogue<OutT> ep;
   OutT* c = nullptr;
   int64_t ldc = 0;
+  // Split K (SplitK kernels only): a unit of work is (tile, split); splits of one tile are adjacent
+  // units. Partials go to workspace[tile][split][128][BN] (f32) and the CTA that finishes a tile's last
+  // split adds them in split order, so the result does not depend on which split finished first.
+  int splits = 1, kb_per_split = 0;
+  float* workspace = nullptr;
+  int* counters = nullptr;  // one per tile, zero between launches
 };
 
 template <class OutT, int BN, int Stages, bool BKN>
@@ -59,6 +66,7 @@ struct WgmmaGemm {
     BTile b[Stages];
     Staging staging[kConsumers][2];
     tc::Pipeline<Stages> pipe;
+    int last;  // split K: whether this CTA reduces the tile
   };
   static constexpr uint32_t kStageBytes = ATile::bytes + BTile::bytes;
   // Dynamic shared memory is only 16-byte aligned; the slack lets the kernel round up to 1024.
@@ -69,8 +77,8 @@ struct WgmmaGemm {
 
 // TmaStore picks the epilogue at compile time: TMA stores of plain results, or store_staged for fused
 // epilogues and rows TMA cannot store. Both in one kernel would spill: ptxas allocates registers for
-// the union of the two paths.
-template <class OutT, int BN, int Stages, bool BKN, bool TmaStore>
+// the union of the two paths. SplitK walks (tile, split) units instead of tiles (see WgmmaArgs).
+template <class OutT, int BN, int Stages, bool BKN, bool TmaStore, bool SplitK = false>
 __global__ void __launch_bounds__(kThreads, 1)
     wgmma_gemm_kernel(const __grid_constant__ CUtensorMap map_a, const __grid_constant__ CUtensorMap map_b,
                       const __grid_constant__ CUtensorMap map_c, const WgmmaArgs<OutT> args) {
@@ -90,16 +98,21 @@ __global__ void __launch_bounds__(kThreads, 1)
   const tc::TileScheduler& sched = args.sched;
   const int k_blocks = static_cast<int>(tc::ceil_div(args.k, kBK));
   const int wg = tc::warpgroup_id();
+  // Without SplitK, a unit is a tile and its K range is all of K; the constants fold away.
+  const int splits = SplitK ? args.splits : 1;
+  const int kb_per_split = SplitK ? args.kb_per_split : k_blocks;
+  const int units = sched.total() * splits;
 
   if (wg == 0) {
     // ---- Producer -------------------------------------------------------------------------------------
     tc::warpgroup::decrease_registers<40>();
     if (threadIdx.x == 0) {
       tc::RingPosition<Stages> pos;
-      for (int t = sched.first(); sched.valid(t); t = sched.next(t)) {
-        const int2 tile = sched.coords(t);
+      for (int u = static_cast<int>(blockIdx.x); u < units; u += static_cast<int>(gridDim.x)) {
+        const int2 tile = sched.coords(u / splits);
         const int m0 = tile.x * kBM, n0 = tile.y * BN;
-        for (int kb = 0; kb < k_blocks; ++kb) {
+        const int kb0 = (u % splits) * kb_per_split, kb1 = min(kb0 + kb_per_split, k_blocks);
+        for (int kb = kb0; kb < kb1; ++kb) {
           tc::Barrier& full = sh.pipe.producer_acquire(pos, G::kStageBytes);
           tc::tma::load_async(&sh.a[pos.stage], map_a, kb * kBK, m0, full);
           if constexpr (BKN) {
@@ -120,11 +133,13 @@ __global__ void __launch_bounds__(kThreads, 1)
     const int c = wg - 1;
     float acc[BN / 2];
     tc::RingPosition<Stages> pos;
-    for (int t = sched.first(); sched.valid(t); t = sched.next(t)) {
+    for (int u = static_cast<int>(blockIdx.x); u < units; u += static_cast<int>(gridDim.x)) {
+      const int t = u / splits;
       const int2 tile = sched.coords(t);
       const int m0 = tile.x * kBM, n0 = tile.y * BN;
+      const int kb0 = (u % splits) * kb_per_split, kb1 = min(kb0 + kb_per_split, k_blocks);
       int previous = 0;
-      for (int kb = 0; kb < k_blocks; ++kb) {
+      for (int kb = kb0; kb < kb1; ++kb) {
         sh.pipe.consumer_wait(pos);
         tc::wgmma::fence();
 #pragma unroll
@@ -136,11 +151,11 @@ __global__ void __launch_bounds__(kThreads, 1)
           } else {
             db = tc::desc_k_major(sh.b[pos.stage], 0, kk * 16);
           }
-          tc::wgmma::mma_bf16<BN, BKN>(acc, da, db, kb > 0 || kk > 0);
+          tc::wgmma::mma_bf16<BN, BKN>(acc, da, db, kb > kb0 || kk > 0);
         }
         tc::wgmma::commit();
         // The batch before this one is done once at most one batch is in flight: its stage is free.
-        if (kb > 0) {
+        if (kb > kb0) {
           tc::wgmma::wait<1>();
           if (tc::lane_id() == 0) sh.pipe.consumer_release(previous);
         }
@@ -150,6 +165,35 @@ __global__ void __launch_bounds__(kThreads, 1)
       tc::wgmma::wait<0>();
       tc::wgmma::fence_operands(acc);
       if (tc::lane_id() == 0) sh.pipe.consumer_release(previous);
+      if constexpr (SplitK) {
+        if (splits > 1) {
+          using Frag = tc::wgmma::Fragment<BN>;
+          // Publish this split's partial (tile-local layout: no bounds to check), then count in.
+          float* mine = args.workspace + (size_t(u) * kBM + size_t(c) * 64) * BN;
+#pragma unroll
+          for (int i = 0; i < BN / 2; i += 2)
+            __stcg(reinterpret_cast<float2*>(mine + Frag::row(i) * BN + Frag::col(i)), make_float2(acc[i], acc[i + 1]));
+          __threadfence();
+          tc::warpgroup::sync(3, kConsumers * tc::kWarpgroupThreads);
+          if (threadIdx.x == tc::kWarpgroupThreads) sh.last = atomicAdd(&args.counters[t], 1) == splits - 1;
+          tc::warpgroup::sync(3, kConsumers * tc::kWarpgroupThreads);
+          if (!sh.last) continue;
+          __threadfence();
+#pragma unroll
+          for (int i = 0; i < BN / 2; ++i) acc[i] = 0.0f;
+#pragma unroll 1
+          for (int sp = 0; sp < splits; ++sp) {
+            const float* part = args.workspace + (size_t(t * splits + sp) * kBM + size_t(c) * 64) * BN;
+#pragma unroll
+            for (int i = 0; i < BN / 2; i += 2) {
+              const float2 v = __ldcg(reinterpret_cast<const float2*>(part + Frag::row(i) * BN + Frag::col(i)));
+              acc[i] += v.x;
+              acc[i + 1] += v.y;
+            }
+          }
+          if (threadIdx.x == tc::kWarpgroupThreads) args.counters[t] = 0;  // ready for the next launch
+        }
+      }
       if constexpr (!TmaStore) {
         // Also the path for rows TMA cannot store: its global stores are bounds-checked.
         tc::epilogue::store_staged<OutT, BN>(acc, reinterpret_cast<float*>(sh.staging[c]), args.c, args.ldc, args.m,
@@ -454,16 +498,55 @@ ck::FusedEpilogue<OutT> make_epilogue(const Shape& s, const Operands& o) {
   return ep;
 }
 
+// The split-K workspace and tile counters of cuda.wgmma and cuda.wgmma.skinny, grown on demand and
+// kept for the process. Launches on one stream are ordered and each leaves its counters at zero, so one
+// workspace serves both kernels; concurrent launches on several streams would need one each (not needed
+// by the harness). ensure() grows it and returns the failing call, if any.
+struct SplitWorkspace {
+  std::mutex mutex;
+  float* partials = nullptr;
+  size_t partial_bytes = 0;
+  int* counters = nullptr;
+  size_t counter_count = 0;
+
+  Status ensure(const std::string& impl, size_t bytes, size_t counters_needed) {
+    std::lock_guard<std::mutex> lock(mutex);
+    if (bytes > partial_bytes) {
+      if (partials) cudaFree(partials);
+      partials = nullptr;
+      partial_bytes = 0;
+      if (cudaError_t e = cudaMalloc(&partials, bytes); e != cudaSuccess) return cuda_failure(impl, "cudaMalloc", e);
+      partial_bytes = bytes;
+    }
+    if (counters_needed > counter_count) {
+      if (counters) cudaFree(counters);
+      counters = nullptr;
+      counter_count = 0;
+      if (cudaError_t e = cudaMalloc(&counters, counters_needed * sizeof(int)); e != cudaSuccess)
+        return cuda_failure(impl, "cudaMalloc", e);
+      if (cudaError_t e = cudaMemset(counters, 0, counters_needed * sizeof(int)); e != cudaSuccess)
+        return cuda_failure(impl, "cudaMemset", e);
+      counter_count = counters_needed;
+    }
+    return {};
+  }
+};
+
+SplitWorkspace& split_workspace() {
+  static auto* w = new SplitWorkspace;  // never freed: kernels may still use it at exit
+  return *w;
+}
+
 // ---- cuda.wgmma -------------------------------------------------------------------------------------
 
-template <class OutT, int BN, int Stages, bool BKN, bool TmaStore>
-Status launch_wgmma(const Shape& s, const Operands& o, int group_rows, cudaStream_t stream) {
+template <class OutT, int BN, int Stages, bool BKN, bool TmaStore, bool SplitK = false>
+Status launch_wgmma(const Shape& s, const Operands& o, int group_rows, cudaStream_t stream, int splits = 1) {
   using G = ck::WgmmaGemm<OutT, BN, Stages, BKN>;
   const std::string impl = "cuda.wgmma";
   static std::once_flag once;
   static cudaError_t attr_error = cudaSuccess;
   std::call_once(once, [] {
-    attr_error = cudaFuncSetAttribute(ck::wgmma_gemm_kernel<OutT, BN, Stages, BKN, TmaStore>,
+    attr_error = cudaFuncSetAttribute(ck::wgmma_gemm_kernel<OutT, BN, Stages, BKN, TmaStore, SplitK>,
                                       cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(G::kSmemBytes));
   });
   if (attr_error != cudaSuccess) return cuda_failure(impl, "cudaFuncSetAttribute", attr_error);
@@ -488,8 +571,20 @@ Status launch_wgmma(const Shape& s, const Operands& o, int group_rows, cudaStrea
   args.ep = make_epilogue<OutT>(s, o);
   args.c = static_cast<OutT*>(o.c->data);
   args.ldc = o.c->stride(0);
-  const int grid = std::min(args.sched.total(), sm_count());
-  ck::wgmma_gemm_kernel<OutT, BN, Stages, BKN, TmaStore>
+  if constexpr (SplitK) {
+    const int k_blocks = static_cast<int>(tc::ceil_div(s.k, ck::kBK));
+    args.kb_per_split = static_cast<int>(tc::ceil_div(k_blocks, std::clamp(splits, 1, k_blocks)));
+    args.splits = static_cast<int>(tc::ceil_div(k_blocks, args.kb_per_split));  // no empty split
+    if (args.splits > 1) {
+      SplitWorkspace& w = split_workspace();
+      const size_t tiles = size_t(args.sched.total());
+      TESSEL_RETURN_IF_ERROR(w.ensure(impl, tiles * size_t(args.splits) * ck::kBM * BN * sizeof(float), tiles));
+      args.workspace = w.partials;
+      args.counters = w.counters;
+    }
+  }
+  const int grid = std::min(args.sched.total() * args.splits, sm_count());
+  ck::wgmma_gemm_kernel<OutT, BN, Stages, BKN, TmaStore, SplitK>
       <<<grid, ck::kThreads, G::kSmemBytes, stream>>>(map_a, map_b, map_c, args);
   if (cudaError_t e = cudaGetLastError(); e != cudaSuccess) return cuda_failure(impl, "kernel launch", e);
   return {};
@@ -506,9 +601,16 @@ bool tma_store_ok(const Shape& s, const Operands& o, bool force_staged) {
 }
 
 template <class OutT, bool BKN>
-Status dispatch_wgmma_tile(const Shape& s, const Operands& o, int tile_n, int group, bool force_staged,
+Status dispatch_wgmma_tile(const Shape& s, const Operands& o, int tile_n, int group, bool force_staged, int splits,
                            cudaStream_t stream) {
   const bool tma = tma_store_ok<OutT>(s, o, force_staged);
+  // Split K runs 128-wide tiles, b=nk (the LLM weight layout, where few rows of A leave SMs idle).
+  if constexpr (!BKN) {
+    if (splits > 1) {
+      return tma ? launch_wgmma<OutT, 128, 6, BKN, true, true>(s, o, group, stream, splits)
+                 : launch_wgmma<OutT, 128, 6, BKN, false, true>(s, o, group, stream, splits);
+    }
+  }
   if (tile_n == 128) {
     return tma ? launch_wgmma<OutT, 128, 6, BKN, true>(s, o, group, stream)
                : launch_wgmma<OutT, 128, 6, BKN, false>(s, o, group, stream);
@@ -520,6 +622,21 @@ Status dispatch_wgmma_tile(const Shape& s, const Operands& o, int tile_n, int gr
 // The tile width with the least time in whole waves of CTAs: tiles of 128 x 256 run at the best rate,
 // but when their count falls just past a multiple of the SM count (or below it), 128 x 128 tiles
 // fill the last wave better. A 128-wide tile costs a little more per flop (about 4% measured).
+// Splits of K for cuda.wgmma when 128 x 128 tiles leave more than half of the SMs idle (few rows of A,
+// e.g. m = 128 with a 4096-wide weight: 32 tiles on 132 SMs). The partials round trip through L2 and
+// the last CTA of a tile adds them in split order (deterministic). Measured on the H200 (2026-11-28,
+// m=128, b=nk): n=4096 k=4096: 26.3 / 24.8 / 26.3 / 52.2 us unsplit / 2 / 4 / 8 splits; n=6144 k=4096:
+// 29.3 / 28.1 / 43.5; n=4096 k=14336: 72.7 / 51.7 / 49.6 / 94.7. Short splits lose to the pipeline
+// fill and the serial reduction, so each split keeps at least 32 K stages (2048 of K). b=kn is left
+// unsplit (not the LLM layout).
+int auto_splits(const Shape& s, int sms) {
+  if (s.b != BLayout::nk) return 1;
+  const int tiles = static_cast<int>(tc::ceil_div(s.m, ck::kBM) * tc::ceil_div(s.n, 128));
+  if (tiles * 2 > sms) return 1;
+  const int k_blocks = static_cast<int>(tc::ceil_div(s.k, ck::kBK));
+  return std::max(1, std::min(sms / tiles, k_blocks / 32));
+}
+
 int auto_tile_n(const Shape& s, int sms) {
   const double tiles_m = double(tc::ceil_div(s.m, ck::kBM));
   const double cost256 = std::ceil(tiles_m * double(tc::ceil_div(s.n, 256)) / sms) * 256.0;
@@ -552,7 +669,8 @@ class WgmmaImpl final : public Implementation {
   std::vector<Tunable> config_space(const Problem&) const override {
     // tile_n: 0 = chosen per shape (auto_tile_n); epilogue: 0 = TMA stores where they apply, 1 = always
     // store_staged.
-    return {{"tile_n", {0, 256, 128}}, {"raster_group", {8, 4, 16}}, {"epilogue", {0, 1}}};
+    // splits: 0 = chosen per shape (auto_splits), else that many K splits (b=nk; 128-wide tiles).
+    return {{"tile_n", {0, 256, 128}}, {"raster_group", {8, 4, 16}}, {"epilogue", {0, 1}}, {"splits", {0, 1, 2, 4}}};
   }
 
   Status run(const Problem& p, const Config& config, std::span<const TensorView> tensors,
@@ -566,33 +684,19 @@ class WgmmaImpl final : public Implementation {
     if (tile_n == 0) tile_n = auto_tile_n(s, sm_count());
     const int group = static_cast<int>(config_value(config, space, "raster_group"));
     const bool staged = config_value(config, space, "epilogue") == 1;
+    int splits = static_cast<int>(config_value(config, space, "splits"));
+    if (splits == 0) splits = auto_splits(s, sm_count());
     auto stream = static_cast<cudaStream_t>(ctx.stream);
     if (s.out == DType::bf16) {
-      return s.b == BLayout::kn ? dispatch_wgmma_tile<bf16, true>(s, *o, tile_n, group, staged, stream)
-                                : dispatch_wgmma_tile<bf16, false>(s, *o, tile_n, group, staged, stream);
+      return s.b == BLayout::kn ? dispatch_wgmma_tile<bf16, true>(s, *o, tile_n, group, staged, splits, stream)
+                                : dispatch_wgmma_tile<bf16, false>(s, *o, tile_n, group, staged, splits, stream);
     }
-    return s.b == BLayout::kn ? dispatch_wgmma_tile<float, true>(s, *o, tile_n, group, staged, stream)
-                              : dispatch_wgmma_tile<float, false>(s, *o, tile_n, group, staged, stream);
+    return s.b == BLayout::kn ? dispatch_wgmma_tile<float, true>(s, *o, tile_n, group, staged, splits, stream)
+                              : dispatch_wgmma_tile<float, false>(s, *o, tile_n, group, staged, splits, stream);
   }
 };
 
 // ---- cuda.wgmma.skinny ----------------------------------------------------------------------------
-
-// The split-K workspace and tile counters, grown on demand and kept for the process. Launches on one
-// stream are ordered, so one workspace serves them all; concurrent launches on several streams would
-// need one each (not needed by the harness).
-struct SkinnyWorkspace {
-  std::mutex mutex;
-  float* partials = nullptr;
-  size_t partial_bytes = 0;
-  int* counters = nullptr;
-  size_t counter_count = 0;
-};
-
-SkinnyWorkspace& skinny_workspace() {
-  static auto* w = new SkinnyWorkspace;  // never freed: kernels may still use it at exit
-  return *w;
-}
 
 // Splits of K, when the weight tiles alone leave most SMs idle. Measured on the H200 (2026-11-28,
 // m=16, 256-wide K stages): with 64 or more weight tiles one split per tile was fastest every time
@@ -640,26 +744,8 @@ Status launch_skinny(const Shape& s, const Operands& o, int splits_wanted, cudaS
   args.ldc = o.c->stride(0);
   args.ep = make_epilogue<OutT>(s, o);
   if (args.splits > 1) {
-    SkinnyWorkspace& w = skinny_workspace();
-    std::lock_guard<std::mutex> lock(w.mutex);
-    const size_t need = size_t(args.splits) * size_t(s.n) * BMs * sizeof(float);
-    if (need > w.partial_bytes) {
-      if (w.partials) cudaFree(w.partials);
-      w.partials = nullptr;
-      w.partial_bytes = 0;
-      if (cudaError_t e = cudaMalloc(&w.partials, need); e != cudaSuccess) return cuda_failure(impl, "cudaMalloc", e);
-      w.partial_bytes = need;
-    }
-    if (size_t(args.n_tiles) > w.counter_count) {
-      if (w.counters) cudaFree(w.counters);
-      w.counters = nullptr;
-      w.counter_count = 0;
-      if (cudaError_t e = cudaMalloc(&w.counters, size_t(args.n_tiles) * sizeof(int)); e != cudaSuccess)
-        return cuda_failure(impl, "cudaMalloc", e);
-      if (cudaError_t e = cudaMemset(w.counters, 0, size_t(args.n_tiles) * sizeof(int)); e != cudaSuccess)
-        return cuda_failure(impl, "cudaMemset", e);
-      w.counter_count = size_t(args.n_tiles);
-    }
+    SplitWorkspace& w = split_workspace();
+    TESSEL_RETURN_IF_ERROR(w.ensure(impl, size_t(args.splits) * size_t(s.n) * BMs * sizeof(float), size_t(args.n_tiles)));
     args.workspace = w.partials;
     args.counters = w.counters;
   }

@@ -79,6 +79,7 @@ class GemmSpec final : public OpSpec {
       w.min_bytes += double(dtype_storage_bytes(t.dtype, static_cast<int64_t>(n)));
     }
     w.matrix_bound = true;
+    if (s.in == DType::e4m3) w.matrix_rate = 2;
     return w;
   }
 

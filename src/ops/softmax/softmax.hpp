@@ -27,5 +27,7 @@ enum TensorIndex { kX = 0, kY = 1 };
 std::unique_ptr<OpSpec> make_spec();
 // Registers "cpu.simd" (src/ops/softmax/cpu.cpp).
 void register_cpu(Registry& r);
+// Registers "cuda.fused" (src/ops/softmax/cuda.cu; CUDA builds only).
+void register_cuda(Registry& r);
 
 }  // namespace tessel::softmax

@@ -1,0 +1,159 @@
+// The CUDA fusion runner (include/tessel/fuse/cuda.hpp) on the device: rows held in registers across
+// several reductions at every group size, the long-row recompute kernel, column tiles of chains
+// without reductions, writes before a reduction (the split of a pass at its first store),
+// horizontal fusion of two instances in one launch, and out-of-bounds guards. Skips without a GPU.
+#include <cuda_runtime.h>
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdint>
+#include <random>
+#include <vector>
+
+#include "cuda_test_util.cuh"
+#include "tessel/fuse/cuda.hpp"
+#include "tessel/fuse/fuse.hpp"
+
+namespace {
+
+namespace fz = tessel::fuse;
+namespace fc = tessel::fuse::cuda;
+
+constexpr float kGuard = 12345.0f;
+constexpr int64_t kPad = 64;  // guard elements after every output
+
+// A device buffer of n floats plus guards, copied from / to host vectors.
+struct DevBuf {
+  float* p = nullptr;
+  int64_t n = 0;
+  explicit DevBuf(int64_t count) : n(count) {
+    EXPECT_EQ(cudaMalloc(&p, size_t(n + kPad) * sizeof(float)), cudaSuccess);
+    std::vector<float> g(size_t(n + kPad), kGuard);
+    EXPECT_EQ(cudaMemcpy(p, g.data(), g.size() * sizeof(float), cudaMemcpyHostToDevice), cudaSuccess);
+  }
+  DevBuf(const std::vector<float>& h) : DevBuf(int64_t(h.size())) {
+    EXPECT_EQ(cudaMemcpy(p, h.data(), h.size() * sizeof(float), cudaMemcpyHostToDevice), cudaSuccess);
+  }
+  ~DevBuf() { cudaFree(p); }
+  std::vector<float> get() const {  // the data followed by the guards
+    std::vector<float> h(size_t(n + kPad));
+    EXPECT_EQ(cudaMemcpy(h.data(), p, h.size() * sizeof(float), cudaMemcpyDeviceToHost), cudaSuccess);
+    return h;
+  }
+};
+
+std::vector<float> random_values(int64_t n, uint32_t seed, float offset = 0.0f) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> d(offset, 1.0f);
+  std::vector<float> v(static_cast<size_t>(n));
+  for (float& x : v) x = d(rng);
+  return v;
+}
+
+void expect_guards(const std::vector<float>& h, int64_t n, const char* what) {
+  for (int64_t i = n; i < n + kPad; ++i) ASSERT_EQ(h[size_t(i)], kGuard) << what << ": written past the end at " << i;
+}
+
+// h = x + r (written before the reductions), then layernorm of h without weights: three passes over
+// the row in registers (or recomputed for long rows), with a store in the first.
+void check_residual_layernorm(int64_t rows, int64_t cols) {
+  const auto x = random_values(rows * cols, 1, 0.5f), r = random_values(rows * cols, 2);
+  DevBuf dx(x), dr(r), dh(rows * cols), dy(rows * cols);
+  const auto chain = fz::chain(fz::read<fz::f32>(dx.p, cols), fz::add(fz::read<fz::f32>(dr.p, cols)),
+                               fz::write<fz::f32>(dh.p, cols), fz::center(), fz::rms_scale(1e-5f),
+                               fz::write<fz::f32>(dy.p, cols));
+  ASSERT_EQ(fc::run(nullptr, chain, rows, cols), cudaSuccess);
+  ASSERT_EQ(cudaDeviceSynchronize(), cudaSuccess);
+  const auto h = dh.get(), y = dy.get();
+  expect_guards(h, rows * cols, "h");
+  expect_guards(y, rows * cols, "y");
+  for (int64_t i = 0; i < rows; ++i) {
+    double mean = 0, var = 0;
+    for (int64_t j = 0; j < cols; ++j) mean += double(x[size_t(i * cols + j)]) + r[size_t(i * cols + j)];
+    mean /= double(cols);
+    for (int64_t j = 0; j < cols; ++j) {
+      const double d = double(x[size_t(i * cols + j)]) + r[size_t(i * cols + j)] - mean;
+      var += d * d;
+    }
+    var /= double(cols);
+    for (int64_t j = 0; j < cols; ++j) {
+      const size_t k = size_t(i * cols + j);
+      ASSERT_EQ(h[k], x[k] + r[k]) << "h at row " << i << " col " << j << " of " << rows << "x" << cols;
+      const double want = (double(x[k]) + r[k] - mean) / std::sqrt(var + 1e-5);
+      ASSERT_NEAR(y[k], want, 2e-5 * (1 + std::fabs(want))) << "y at row " << i << " col " << j << " of " << rows << "x"
+                                                             << cols;
+    }
+  }
+}
+
+TEST(FuseCuda, GroupSizesCoverTheRow) {
+  EXPECT_EQ(fc::group_for(1, 16, 1024), 32);
+  EXPECT_EQ(fc::group_for(512, 16, 1024), 32);
+  EXPECT_EQ(fc::group_for(513, 16, 1024), 64);
+  EXPECT_EQ(fc::group_for(1024, 16, 1024), 64);
+  EXPECT_EQ(fc::group_for(8192, 16, 1024), 512);
+  EXPECT_EQ(fc::group_for(16384, 16, 1024), 1024);
+  EXPECT_EQ(fc::group_for(1 << 20, 8, 256), 256);  // capped: chains without reductions tile the row
+}
+
+TEST(FuseCuda, RowsInRegistersAtEveryGroupSize) {
+  TESSEL_REQUIRE_HOPPER();
+  // 1 and 7 columns, a warp's worth, each group size's edge (+-1), several rows per block.
+  for (int64_t cols : {int64_t{1}, int64_t{7}, int64_t{512}, int64_t{513}, int64_t{1024}, int64_t{2049}, int64_t{4096},
+                       int64_t{8191}, int64_t{16384}})
+    check_residual_layernorm(cols <= 1024 ? 37 : 5, cols);
+}
+
+TEST(FuseCuda, LongRowsRecompute) {
+  TESSEL_REQUIRE_HOPPER();
+  check_residual_layernorm(3, fc::kStashCols + 1);
+  check_residual_layernorm(2, 100003);
+}
+
+TEST(FuseCuda, LongSoftmaxRow) {
+  TESSEL_REQUIRE_HOPPER();
+  const int64_t cols = 262147;
+  auto x = random_values(cols, 3);
+  x[12345] = 30.0f;  // the max sits mid-row: the online rescale must happen
+  DevBuf dx(x), dy(cols);
+  ASSERT_EQ(fc::run(nullptr, fz::chain(fz::read<fz::f32>(dx.p, cols), fz::softmax(), fz::write<fz::f32>(dy.p, cols)), 1,
+                    cols),
+            cudaSuccess);
+  const auto y = dy.get();
+  expect_guards(y, cols, "y");
+  double sum = 0;
+  for (int64_t j = 0; j < cols; ++j) sum += std::exp(double(x[size_t(j)]) - 30.0);
+  for (int64_t j = 0; j < cols; j += 997) {
+    const double want = std::exp(double(x[size_t(j)]) - 30.0) / sum;
+    ASSERT_NEAR(y[size_t(j)], want, 1e-5 * want + 1e-30) << j;
+  }
+}
+
+// Horizontal fusion: two chains without reductions, different sizes, one launch; long rows are
+// cut into column tiles.
+TEST(FuseCuda, TwoInstancesOneLaunch) {
+  TESSEL_REQUIRE_HOPPER();
+  const int64_t r1 = 3, c1 = 5000, r2 = 77, c2 = 3;
+  const auto a = random_values(r1 * c1, 4), b = random_values(r2 * c2, 5);
+  DevBuf da(a), db(b), ya(r1 * c1), yb(r2 * c2);
+  const auto ca = fz::chain(fz::read<fz::f32>(da.p, c1), fz::scale(2.0f), fz::write<fz::f32>(ya.p, c1));
+  const auto cb = fz::chain(fz::read<fz::f32>(db.p, c2), fz::relu(), fz::write<fz::f32>(yb.p, c2));
+  ASSERT_EQ(fc::run_many(nullptr, fc::instance(ca, r1, c1), fc::instance(cb, r2, c2)), cudaSuccess);
+  const auto ha = ya.get(), hb = yb.get();
+  expect_guards(ha, r1 * c1, "a");
+  expect_guards(hb, r2 * c2, "b");
+  for (size_t i = 0; i < a.size(); ++i) ASSERT_EQ(ha[i], 2.0f * a[i]) << i;
+  for (size_t i = 0; i < b.size(); ++i) ASSERT_EQ(hb[i], b[i] > 0 ? b[i] : 0.0f) << i;
+}
+
+// Two reducing instances whose rows exceed the registers cannot share a launch: a clear error.
+TEST(FuseCuda, LongRowsAloneOnly) {
+  TESSEL_REQUIRE_HOPPER();
+  DevBuf d(8);
+  const auto c = fz::chain(fz::read<fz::f32>(d.p, 0), fz::rms_scale(1e-6f), fz::write<fz::f32>(d.p, 0));
+  EXPECT_EQ(fc::run_many(nullptr, fc::instance(c, 1, fc::kStashCols + 1), fc::instance(c, 1, 8)),
+            cudaErrorInvalidValue);
+  EXPECT_EQ(fc::run_many(nullptr, fc::instance(c, 0, 8)), cudaSuccess);  // nothing to do
+}
+
+}  // namespace
