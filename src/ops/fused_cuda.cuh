@@ -1,5 +1,6 @@
-// Shared by the cuda.fused implementations (src/ops/<op>/cuda.cu): the checks every one makes on the
-// tensors it is given, and a CUDA launch error turned into a Status naming the op.
+// Shared by the cuda.fused implementations (src/ops/<op>/cuda.cu): their shell in the registry, the
+// checks every one makes on the tensors it is given, and a CUDA launch error turned into a Status
+// naming the op.
 #pragma once
 
 #include <cuda_runtime.h>
@@ -35,5 +36,44 @@ inline Support fits(int64_t rows, int64_t cols) {
     return Support::no("cuda.fused: rows must stay below 2^31 and cols below 2^40");
   return Support::yes();
 }
+
+// The shell of every "cuda.fused" implementation: its identity in the registry, then supports(),
+// the tensor checks and the launch, in that order. An op supplies supports(), its tensor list and
+// launch(), which builds the op's chain (src/ops/<op>/chain.hpp) and runs it with fuse::cuda.
+class CudaFusedImpl : public Implementation {
+ public:
+  explicit CudaFusedImpl(std::string op) : op_(std::move(op)) {}
+
+  std::string name() const final { return "cuda.fused"; }
+  std::string op() const final { return op_; }
+  Device device() const final { return Device::cuda; }
+  int priority() const final { return 20; }
+
+  Status run(const Problem& p, const Config&, std::span<const TensorView> t, const RunContext& ctx) const final {
+    if (Support sup = supports(p); !sup.ok) return Status::unsupported(op_, name(), sup.reason);
+    const Expected want = expected_tensors(p);
+    if (Status st = check_tensors(op_.c_str(), t, want.count, want.names); !st.ok()) return st;
+    return launch(p, t, static_cast<cudaStream_t>(ctx.stream));
+  }
+
+ protected:
+  struct Expected {
+    size_t count;
+    const char* names;  // for the error message, e.g. "x, weight and y"
+  };
+  virtual Expected expected_tensors(const Problem& p) const = 0;
+  // Builds the op's chain and launches it on `stream`; launch errors come back through launched().
+  virtual Status launch(const Problem& p, std::span<const TensorView> t, cudaStream_t stream) const = 0;
+
+  // The chains read and write f32 and bf16; the grid bounds the rows.
+  static Support supports_rows(DType d, int64_t rows, int64_t cols) {
+    if (d != DType::f32 && d != DType::bf16) return Support::no("cuda.fused: dtype=f32 or bf16 only");
+    return fits(rows, cols);
+  }
+  Status launched(cudaError_t e) const { return fused_cuda::launched(op_.c_str(), e); }
+
+ private:
+  std::string op_;
+};
 
 }  // namespace tessel::fused_cuda

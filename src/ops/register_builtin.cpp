@@ -17,6 +17,7 @@ namespace tessel {
 namespace gemm {
 void register_cpu(Registry&);
 void register_openblas(Registry&);
+void register_onednn(Registry&);
 #ifdef TESSEL_WITH_CUDA
 void register_cuda(Registry&);
 void register_cuda_fp8(Registry&);
@@ -28,6 +29,7 @@ void register_builtin_ops(Registry& r) {
   r.add_spec(gemm::make_spec());
   gemm::register_cpu(r);
   gemm::register_openblas(r);
+  gemm::register_onednn(r);
 #ifdef TESSEL_WITH_CUDA
   gemm::register_cuda(r);
   gemm::register_cuda_fp8(r);
@@ -40,6 +42,7 @@ void register_builtin_ops(Registry& r) {
   r.add_spec(qgemm::make_spec());
   qgemm::register_cpu_lut(r);
   qgemm::register_cpu_dequant(r);
+  qgemm::register_cpu_idot(r);
   // Fused memory-bound ops, each a fusion chain (include/tessel/fuse) on the CPU.
   r.add_spec(rmsnorm_residual::make_spec());
   rmsnorm_residual::register_cpu(r);

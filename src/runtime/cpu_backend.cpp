@@ -6,6 +6,11 @@
 #include <mutex>
 #include <vector>
 
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
+
+#include "tessel/cpu/parallel.hpp"
 #include "tessel/runtime/backend.hpp"
 
 #ifdef TESSEL_WITH_CUDA
@@ -29,13 +34,38 @@ size_t last_level_cache_bytes() {
   return best ? best : size_t{32} << 20;
 }
 
+// Environment switches, for measuring what each measure buys: on unless "0", or off unless "1".
+bool env_on(const char* name) {
+  const char* v = std::getenv(name);
+  return !(v && std::strcmp(v, "0") == 0);
+}
+bool env_set(const char* name) {
+  const char* v = std::getenv(name);
+  return v && std::strcmp(v, "1") == 0;
+}
+
+constexpr size_t kHugePage = size_t{2} << 20;
+
 class CpuBackend final : public Backend {
  public:
   Device device() const override { return Device::cpu; }
   std::string name() const override { return "cpu"; }
+
+  // Buffers of 2 MiB or more are 2 MiB-aligned and ask for transparent huge pages. Why: a GEMV
+  // streams its weights once, and with 4 KiB pages it takes a TLB miss (a page walk, nested on a
+  // VM) every 4 KiB, which held low-bit GEMVs at 55-83% of the copy bandwidth `tessel probe`
+  // measures (itself on huge pages). Measured side by side (bench/results/cpu/harness-pages-ab*):
+  // huge pages make the GEMVs of lowbit-cpu 1.07-1.87x faster. Model runtimes map weights on huge
+  // pages too, so this measures kernels as they run in practice. TESSEL_CPU_HUGEPAGES=0: off.
   Result<void*> alloc(size_t bytes) override {
-    void* p = std::aligned_alloc(256, (std::max<size_t>(bytes, 1) + 255) / 256 * 256);
+    const bool huge = bytes >= kHugePage && hugepages_;
+    const size_t align = huge ? kHugePage : 256;
+    void* p = std::aligned_alloc(align, (std::max<size_t>(bytes, 1) + align - 1) / align * align);
     if (!p) return Status::error(StatusCode::backend_error, "cpu", "alloc", "out of memory allocating " + std::to_string(bytes) + " bytes");
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+    // A hint: where THP is off it fails harmlessly and the buffer keeps 4 KiB pages.
+    if (huge) madvise(p, (bytes + kHugePage - 1) / kHugePage * kHugePage, MADV_HUGEPAGE);
+#endif
     return p;
   }
   void free(void* p) override { std::free(p); }
@@ -79,6 +109,15 @@ class CpuBackend final : public Backend {
 #else
     (void)live;
 #endif
+    // Opt-in (TESSEL_CPU_WARM_POOL=1): wake the pool's workers here and have them spin for 2 ms,
+    // so the timed call pays no wake-up. A model runtime calling kernels back to back never pays
+    // one, and from an idle, halted vCPU it costs tens of microseconds, much of a 250 us GEMV. But
+    // measured side by side on our 2-vCPU VM (bench/results/cpu/harness-pages-ab*) it is worth
+    // 1.02-1.26x when the VM is fast, but at times the host runs both vCPUs on one physical core,
+    // and then a spinning worker holds that core until the hypervisor switches: most calls took
+    // exactly the 2 ms spin window. So it is off unless asked for, for machines whose cores are
+    // their own.
+    if (warm_pool_) cpu::keep_warm(2e-3);
     return {};
   }
 
@@ -100,6 +139,8 @@ class CpuBackend final : public Backend {
   std::unique_ptr<Timer> make_timer() override { return std::make_unique<SteadyTimer>(); }
 
  private:
+  const bool hugepages_ = env_on("TESSEL_CPU_HUGEPAGES");
+  const bool warm_pool_ = env_set("TESSEL_CPU_WARM_POOL");
   std::once_flag once_;
   std::vector<unsigned char> scratch_;
   volatile unsigned char sink_ = 0;

@@ -1,6 +1,7 @@
 // The persistent CPU thread pool behind tessel::cpu::parallel_for.
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -23,6 +24,10 @@ thread_local bool t_inside_region = false;
 // call; the bound keeps an idle pool from burning cores. A pause costs 10-140 cycles depending on
 // the core, so this is roughly 10-100 us before a thread blocks.
 constexpr int kSpinIterations = 2000;
+
+int64_t now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
 
 inline void cpu_relax() {
 #if defined(__x86_64__) || defined(__i386__)
@@ -49,6 +54,24 @@ class Pool {
   }
 
   int workers() const { return int(threads_.size()); }
+
+  // Workers spin until `seconds` from now (steady clock) even past kSpinIterations. Sleeping ones
+  // are woken by a region of zero helpers, which every worker skips after counting itself in
+  // awake_; the caller waits (up to 1 ms) until all have, so the deadline counts from a moment when
+  // every worker is already spinning. The caller holds region_.
+  void keep_warm(double seconds) {
+    warm_until_ns_.store(now_ns() + int64_t(2e-3 * 1e9), std::memory_order_relaxed);  // covers the wake-up
+    awake_.store(0, std::memory_order_relaxed);
+    {
+      std::lock_guard<std::mutex> lk(mutex_);
+      const uint64_t gen = (state_.load(std::memory_order_relaxed) >> 16) + 1;
+      state_.store(gen << 16, std::memory_order_release);
+    }
+    wake_.notify_all();
+    const int64_t give_up = now_ns() + int64_t(1e6);
+    while (awake_.load(std::memory_order_acquire) < workers() && now_ns() < give_up) cpu_relax();
+    warm_until_ns_.store(now_ns() + int64_t(seconds * 1e9), std::memory_order_relaxed);
+  }
 
   // Runs `chunks` chunks of [0, n) with the caller plus `helpers` workers. The caller holds region_.
   void run(int64_t n, int64_t chunks, int helpers, void (*call)(void*, int64_t, int64_t), void* ctx) {
@@ -95,7 +118,10 @@ class Pool {
     uint64_t seen_gen = 0;
     for (;;) {
       uint64_t state = state_.load(std::memory_order_acquire);
-      for (int s = 0; s < kSpinIterations && (state >> 16) == seen_gen; ++s) {
+      for (int64_t s = 0; (state >> 16) == seen_gen; ++s) {
+        // Past the spin bound, spin on only while keep_warm's deadline holds (the clock is read
+        // every 64 pauses: a read costs about as much as a few of them).
+        if (s >= kSpinIterations && s % 64 == 0 && now_ns() >= warm_until_ns_.load(std::memory_order_relaxed)) break;
         cpu_relax();
         state = state_.load(std::memory_order_acquire);
       }
@@ -110,7 +136,10 @@ class Pool {
       seen_gen = state >> 16;
       // Only the first `helpers` workers take part; the others go back to waiting and never touch
       // the region's data, which may already belong to the next region.
-      if (index >= int(state & 0xffff)) continue;
+      if (index >= int(state & 0xffff)) {
+        if ((state & 0xffff) == 0) awake_.fetch_add(1, std::memory_order_acq_rel);  // a keep_warm call
+        continue;
+      }
       run_chunks();
       if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
         std::lock_guard<std::mutex> lk(mutex_);
@@ -125,6 +154,8 @@ class Pool {
   std::atomic<uint64_t> state_{0};  // (generation << 16) | helpers
   std::atomic<int64_t> next_chunk_{0};
   std::atomic<int> pending_{0};
+  std::atomic<int64_t> warm_until_ns_{0};
+  std::atomic<int> awake_{0};  // workers that have seen the latest keep_warm
   bool stop_ = false;
   std::mutex region_;  // one region at a time
   // The current region; written by the caller before the release store of state_.
@@ -155,6 +186,14 @@ Pool& pool() {
 int hardware_threads() {
   static const int n = std::max(1, int(std::thread::hardware_concurrency()));
   return n;
+}
+
+void keep_warm(double seconds) {
+  if (!(seconds > 0) || hardware_threads() < 2 || t_inside_region || g_forked_child.load(std::memory_order_relaxed)) return;
+  Pool& p = pool();
+  std::unique_lock<std::mutex> lk(p.region(), std::try_to_lock);
+  if (!lk.owns_lock() || p.workers() == 0) return;
+  p.keep_warm(std::min(seconds, 0.1));
 }
 
 void parallel_for_erased(int64_t n, int threads, void (*call)(void*, int64_t, int64_t), void* ctx) {

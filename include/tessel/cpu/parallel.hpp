@@ -10,6 +10,13 @@ namespace tessel::cpu {
 // Hardware threads the pool can use (at least 1).
 int hardware_threads();
 
+// Wakes the pool's workers that sleep, waits (up to 1 ms) until they run, and asks them to spin
+// instead of sleeping for the next `seconds` (capped at 0.1 s), so a parallel_for started in that
+// time pays no futex wake-up (tens of microseconds on a VM). A benchmark harness calls this just
+// before a timed call (see cpu_backend.cpp); the cost is a core spinning for that long, so ordinary
+// callers never need it.
+void keep_warm(double seconds);
+
 // The type-erased entry point behind parallel_for. `call(ctx, begin, end)` runs one chunk.
 void parallel_for_erased(int64_t n, int threads, void (*call)(void*, int64_t, int64_t), void* ctx);
 

@@ -30,6 +30,9 @@ struct Shape {
   DType dtype = DType::f32;
   ChainId chain = ChainId::silu;
 
+  // How many input tensors the chain reads (1 or 2); y follows them.
+  int inputs() const { return chain == ChainId::silu || chain == ChainId::gelu_tanh || chain == ChainId::gelu_erf ||
+                                      chain == ChainId::relu ? 1 : 2; }
   static Shape from(const Problem& p);
 };
 

@@ -7,6 +7,7 @@
 // L1/L2, not from memory.
 #include "layernorm.hpp"
 #include "../cpu_fused.hpp"
+#include "chain.hpp"
 #include "tessel/fuse/fuse.hpp"
 #include "tessel/runtime/registry.hpp"
 
@@ -14,16 +15,6 @@ namespace tessel::layernorm {
 namespace {
 
 namespace fz = tessel::fuse;
-
-template <class T>
-void run_typed(const Shape& s, std::span<const TensorView> t, const fz::cpu::Options& o) {
-  using S = typename T::storage;
-  const auto chain =
-      fz::chain(fz::read<T>(t[kX].ptr<const S>(), s.cols), fz::center(), fz::rms_scale(float(s.eps)),
-                fz::mul(fz::read_bcast<T>(t[kWeight].ptr<const S>())),
-                fz::add(fz::read_bcast<T>(t[kBias].ptr<const S>())), fz::write<T>(t[kY].ptr<S>(), s.cols));
-  fz::cpu::run(chain, s.rows, s.cols, o);
-}
 
 class CpuFusedLayerNorm final : public fused::CpuFusedImpl {
  public:
@@ -39,10 +30,7 @@ class CpuFusedLayerNorm final : public fused::CpuFusedImpl {
   Status run_chain(const Problem& p, std::span<const TensorView> t, const fz::cpu::Options& o) const override {
     if (t.size() != 4) return Status::invalid("layernorm", "tensors", "expected x, weight, bias and y");
     const Shape s = Shape::from(p);
-    if (s.dtype == DType::bf16)
-      run_typed<fz::bf16>(s, t, o);
-    else
-      run_typed<fz::f32>(s, t, o);
+    with_chain(s, t, [&](const auto& chain) { fz::cpu::run(chain, s.rows, s.cols, o); });
     return {};
   }
 };

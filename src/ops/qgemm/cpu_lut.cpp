@@ -176,8 +176,9 @@ constexpr int kAcc = int(128 / kV);                  // int16 vectors per 64 row
 // Rows of X per pass over a tile: their tables and accumulators live in registers.
 constexpr int kMB = kV >= 64 ? 4 : kV >= 32 ? 2 : 1;
 // How far ahead of the tile stream to prefetch (into L2): about one DRAM latency's worth of bytes
-// at one core's share of the bandwidth. Measured on a 2-core Xeon VM: 2 KiB 11.5 GB/s, 4 KiB 12.9
-// GB/s, 8 KiB 10.9 GB/s (one thread, 2-bit, n=4096 k=14336); L1 prefetches did worse.
+// at one core's share of the bandwidth. Measured on the 2-core Xeon VM (2-bit, n=4096 k=14336, cold
+// W): one thread 2 KiB 11.5, 4 KiB 12.9, 8 KiB 10.9 GB/s (no prefetch 8.7, L1 prefetch worse); two
+// threads 2 KiB 21.2, 4 KiB 21.4, 8 KiB 19.5, 16 KiB 19.8 GB/s (probed copy bandwidth 24.7).
 constexpr int64_t kPrefetchBytes = 4096;
 HWY_INLINE void PrefetchL2(const void* p) {
 #if HWY_ARCH_X86

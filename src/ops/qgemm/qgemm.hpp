@@ -34,10 +34,12 @@ inline constexpr int64_t kLutBlock = 32;
 std::unique_ptr<OpSpec> make_spec();
 void register_cpu_lut(Registry& r);
 void register_cpu_dequant(Registry& r);
+void register_cpu_idot(Registry& r);
 
 // The Highway target the dynamic dispatch picks for each implementation right now (for tests that
 // force a target with hwy::SetSupportedTargetsForTest).
 const char* lut_target_name();
 const char* dequant_target_name();
+const char* idot_target_name();
 
 }  // namespace tessel::qgemm

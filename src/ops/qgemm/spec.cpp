@@ -137,6 +137,23 @@ class QGemmSpec final : public OpSpec {
       t.max_rel_l2 = bound;
       t.elem_rtol = 2 * bound;
       t.elem_atol = 3 * bound;
+    } else if (s.fmt.planar()) {
+      // The integer-dot route (cpu.idot) quantizes activations to int8: every 32 of a row with one
+      // step d = max|x| / 127, each rounded to nearest, so each errs by at most d/2 (variance
+      // d^2/12). An output sums 32 such errors per block, each times a weight; since a block's
+      // max|x|^2 is part of its sum x^2, the error's energy is at most 32/12/127^2 of the output's,
+      // a relative L2 of sqrt(32/12)/127 = 1.3%. cpu.idot multiplies the errors by centred codes
+      // (u - 2^(b-1)), so for uniform codes this holds as is; the factor 2 leaves room for skewed ones. Gaussian rows sit about 3x
+      // below (0.5%: max|x| ~ 2.1 sigma per 32). Elementwise the error is not Gaussian when 1% of
+      // the activations are 20-50x outliers (the harness's heavy-tailed draws): a block with one
+      // quantizes its other 31 values with its coarse step, and single outputs then err by up to
+      // 19% of the output RMS at a relative L2 of 1.2%. So the L2 bound is the precise check and
+      // the elementwise one is 10x looser (a swapped row, a wrong group scale or the low plane of a
+      // 5-bit code still fail the L2 check). 5..8-bit cpu.dequant stays f32-accurate, far inside.
+      const double bound = 2 * std::sqrt(32.0 / 12.0) / 127.0;
+      t.max_rel_l2 = bound;
+      t.elem_rtol = 2 * bound;
+      t.elem_atol = 10 * bound;
     }
     return t;
   }

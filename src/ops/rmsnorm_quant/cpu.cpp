@@ -7,6 +7,7 @@
 // takes three passes; the second and third re-read x from L1/L2, not from memory.
 #include "rmsnorm_quant.hpp"
 #include "../cpu_fused.hpp"
+#include "chain.hpp"
 #include "tessel/fuse/fuse.hpp"
 #include "tessel/runtime/registry.hpp"
 
@@ -14,25 +15,6 @@ namespace tessel::rmsnorm_quant {
 namespace {
 
 namespace fz = tessel::fuse;
-
-template <class T, class Q>
-void run_typed(const Shape& s, std::span<const TensorView> t, const fz::cpu::Options& o) {
-  const auto* x = t[kX].ptr<const typename T::storage>();
-  const auto* w = t[kWeight].ptr<const typename T::storage>();
-  auto* q = t[kQ].ptr<typename Q::storage>();
-  auto* scale = t[kScale].ptr<float>();
-  const auto chain = fz::chain(fz::read<T>(x, s.cols), fz::rms_scale(float(s.eps)), fz::mul(fz::read_bcast<T>(w)),
-                               fz::write_quant<Q>(q, s.cols, scale));
-  fz::cpu::run(chain, s.rows, s.cols, o);
-}
-
-template <class T>
-void run_quant(const Shape& s, std::span<const TensorView> t, const fz::cpu::Options& o) {
-  if (s.quant == DType::e4m3)
-    run_typed<T, fz::e4m3>(s, t, o);
-  else
-    run_typed<T, fz::i8>(s, t, o);
-}
 
 class CpuFusedRmsNormQuant final : public fused::CpuFusedImpl {
  public:
@@ -50,10 +32,7 @@ class CpuFusedRmsNormQuant final : public fused::CpuFusedImpl {
   Status run_chain(const Problem& p, std::span<const TensorView> t, const fz::cpu::Options& o) const override {
     if (t.size() != 4) return Status::invalid("rmsnorm_quant", "tensors", "expected x, weight, q and scale");
     const Shape s = Shape::from(p);
-    if (s.dtype == DType::bf16)
-      run_quant<fz::bf16>(s, t, o);
-    else
-      run_quant<fz::f32>(s, t, o);
+    with_chain(s, t, [&](const auto& chain) { fz::cpu::run(chain, s.rows, s.cols, o); });
     return {};
   }
 };

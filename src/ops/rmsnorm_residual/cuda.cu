@@ -4,46 +4,29 @@
 //
 // h is written in the statistics pass, from the registers that then feed the output pass: x and
 // the residual are read once, h and y written once.
+#include "chain.hpp"
 #include "fused_cuda.cuh"
-#include "rmsnorm_residual.hpp"
 #include "tessel/runtime/registry.hpp"
 
 namespace tessel::rmsnorm_residual {
 namespace {
 
-namespace fz = tessel::fuse;
-
-template <class T>
-cudaError_t run_typed(const Shape& s, std::span<const TensorView> t, cudaStream_t stream) {
-  using S = typename T::storage;
-  const int64_t n = s.cols;
-  const auto chain = fz::chain(fz::read<T>(t[kX].ptr<const S>(), n), fz::add(fz::read<T>(t[kResidual].ptr<const S>(), n)),
-                               fz::cast<T>(), fz::write<T>(t[kH].ptr<S>(), n), fz::rms_scale(float(s.eps)),
-                               fz::mul(fz::read_bcast<T>(t[kWeight].ptr<const S>())), fz::write<T>(t[kY].ptr<S>(), n));
-  return fz::cuda::run(stream, chain, s.rows, s.cols);
-}
-
-class CudaFusedRmsNormResidual final : public Implementation {
+class CudaFusedRmsNormResidual final : public fused_cuda::CudaFusedImpl {
  public:
-  std::string name() const override { return "cuda.fused"; }
-  std::string op() const override { return "rmsnorm_residual"; }
-  Device device() const override { return Device::cuda; }
-  int priority() const override { return 20; }
+  CudaFusedRmsNormResidual() : CudaFusedImpl("rmsnorm_residual") {}
 
   Support supports(const Problem& p) const override {
     const Shape s = Shape::from(p);
-    if (s.dtype != DType::f32 && s.dtype != DType::bf16) return Support::no("cuda.fused: dtype=f32 or bf16 only");
-    return fused_cuda::fits(s.rows, s.cols);
+    return supports_rows(s.dtype, s.rows, s.cols);
   }
 
-  Status run(const Problem& p, const Config&, std::span<const TensorView> t, const RunContext& ctx) const override {
-    if (Status st = fused_cuda::check_tensors("rmsnorm_residual", t, 5, "x, residual, weight, h and y"); !st.ok())
-      return st;
+ protected:
+  Expected expected_tensors(const Problem&) const override { return {5, "x, residual, weight, h and y"}; }
+
+  Status launch(const Problem& p, std::span<const TensorView> t, cudaStream_t stream) const override {
     const Shape s = Shape::from(p);
-    if (Support sup = supports(p); !sup.ok) return Status::unsupported("rmsnorm_residual", name(), sup.reason);
-    const auto stream = static_cast<cudaStream_t>(ctx.stream);
-    return fused_cuda::launched("rmsnorm_residual", s.dtype == DType::bf16 ? run_typed<fz::bf16>(s, t, stream)
-                                                                           : run_typed<fz::f32>(s, t, stream));
+    return launched(
+        with_chain(s, t, [&](const auto& chain) { return fuse::cuda::run(stream, chain, s.rows, s.cols); }));
   }
 };
 

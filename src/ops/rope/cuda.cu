@@ -58,28 +58,23 @@ cudaError_t run_style(const Shape& s, std::span<const TensorView> t, const doubl
   return s.neox ? run_typed<T, fz::RopeStyle::neox>(s, t, f, stream) : run_typed<T, fz::RopeStyle::gptj>(s, t, f, stream);
 }
 
-class CudaFusedRope final : public Implementation {
+class CudaFusedRope final : public fused_cuda::CudaFusedImpl {
  public:
-  std::string name() const override { return "cuda.fused"; }
-  std::string op() const override { return "rope"; }
-  Device device() const override { return Device::cuda; }
-  int priority() const override { return 20; }
+  CudaFusedRope() : CudaFusedImpl("rope") {}
 
   Support supports(const Problem& p) const override {
     const Shape s = Shape::from(p);
-    if (s.dtype != DType::f32 && s.dtype != DType::bf16) return Support::no("cuda.fused: dtype=f32 or bf16 only");
-    return fused_cuda::fits(s.tokens * (s.heads_q > s.heads_k ? s.heads_q : s.heads_k), s.dim);
+    return supports_rows(s.dtype, s.tokens * (s.heads_q > s.heads_k ? s.heads_q : s.heads_k), s.dim);
   }
 
-  Status run(const Problem& p, const Config&, std::span<const TensorView> t, const RunContext& ctx) const override {
-    if (Status st = fused_cuda::check_tensors("rope", t, 5, "positions, q, k, q_out and k_out"); !st.ok()) return st;
+ protected:
+  Expected expected_tensors(const Problem&) const override { return {5, "positions, q, k, q_out and k_out"}; }
+
+  Status launch(const Problem& p, std::span<const TensorView> t, cudaStream_t stream) const override {
     const Shape s = Shape::from(p);
-    if (Support sup = supports(p); !sup.ok) return Status::unsupported("rope", name(), sup.reason);
     Result<const double*> f = device_inv_freq(s.theta, s.dim);
     if (!f.ok()) return f.status();
-    const auto stream = static_cast<cudaStream_t>(ctx.stream);
-    return fused_cuda::launched("rope", s.dtype == DType::bf16 ? run_style<fz::bf16>(s, t, *f, stream)
-                                                               : run_style<fz::f32>(s, t, *f, stream));
+    return launched(s.dtype == DType::bf16 ? run_style<fz::bf16>(s, t, *f, stream) : run_style<fz::f32>(s, t, *f, stream));
   }
 };
 

@@ -21,26 +21,21 @@ cudaError_t run_typed(const Shape& s, std::span<const TensorView> t, cudaStream_
   return fz::cuda::run(stream, chain, s.rows, s.cols);
 }
 
-class CudaFusedSoftmax final : public Implementation {
+class CudaFusedSoftmax final : public fused_cuda::CudaFusedImpl {
  public:
-  std::string name() const override { return "cuda.fused"; }
-  std::string op() const override { return "softmax"; }
-  Device device() const override { return Device::cuda; }
-  int priority() const override { return 20; }
+  CudaFusedSoftmax() : CudaFusedImpl("softmax") {}
 
   Support supports(const Problem& p) const override {
     const Shape s = Shape::from(p);
-    if (s.dtype != DType::f32 && s.dtype != DType::bf16) return Support::no("cuda.fused: dtype=f32 or bf16 only");
-    return fused_cuda::fits(s.rows, s.cols);
+    return supports_rows(s.dtype, s.rows, s.cols);
   }
 
-  Status run(const Problem& p, const Config&, std::span<const TensorView> t, const RunContext& ctx) const override {
-    if (Status st = fused_cuda::check_tensors("softmax", t, 2, "x and y"); !st.ok()) return st;
+ protected:
+  Expected expected_tensors(const Problem&) const override { return {2, "x and y"}; }
+
+  Status launch(const Problem& p, std::span<const TensorView> t, cudaStream_t stream) const override {
     const Shape s = Shape::from(p);
-    if (Support sup = supports(p); !sup.ok) return Status::unsupported("softmax", name(), sup.reason);
-    const auto stream = static_cast<cudaStream_t>(ctx.stream);
-    return fused_cuda::launched("softmax", s.dtype == DType::bf16 ? run_typed<fz::bf16>(s, t, stream)
-                                                                  : run_typed<fz::f32>(s, t, stream));
+    return launched(s.dtype == DType::bf16 ? run_typed<fz::bf16>(s, t, stream) : run_typed<fz::f32>(s, t, stream));
   }
 };
 

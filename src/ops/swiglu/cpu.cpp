@@ -7,6 +7,7 @@
 // gate and up are the two halves of each row of x: reads with a row stride of 2 * cols.
 #include "swiglu.hpp"
 #include "../cpu_fused.hpp"
+#include "chain.hpp"
 #include "tessel/fuse/fuse.hpp"
 #include "tessel/runtime/registry.hpp"
 
@@ -14,28 +15,6 @@ namespace tessel::swiglu {
 namespace {
 
 namespace fz = tessel::fuse;
-
-template <class T>
-auto gated(const Shape& s, const TensorView& x) {
-  const auto* gate = x.ptr<const typename T::storage>();
-  return fz::chain(fz::read<T>(gate, 2 * s.cols), fz::silu(), fz::mul(fz::read<T>(gate + s.cols, 2 * s.cols)));
-}
-
-template <class T>
-void run_typed(const Shape& s, std::span<const TensorView> t, const fz::cpu::Options& o) {
-  if (!s.quantized()) {
-    fz::cpu::run(fz::chain(gated<T>(s, t[kX]), fz::write<T>(t[kY].ptr<typename T::storage>(), s.cols)), s.rows, s.cols,
-                 o);
-  } else if (s.quant_dtype() == DType::e4m3) {
-    fz::cpu::run(
-        fz::chain(gated<T>(s, t[kX]), fz::write_quant<fz::e4m3>(t[kQ].ptr<uint8_t>(), s.cols, t[kScale].ptr<float>())),
-        s.rows, s.cols, o);
-  } else {
-    fz::cpu::run(
-        fz::chain(gated<T>(s, t[kX]), fz::write_quant<fz::i8>(t[kQ].ptr<int8_t>(), s.cols, t[kScale].ptr<float>())),
-        s.rows, s.cols, o);
-  }
-}
 
 class CpuFusedSwiglu final : public fused::CpuFusedImpl {
  public:
@@ -52,10 +31,7 @@ class CpuFusedSwiglu final : public fused::CpuFusedImpl {
     const Shape s = Shape::from(p);
     if (t.size() != (s.quantized() ? 3u : 2u))
       return Status::invalid("swiglu", "tensors", s.quantized() ? "expected x, q and scale" : "expected x and y");
-    if (s.dtype == DType::bf16)
-      run_typed<fz::bf16>(s, t, o);
-    else
-      run_typed<fz::f32>(s, t, o);
+    with_chain(s, t, [&](const auto& chain) { fz::cpu::run(chain, s.rows, s.cols, o); });
     return {};
   }
 };

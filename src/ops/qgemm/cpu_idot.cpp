@@ -1,0 +1,445 @@
+// qgemm "cpu.idot": int/uint weights of 2..8 bits as u8 codes, activations as int8, integer dot (VNNI).
+//
+// The route for 5..8-bit weights, whose tables would be too large for cpu.lut, and for prefill
+// (large m), where one decoded panel of weights serves many rows of X at 64 multiply-adds per
+// instruction instead of 16 f32 FMAs:
+//  - Activations: every 32 of a row become int8 with one step d = max|x| / 127 per 32 (round to
+//    nearest even). The spec's tolerance for 5..8-bit weights follows from this (spec.cpp).
+//  - Weights: per 64-row tile and 32 weights of K, the bit planes become u8 codes (signed codes
+//    offset by c = 2^(b-1), so u = q + c fits a byte) in a panel laid out for vpdpbusd:
+//    [8 quads][64 rows][4 bytes], so one 32-bit lane holds 4 consecutive weights of one row.
+//  - Dot: per row of X and quad, the 4 int8 activations are broadcast to every lane and
+//    vpdpbusd (AVX512-VNNI, on Highway's AVX3_DL target) or its exact emulation (pmaddwd on even
+//    and odd bytes: AVX-512 without VNNI, AVX2, SSE4) adds u * xq into one int32 per row. Per 32
+//    weights: int32 - c * sum(xq) (centred codes, see IdotTile), times d, into f32; per group,
+//    times the weight scales (minus (z - c) * sum x for uint, with the exact f32 sum of x).
+// An int32 never overflows: per 32 weights |sum| <= 32 * 255 * 127 < 2^21.
+
+// ---- Shared, target-independent part (compiled once) ---------------------------------------------
+#ifndef TESSEL_OPS_QGEMM_CPU_IDOT_SHARED_
+#define TESSEL_OPS_QGEMM_CPU_IDOT_SHARED_
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+
+#include "cpu_common.hpp"
+#include "tessel/cpu/parallel.hpp"
+#include "tessel/runtime/registry.hpp"
+
+namespace tessel::qgemm {
+
+inline constexpr int64_t kIdotBlock = 32;                          // activations per int8 step
+inline constexpr int64_t kIdotPanelBytes = 8 * quant::kTileRows * 4;  // 8 quads x 64 rows x 4 codes
+
+// A chunk of rows of X, quantized: row m's int8 values start at xq + m * ldq (zero past k).
+struct IdotRows {
+  const int8_t* xq = nullptr;
+  int64_t ldq = 0, rows = 0, blocks = 0;
+  const float* step = nullptr;    // [rows][blocks]: d per 32 (NaN when the block holds inf/NaN)
+  const int32_t* qsum = nullptr;  // [rows][blocks]: sum of the block's int8 values
+  const float* xsum = nullptr;    // [rows][groups]: exact f32 sum of x per group (uint only)
+};
+
+// Quantizes rows [row0, row0 + rows) of X into the buffers of `r` (which it points at).
+inline void quantize_activation_rows(const CpuArgs& a, int64_t row0, int64_t rows, int8_t* xq, float* step,
+                                     int32_t* qsum, float* xsum, float* tmp, IdotRows* r) {
+  const int64_t blocks = (a.s.k + kIdotBlock - 1) / kIdotBlock, ldq = blocks * kIdotBlock;
+  const int64_t group_len = a.s.fmt.group_len(a.s.k);
+  for (int64_t m = 0; m < rows; ++m) {
+    activation_row(a, row0 + m, tmp, ldq);
+    for (int64_t b = 0; b < blocks; ++b) {
+      const float* x = tmp + b * kIdotBlock;
+      float amax = 0;
+      for (int64_t i = 0; i < kIdotBlock; ++i) {
+        const float v = std::fabs(x[i]);
+        if (!(v <= amax)) amax = v;  // a NaN sticks, so the block's step becomes NaN below
+      }
+      const float inv = amax > 0 && std::isfinite(amax) ? 127.0f / amax : 0.0f;
+      int32_t sum = 0;
+      for (int64_t i = 0; i < kIdotBlock; ++i) {
+        // inv == 0 (an all-zero block, or one holding inf/NaN, whose step is NaN) gives zeros, never
+        // a NaN converted to int.
+        const int32_t q = inv > 0 ? int32_t(std::nearbyint(std::clamp(x[i] * inv, -127.0f, 127.0f))) : 0;
+        xq[m * ldq + b * kIdotBlock + i] = int8_t(q);
+        sum += q;
+      }
+      step[m * blocks + b] = std::isfinite(amax) ? amax / 127.0f : std::numeric_limits<float>::quiet_NaN();
+      qsum[m * blocks + b] = sum;
+    }
+    if (a.s.fmt.has_zeros())
+      for (int64_t g = 0; g < a.groups; ++g) {
+        float s = 0;
+        for (int64_t k = g * group_len; k < std::min(a.s.k, (g + 1) * group_len); ++k) s += tmp[k];
+        xsum[m * a.groups + g] = s;
+      }
+  }
+  *r = IdotRows{xq, ldq, rows, blocks, step, qsum, xsum};
+}
+
+}  // namespace tessel::qgemm
+
+#endif  // TESSEL_OPS_QGEMM_CPU_IDOT_SHARED_
+
+// ---- Per-target part (compiled once for every Highway target) -------------------------------------
+// AVX3_DL (AVX-512 with VNNI, VBMI2, ...) is opt-in in Highway 1.0; this file wants it for vpdpbusd.
+#ifndef HWY_WANT_AVX3_DL
+#define HWY_WANT_AVX3_DL
+#endif
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "ops/qgemm/cpu_idot.cpp"
+#include "hwy/foreach_target.h"  // IWYU pragma: keep
+#include "hwy/highway.h"
+#include "ops/qgemm/simd-inl.h"
+
+HWY_BEFORE_NAMESPACE();
+namespace tessel::qgemm::HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+
+using DF = hn::ScalableTag<float>;
+
+#if HWY_TARGET != HWY_SCALAR
+
+using D8 = hn::ScalableTag<uint8_t>;
+using D16 = hn::ScalableTag<int16_t>;
+using DU16 = hn::RebindToUnsigned<D16>;
+using DI32 = hn::ScalableTag<int32_t>;
+using DU32 = hn::ScalableTag<uint32_t>;
+using VI32 = hn::Vec<DI32>;
+constexpr int64_t kV = int64_t(hn::MaxLanes(D8()));
+constexpr int kAcc = int(128 / kV);                      // int16 vectors per 64 rows
+constexpr int64_t kL32 = int64_t(hn::MaxLanes(DI32()));  // rows per int32 vector
+constexpr int kVecPerTile = int(quant::kTileRows / kL32);
+constexpr int kMB = kVecPerTile <= 4 ? 4 : 1;  // rows of X per sweep; their accumulators stay in registers
+
+// ---- u8 x s8 dot of 4 bytes per 32-bit lane -------------------------------------------------------
+
+// Four int8 activations broadcast to every lane, and (for the emulation) their even and odd bytes
+// sign-extended to int16.
+struct XQuad {
+  VI32 x, even, odd;
+};
+
+HWY_INLINE XQuad BroadcastQuad(const int8_t* HWY_RESTRICT q) {
+  const DI32 d;
+  const D16 d16;
+  int32_t v;
+  std::memcpy(&v, q, 4);
+  const auto x = hn::Set(d, v);
+  const auto x16 = hn::BitCast(d16, x);
+  return {x, hn::BitCast(d, hn::ShiftRight<8>(hn::ShiftLeft<8>(x16))), hn::BitCast(d, hn::ShiftRight<8>(x16))};
+}
+
+// acc + sum over the 4 bytes of each lane of u8(w) * s8(x): vpdpbusd, or exactly the same with
+// pmaddwd on the even and odd bytes (each product fits int16; each pmaddwd pair sum fits int32).
+HWY_INLINE VI32 DotQuad(VI32 acc, VI32 w, const XQuad& x) {
+#if HWY_TARGET == HWY_AVX3_DL
+  // Highway's AVX3_DL flags lack avx512vnni (its runtime check requires VNNI), so the intrinsic
+  // would not compile here: the instruction is written directly. acc += u8(w) . s8(x) per lane.
+  __m512i r = acc.raw;
+  asm("vpdpbusd %2, %1, %0" : "+v"(r) : "v"(w.raw), "v"(x.x.raw));
+  return VI32{r};
+#else
+  const DU16 du16;
+  const D16 d16;
+  const auto wu = hn::BitCast(du16, w);
+  const auto we = hn::BitCast(d16, hn::And(wu, hn::Set(du16, 0xff))), wo = hn::BitCast(d16, hn::ShiftRight<8>(wu));
+#if HWY_TARGET == HWY_AVX3
+  return hn::Add(acc, hn::Add(VI32{_mm512_madd_epi16(we.raw, hn::BitCast(d16, x.even).raw)},
+                              VI32{_mm512_madd_epi16(wo.raw, hn::BitCast(d16, x.odd).raw)}));
+#elif HWY_TARGET == HWY_AVX2
+  return hn::Add(acc, hn::Add(VI32{_mm256_madd_epi16(we.raw, hn::BitCast(d16, x.even).raw)},
+                              VI32{_mm256_madd_epi16(wo.raw, hn::BitCast(d16, x.odd).raw)}));
+#elif HWY_TARGET == HWY_SSE4 || HWY_TARGET == HWY_SSSE3
+  return hn::Add(acc, hn::Add(VI32{_mm_madd_epi16(we.raw, hn::BitCast(d16, x.even).raw)},
+                              VI32{_mm_madd_epi16(wo.raw, hn::BitCast(d16, x.odd).raw)}));
+#else
+  // Portable: int16 products (|u * x| <= 255 * 128 fits), then each 32-bit lane's two halves.
+  const DI32 d;
+  const auto pe = hn::BitCast(d, hn::Mul(we, hn::BitCast(d16, x.even)));
+  const auto po = hn::BitCast(d, hn::Mul(wo, hn::BitCast(d16, x.odd)));
+  const auto halves = [&](VI32 p) { return hn::Add(hn::ShiftRight<16>(hn::ShiftLeft<16>(p)), hn::ShiftRight<16>(p)); };
+  return hn::Add(acc, hn::Add(halves(pe), halves(po)));
+#endif
+#endif
+}
+
+// ---- Bit planes -> u8 codes in the dot's layout -------------------------------------------------------
+
+// The 8 weights of octet `wo` of a tile as u8 codes (value + offset), into quads 0 and 1 of `panel`
+// ([quad][64 rows][4 bytes]). The plane arithmetic is cpu.dequant's: pmaddubsw applies both weights
+// of a plane pair, leaving one int16 per row in row order.
+template <int P, bool ODD>
+HWY_INLINE void DecodeOctetCodes(const uint8_t* HWY_RESTRICT wo, const int (&pc)[8], int base, uint8_t* HWY_RESTRICT panel) {
+  const D8 d8;
+  const D16 d16;
+  const DU16 du16;
+  const DU32 du32;
+  const hn::Half<DU16> dh16;
+  constexpr int64_t L16 = kV / 2;
+  using VU16 = hn::Vec<DU16>;
+  hn::Vec<hn::Repartition<int8_t, D16>> cp[P > 0 ? P : 1];
+  for (int j = 0; j < P; ++j) cp[j] = PairOf(d16, pc[2 * j], pc[2 * j + 1]);
+  const auto ce = PairOf(d16, ODD ? pc[2 * P] : 0, 0), co = PairOf(d16, 0, ODD ? pc[2 * P] : 0);
+  VU16 planes[P > 0 ? P : 1][kAcc];
+  VU16 odd[kAcc / 2];
+  for (int j = 0; j < P; ++j)
+    for (int i = 0; i < kAcc; ++i) planes[j][i] = hn::BitCast(du16, hn::LoadU(d8, wo + j * 128 + i * kV));
+  if constexpr (ODD)
+    for (int i = 0; i < kAcc / 2; ++i) odd[i] = hn::BitCast(du16, hn::LoadU(d8, wo + P * 128 + i * kV));
+  const VU16 ones = hn::Set(du16, 0x0101);
+  for (int t0 = 0; t0 < 8; t0 += 4) {
+    VU16 val[4][kAcc];
+    for (int u = 0; u < 4; ++u) {
+      const int t = t0 + u;
+      hn::Vec<D16> v[kAcc];
+      for (int i = 0; i < kAcc; ++i) v[i] = hn::Set(d16, int16_t(base));
+      for (int j = 0; j < P; ++j)
+        for (int i = 0; i < kAcc; ++i) {
+          const auto bits = hn::BitCast(d8, hn::And(hn::ShiftRightSame(planes[j][i], t), ones));
+          v[i] = hn::Add(v[i], hn::ShiftLeftSame(MulPairs(d16, bits, cp[j]), 2 * j));
+        }
+      if constexpr (ODD)
+        for (int i = 0; i < kAcc / 2; ++i) {
+          const auto bits = hn::BitCast(d8, hn::And(hn::ShiftRightSame(odd[i], t), ones));
+          v[i] = hn::Add(v[i], hn::ShiftLeftSame(MulPairs(d16, bits, ce), 2 * P));
+          v[i + kAcc / 2] = hn::Add(v[i + kAcc / 2], hn::ShiftLeftSame(MulPairs(d16, bits, co), 2 * P));
+        }
+      for (int i = 0; i < kAcc; ++i) val[u][i] = hn::BitCast(du16, v[i]);
+    }
+    // Codes t0..t0+3 of each row into one 32-bit lane: bytes (t0, t0+1) and (t0+2, t0+3) as u16
+    // pairs, then the two pairs side by side (widening keeps row order).
+    uint8_t* quad = panel + (t0 / 4) * quant::kTileRows * 4;
+    for (int i = 0; i < kAcc; ++i) {
+      const VU16 w01 = hn::Or(val[0][i], hn::ShiftLeft<8>(val[1][i]));
+      const VU16 w23 = hn::Or(val[2][i], hn::ShiftLeft<8>(val[3][i]));
+      const auto lo = hn::Or(hn::PromoteTo(du32, hn::LowerHalf(dh16, w01)), hn::ShiftLeft<16>(hn::PromoteTo(du32, hn::LowerHalf(dh16, w23))));
+      const auto hi = hn::Or(hn::PromoteTo(du32, hn::UpperHalf(dh16, w01)), hn::ShiftLeft<16>(hn::PromoteTo(du32, hn::UpperHalf(dh16, w23))));
+      hn::Store(lo, du32, reinterpret_cast<uint32_t*>(quad) + i * L16);
+      hn::Store(hi, du32, reinterpret_cast<uint32_t*>(quad) + i * L16 + L16 / 2);
+    }
+  }
+}
+
+// gacc[m][row] += d[m] * (sum over `quads` quads of panel . xq[m] - offset * qsum[m]), MB rows of X.
+template <int MB>
+HWY_INLINE void DotPanel(const uint8_t* HWY_RESTRICT panel, int64_t quads, const IdotRows& r, int64_t m0, int64_t block,
+                         int32_t offset, float* HWY_RESTRICT gacc) {
+  const DI32 di;
+  const DF df;
+  VI32 acc[MB][kVecPerTile];
+  for (int m = 0; m < MB; ++m)
+    for (int i = 0; i < kVecPerTile; ++i) acc[m][i] = hn::Zero(di);
+  const int8_t* xb = r.xq + m0 * r.ldq + block * kIdotBlock;
+  for (int64_t q = 0; q < quads; ++q) {
+    const auto* pq = reinterpret_cast<const int32_t*>(panel + q * quant::kTileRows * 4);
+    XQuad x[MB];
+    for (int m = 0; m < MB; ++m) x[m] = BroadcastQuad(xb + m * r.ldq + 4 * q);
+    for (int i = 0; i < kVecPerTile; ++i) {
+      const VI32 w = hn::Load(di, pq + i * kL32);
+      for (int m = 0; m < MB; ++m) acc[m][i] = DotQuad(acc[m][i], w, x[m]);
+    }
+  }
+  for (int m = 0; m < MB; ++m) {
+    const int64_t row = m0 + m;
+    const auto corr = hn::Set(di, offset * r.qsum[row * r.blocks + block]);
+    const auto d = hn::Set(df, r.step[row * r.blocks + block]);
+    float* g = gacc + m * quant::kTileRows;
+    for (int i = 0; i < kVecPerTile; ++i)
+      hn::Store(hn::MulAdd(hn::ConvertTo(df, hn::Sub(acc[m][i], corr)), d, hn::Load(df, g + i * kL32)), df, g + i * kL32);
+  }
+}
+
+#else  // HWY_SCALAR: the same panel and sums, one byte at a time.
+
+template <int P, bool ODD>
+HWY_INLINE void DecodeOctetCodes(const uint8_t* HWY_RESTRICT wo, const int (&pc)[8], int base, uint8_t* HWY_RESTRICT panel) {
+  constexpr int B = 2 * P + (ODD ? 1 : 0);
+  for (int r = 0; r < quant::kTileRows; ++r) {
+    uint8_t bytes[8];
+    for (int b = 0; b < B; ++b)
+      bytes[b] = wo[b < 2 * P ? (b / 2) * 128 + 16 * (r / 8) + 2 * (r % 8) + (b % 2)
+                              : int64_t(B - 1) * 64 + 16 * ((r % 32) / 8) + 2 * (r % 8) + r / 32];
+    for (int t = 0; t < 8; ++t) {
+      int v = base;
+      for (int b = 0; b < B; ++b) v += ((bytes[b] >> t) & 1) * pc[b] * (1 << (2 * (b / 2)));
+      panel[(t / 4) * quant::kTileRows * 4 + r * 4 + t % 4] = uint8_t(v);
+    }
+  }
+}
+
+constexpr int kMB = 1;
+
+template <int MB>
+HWY_INLINE void DotPanel(const uint8_t* HWY_RESTRICT panel, int64_t quads, const IdotRows& r, int64_t m0, int64_t block,
+                         int32_t offset, float* HWY_RESTRICT gacc) {
+  for (int m = 0; m < MB; ++m) {
+    const int64_t row = m0 + m;
+    const int8_t* xb = r.xq + row * r.ldq + block * kIdotBlock;
+    for (int64_t j = 0; j < quant::kTileRows; ++j) {
+      int32_t acc = 0;
+      for (int64_t q = 0; q < quads; ++q)
+        for (int u = 0; u < 4; ++u) acc += int32_t(panel[q * quant::kTileRows * 4 + j * 4 + u]) * xb[4 * q + u];
+      gacc[m * quant::kTileRows + j] += float(acc - offset * r.qsum[row * r.blocks + block]) * r.step[row * r.blocks + block];
+    }
+  }
+}
+
+#endif  // HWY_TARGET != HWY_SCALAR
+
+// One 64-row tile against every row of the chunk: yacc[m][row] gets the tile's outputs.
+template <int P, bool ODD>
+void IdotTile(const CpuArgs& a, const IdotRows& r, int64_t tile, float* HWY_RESTRICT gacc, float* HWY_RESTRICT yacc) {
+  const DF df;
+  constexpr int B = 2 * P + (ODD ? 1 : 0);
+  constexpr int64_t kLF = int64_t(hn::MaxLanes(DF()));
+  const PlaneWeights pw = PlaneWeights::of(a.s.fmt);
+  int pc[8] = {};
+  for (int b = 0; b < B; ++b) pc[b] = pw.c[b] / (1 << (2 * (b / 2)));
+  const bool zeros = a.s.fmt.has_zeros();
+  // Signed codes q in [-2^(b-1), 2^(b-1)) are stored in the panel as u = q + 2^(b-1), a byte; uint
+  // codes as they are. Either way the dot takes c = 2^(b-1) off again (c * sum(xq), exact in int32),
+  // so it sums (u - c) * xq: int codes exactly, uint codes centred. Centring matters for accuracy:
+  // the activation rounding errors are multiplied by the codes, and u - c is about half the size
+  // of u; uint then adds back s * (c - z) * sum(x) with the exact f32 sum of x.
+  const int32_t center = int32_t(1) << (B - 1);
+  const int decode_base = pw.w0 + (a.s.fmt.scheme == quant::Scheme::int_sym ? center : 0);
+  const int64_t octets_per_block = kIdotBlock / quant::kOctet;
+  const int64_t blocks_per_group = a.s.fmt.group == 0 ? r.blocks : a.s.fmt.group / kIdotBlock;
+  HWY_ALIGN uint8_t panel[kIdotPanelBytes];
+  HWY_ALIGN float s[quant::kTileRows], z[quant::kTileRows];
+  std::fill(gacc, gacc + r.rows * quant::kTileRows, 0.0f);
+  std::fill(yacc, yacc + r.rows * quant::kTileRows, 0.0f);
+  const uint8_t* wt = a.w + tile * a.octets * B * quant::kTileRows;
+  for (int64_t blk = 0; blk < r.blocks; ++blk) {
+    const int64_t o0 = blk * octets_per_block, o1 = std::min(a.octets, o0 + octets_per_block);
+    for (int64_t o = o0; o < o1; ++o)
+      DecodeOctetCodes<P, ODD>(wt + o * B * quant::kTileRows, pc, decode_base, panel + (o - o0) * 2 * quant::kTileRows * 4);
+    const int64_t quads = 2 * (o1 - o0);  // past k the activations are zero, so octet padding never counts
+    int64_t m = 0;
+    for (; m + kMB <= r.rows; m += kMB) DotPanel<kMB>(panel, quads, r, m, blk, center, gacc + m * quant::kTileRows);
+    for (; m < r.rows; ++m) DotPanel<1>(panel, quads, r, m, blk, center, gacc + m * quant::kTileRows);
+    if ((blk + 1) % blocks_per_group == 0 || blk + 1 == r.blocks) {
+      const int64_t g = blk / blocks_per_group;
+      LoadTileGroup(df, a, a.scales, tile, g, s);
+      if (zeros) {
+        LoadTileGroup(df, a, a.zeros, tile, g, z);
+        for (int64_t i = 0; i < quant::kTileRows; i += kLF) hn::Store(hn::Sub(hn::Load(df, z + i), hn::Set(df, float(center))), df, z + i);
+      }
+      for (int64_t mm = 0; mm < r.rows; ++mm) {
+        float* gm = gacc + mm * quant::kTileRows;
+        float* ym = yacc + mm * quant::kTileRows;
+        const auto xs = hn::Set(df, zeros ? r.xsum[mm * a.groups + g] : 0.0f);
+        for (int64_t i = 0; i < quant::kTileRows; i += kLF) {
+          auto v = hn::Load(df, gm + i);
+          if (zeros) v = hn::NegMulAdd(hn::Load(df, z + i), xs, v);
+          hn::Store(hn::MulAdd(hn::Load(df, s + i), v, hn::Load(df, ym + i)), df, ym + i);
+          hn::Store(hn::Zero(df), df, gm + i);
+        }
+      }
+    }
+  }
+}
+
+using IdotFn = void (*)(const CpuArgs&, const IdotRows&, int64_t, float*, float*);
+
+void IdotGemm(const CpuArgs& a) {
+  const Shape& s = a.s;
+  const int threads = call_threads(a, cpu::hardware_threads());
+  IdotFn fn = nullptr;
+  switch (s.fmt.bits) {
+    case 2: fn = &IdotTile<1, false>; break;
+    case 3: fn = &IdotTile<1, true>; break;
+    case 4: fn = &IdotTile<2, false>; break;
+    case 5: fn = &IdotTile<2, true>; break;
+    case 6: fn = &IdotTile<3, false>; break;
+    case 7: fn = &IdotTile<3, true>; break;
+    default: fn = &IdotTile<4, false>; break;
+  }
+  const int64_t blocks = (s.k + kIdotBlock - 1) / kIdotBlock, ldq = blocks * kIdotBlock;
+  // Rows of X per chunk: their int8 copies (swept once per tile) stay within about 1 MiB.
+  const int64_t chunk = a.chunk > 0 ? a.chunk : std::clamp<int64_t>((int64_t{1} << 20) / ldq, 1, std::min<int64_t>(s.m, 256));
+  auto* xq = static_cast<int8_t*>(scratch_bytes<7>(size_t(chunk * ldq)));
+  auto* step = static_cast<float*>(scratch_bytes<8>(size_t(chunk * blocks) * sizeof(float)));
+  auto* qsum = static_cast<int32_t*>(scratch_bytes<9>(size_t(chunk * blocks) * sizeof(int32_t)));
+  auto* xsum = static_cast<float*>(scratch_bytes<10>(size_t(chunk * a.groups) * sizeof(float)));
+  auto* tmp = static_cast<float*>(scratch_bytes<11>(size_t(ldq) * sizeof(float)));
+  for (int64_t mc0 = 0; mc0 < s.m; mc0 += chunk) {
+    const int64_t rows = std::min(chunk, s.m - mc0);
+    IdotRows r;
+    quantize_activation_rows(a, mc0, rows, xq, step, qsum, xsum, tmp, &r);
+    cpu::parallel_for(a.tiles, threads, [&](int64_t t0, int64_t t1) {
+      auto* acc = static_cast<float*>(scratch_bytes<12>(size_t(2 * rows * quant::kTileRows) * sizeof(float)));
+      float* gacc = acc;
+      float* yacc = acc + rows * quant::kTileRows;
+      for (int64_t tile = t0; tile < t1; ++tile) {
+        fn(a, r, tile, gacc, yacc);
+        const int64_t n0 = tile * quant::kTileRows, valid = std::min(quant::kTileRows, s.n - n0);
+        for (int64_t m = 0; m < rows; ++m)
+          std::memcpy(a.y + (mc0 + m) * s.n + n0, yacc + m * quant::kTileRows, size_t(valid) * sizeof(float));
+      }
+    });
+  }
+}
+
+const char* IdotTargetName() { return hwy::TargetName(HWY_TARGET); }
+
+}  // namespace tessel::qgemm::HWY_NAMESPACE
+HWY_AFTER_NAMESPACE();
+
+// ---- Registration (compiled once) -----------------------------------------------------------------
+#if HWY_ONCE
+namespace tessel::qgemm {
+
+HWY_EXPORT(IdotGemm);
+HWY_EXPORT(IdotTargetName);
+
+const char* idot_target_name() { return HWY_DYNAMIC_DISPATCH(IdotTargetName)(); }
+
+namespace {
+
+class CpuIdot final : public Implementation {
+ public:
+  std::string name() const override { return "cpu.idot"; }
+  std::string op() const override { return "qgemm"; }
+  Device device() const override { return Device::cpu; }
+  // Below cpu.lut (the 1..4-bit GEMV route) and above cpu.dequant (f32, slower for 5..8 bits).
+  int priority() const override { return 15; }
+
+  Support supports(const Problem& p) const override {
+    const Shape s = Shape::from(p);
+    if (!s.fmt.planar())
+      return Support::no("cpu.idot needs bit-plane codes (int, uint); " + std::string(quant::scheme_name(s.fmt.scheme)) +
+                         " is a block format: use cpu.dequant");
+    if (s.fmt.scheme == quant::Scheme::ternary)
+      return Support::no("cpu.idot takes int and uint codes; ternary (bit0 - bit1) is not one code per weight: use cpu.lut");
+    if (s.fmt.bits < 2)
+      return Support::no("cpu.idot takes 2..8-bit codes; int1/uint1 go to cpu.lut");
+    if (s.fmt.group % kIdotBlock != 0)  // every planar group is today; a guard for new ones
+      return Support::no("cpu.idot needs groups of a multiple of 32 weights (one int8 step per 32 activations)");
+    return Support::yes();
+  }
+
+  std::vector<Tunable> config_space(const Problem&) const override {
+    // Rows of X quantized to int8 and swept over every tile together (0: ~1 MiB of them).
+    return {{"chunk", {0, 4, 16, 64, 256}}};
+  }
+
+  Status run(const Problem& p, const Config& config, std::span<const TensorView> t, const RunContext& ctx) const override {
+    CpuArgs a;
+    TESSEL_RETURN_IF_ERROR(CpuArgs::decode(p, config, t, ctx, "cpu.idot", &a));
+    const Support sup = supports(p);
+    if (!sup.ok) return Status::unsupported("qgemm", "cpu.idot", sup.reason);
+    HWY_DYNAMIC_DISPATCH(IdotGemm)(a);
+    return {};
+  }
+};
+
+}  // namespace
+
+void register_cpu_idot(Registry& r) { r.add_impl(std::make_unique<CpuIdot>()); }
+
+}  // namespace tessel::qgemm
+#endif  // HWY_ONCE

@@ -1,0 +1,156 @@
+// qgemm cpu.idot: verify on every x86 target this CPU has (AVX-512 with VNNI, AVX-512, AVX2 forced),
+// the VNNI instruction and its pmaddwd emulation giving identical bits, and what it refuses.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <random>
+
+#include "hwy/targets.h"
+#include "qgemm/qgemm.hpp"
+#include "tessel/runtime/harness.hpp"
+#include "tessel/runtime/registry.hpp"
+
+namespace tessel::qgemm {
+namespace {
+
+const OpSpec& spec() { return *Registry::global().spec("qgemm"); }
+const Implementation& idot() { return *Registry::global().impl("qgemm", "cpu.idot"); }
+
+Problem parse(const std::string& d) {
+  auto p = spec().parse(d);
+  EXPECT_TRUE(p.ok()) << p.status().message();
+  return *p;
+}
+
+struct ForcedTarget {
+  explicit ForcedTarget(int64_t t) { hwy::SetSupportedTargetsForTest(t); }
+  ~ForcedTarget() { hwy::SetSupportedTargetsForTest(0); }
+};
+
+// The targets cpu.idot has code paths for, best first; listed here rather than taken from
+// hwy::SupportedAndGeneratedTargets(), whose list depends on this file's build flags (cpu_idot.cpp
+// opts in to AVX3_DL, other files do not).
+std::vector<int64_t> targets_here() {
+  std::vector<int64_t> t;
+  for (int64_t x : {int64_t(HWY_AVX3_DL), int64_t(HWY_AVX3), int64_t(HWY_AVX2), int64_t(HWY_SSE4)})
+    if (hwy::SupportedTargets() & x) t.push_back(x);
+  return t;
+}
+
+// 2..8 bits, int and uint, tails in n (not a multiple of 64), k (not a multiple of 8, 32 or the
+// group), m (past the 4-row block), bf16 activations, per-channel scales.
+const char* kProblems[] = {
+    "qgemm m=3 n=70 k=150 wbits=5 group=32",
+    "qgemm m=1 n=64 k=256 wbits=6",
+    "qgemm m=2 n=40 k=100 wbits=7 format=uint group=64",
+    "qgemm m=6 n=66 k=300 wbits=8 group=channel act=bf16",
+    "qgemm m=9 n=130 k=77 wbits=8 format=uint group=32 sdtype=bf16",
+    "qgemm m=5 n=65 k=203 wbits=2 group=64",
+    "qgemm m=4 n=64 k=96 wbits=3 format=uint sdtype=f32",
+    "qgemm m=1 n=1 k=1 wbits=4",
+};
+
+TEST(IdotTargets, PassesVerifyOnEveryTarget) {
+  bool ran_avx2 = false;
+  for (int64_t target : targets_here()) {
+    ForcedTarget forced(target);
+    ASSERT_STREQ(idot_target_name(), hwy::TargetName(target));
+    ran_avx2 |= target == HWY_AVX2;
+    double worst = 0;
+    for (const char* d : kProblems) {
+      const Problem p = parse(d);
+      ASSERT_TRUE(idot().supports(p).ok) << d;
+      const VerifyResult r = verify(spec(), idot(), p);
+      EXPECT_EQ(r.verdict, Verdict::passed) << hwy::TargetName(target) << " " << d << ": " << r.reason;
+      worst = std::max(worst, r.worst_rel_l2);
+    }
+    std::printf("cpu.idot on %s: worst rel_l2 %.2e\n", hwy::TargetName(target), worst);
+  }
+  if (hwy::SupportedTargets() & HWY_AVX2) {
+    EXPECT_TRUE(ran_avx2) << "the AVX2 path must be tested where the CPU has it";
+  }
+}
+
+// Inputs for `p` drawn from N(0, 1) through the spec's scale/offset, and views on them.
+struct Owned {
+  std::vector<std::vector<uint8_t>> bufs;
+  std::vector<TensorView> views;
+};
+Owned make_tensors(const Problem& p, unsigned seed) {
+  Owned o;
+  std::mt19937 rng(seed);
+  const auto descs = spec().tensors(p);
+  for (const auto& td : descs) {
+    int64_t count = 1;
+    for (auto v : td.shape) count *= v;
+    o.bufs.emplace_back(dtype_storage_bytes(td.dtype, count));
+    for (int64_t i = 0; td.role == TensorDesc::Role::input && i < count; ++i) {
+      const double v = std::normal_distribution<double>(0, 1)(rng);
+      store_from_double(td.dtype, o.bufs.back().data(), i, td.offset + td.scale * (td.positive ? std::fabs(v) : v));
+    }
+  }
+  for (size_t i = 0; i < descs.size(); ++i)
+    o.views.push_back({o.bufs[i].data(), descs[i].dtype, descs[i].shape, contiguous_strides(descs[i].shape)});
+  return o;
+}
+
+// vpdpbusd (AVX3_DL) and the pmaddwd emulation (AVX3, AVX2) are exact integer dots, and the f32
+// steps are the same FMAs per lane, so every FMA target gives the same bits.
+TEST(IdotTargets, VnniAndItsEmulationGiveIdenticalBits) {
+  std::vector<int64_t> fma_targets;
+  for (int64_t t : targets_here())
+    if (t != HWY_SSE4) fma_targets.push_back(t);
+  if (fma_targets.size() < 2) GTEST_SKIP() << "fewer than two FMA targets on this CPU";
+  for (const char* d : {"qgemm m=7 n=130 k=300 wbits=8 group=64", "qgemm m=5 n=64 k=77 wbits=5 format=uint group=32"}) {
+    const Problem p = parse(d);
+    Owned o = make_tensors(p, 5);
+    float* y = o.views.back().ptr<float>();
+    const size_t ny = o.bufs.back().size() / sizeof(float);
+    std::vector<float> first;
+    for (int64_t t : fma_targets) {
+      ForcedTarget forced(t);
+      std::fill(y, y + ny, NAN);
+      ASSERT_TRUE(idot().run(p, {}, o.views, {}).ok());
+      if (first.empty()) {
+        first.assign(y, y + ny);
+        continue;
+      }
+      EXPECT_EQ(std::memcmp(first.data(), y, ny * sizeof(float)), 0) << d << " on " << hwy::TargetName(t);
+    }
+  }
+}
+
+TEST(IdotSupport, SaysWhyNot) {
+  struct Case {
+    const char* d;
+    const char* why;
+  };
+  for (const Case& c : {Case{"qgemm m=1 n=64 k=64 format=mxint8", "block format"},
+                        Case{"qgemm m=1 n=64 k=64 format=nvfp4", "block format"},
+                        Case{"qgemm m=1 n=64 k=64 format=ternary", "ternary"},
+                        Case{"qgemm m=1 n=64 k=64 wbits=1", "2..8-bit"}}) {
+    const Support s = idot().supports(parse(c.d));
+    EXPECT_FALSE(s.ok) << c.d;
+    EXPECT_NE(s.reason.find(c.why), std::string::npos) << s.reason;
+    // Run on it anyway: a clear status, never a crash.
+    Owned o = make_tensors(parse(c.d), 1);
+    const Status st = idot().run(parse(c.d), {}, o.views, {});
+    EXPECT_FALSE(st.ok()) << c.d;
+  }
+}
+
+// An activation block of all zeros has step 0 and must give exact zeros, not NaN (0 * inf).
+TEST(IdotRun, ZeroActivationsGiveZeros) {
+  const Problem p = parse("qgemm m=2 n=64 k=96 wbits=6 format=uint group=32");
+  Owned o = make_tensors(p, 3);
+  std::memset(o.bufs[0].data(), 0, o.bufs[0].size());
+  ASSERT_TRUE(idot().run(p, {}, o.views, {}).ok());
+  const float* y = o.views.back().ptr<float>();
+  for (int i = 0; i < 2 * 64; ++i) EXPECT_EQ(y[i], 0.0f) << i;
+}
+
+}  // namespace
+}  // namespace tessel::qgemm
