@@ -16,6 +16,7 @@ namespace tessel {
 
 namespace gemm {
 void register_cpu(Registry&);
+void register_cpu_bf16(Registry&);
 void register_openblas(Registry&);
 void register_onednn(Registry&);
 #ifdef TESSEL_WITH_CUDA
@@ -28,6 +29,7 @@ void register_cublas(Registry&);
 void register_builtin_ops(Registry& r) {
   r.add_spec(gemm::make_spec());
   gemm::register_cpu(r);
+  gemm::register_cpu_bf16(r);
   gemm::register_openblas(r);
   gemm::register_onednn(r);
 #ifdef TESSEL_WITH_CUDA

@@ -89,8 +89,10 @@ class OpSpec {
 struct Support {
   bool ok = true;
   std::string reason;
+  bool missing_hardware = false;  // no because this machine lacks an instruction set or unit
   static Support yes() { return {}; }
   static Support no(std::string why) { return {false, std::move(why)}; }
+  static Support no_hardware(std::string why) { return {false, std::move(why), true}; }
 };
 
 // Tunables. A config maps each tunable to one of its values; an empty config means "defaults".

@@ -1,0 +1,702 @@
+// gemm "cpu.amx" and "cpu.bf16dot": bf16 inputs, f32 accumulation on AMX tiles or AVX512-BF16.
+//
+// Both engines take K in pairs: tdpbf16ps (AMX) and vdpbf16ps (AVX512-BF16) multiply two bf16
+// pairs per 32-bit lane and add both products to one f32. So B is packed as panels of [K/2][32]
+// 32-bit words, each the pair (b[2p][j], b[2p+1][j]), which is at once two AMX B tiles side by
+// side (16 pairs x 16 columns, 128 bytes a row) and two zmm vectors per K pair.
+//  - cpu.amx keeps a 32 x 32 block of C in four tiles (tmm0-3) and, per 32 of K, loads two A tiles
+//    (16 rows x 32 bf16 of a row-major packed A) and two B tiles for four tdpbf16ps; K is padded
+//    with zeros to whole tiles and rows to 32, and the block is added into C with masked stores.
+//  - cpu.bf16dot keeps a 14 x 32 tile in 28 zmm registers, A packed as [K/2][14] words broadcast
+//    one per row. On the Sapphire Rapids VM we measure, vdpbf16ps issues at about a quarter of the
+//    f32 FMA rate, so this engine is slower than cpu.simd there and ranks below it.
+//
+// The blocking and threading follow cpu.simd (Goto/BLIS; see cpu.cpp): thread rectangles of C,
+// nc-wide column blocks of packed B, kc-deep K blocks (even, so pairs never straddle a block), mc
+// rows of packed A. Odd K is padded with a zero bf16, row tails get a kernel of their own height
+// (or zero rows), column tails masked loads and stores, so nothing past C is read or written. The
+// epilogue (bias, SiLU/GELU, residual, bf16 rounding as dtype.cpp rounds) runs on each block after
+// its last K block.
+//
+// The kernels are compiled with target attributes and only run after a runtime CPU check (and, for
+// AMX, the OS's permission), so the library still builds and runs on any x86-64; elsewhere both
+// implementations say unsupported.
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <new>
+#include <string>
+#include <utility>
+
+#include "gemm.hpp"
+#include "tessel/cpu/parallel.hpp"
+#include "tessel/runtime/registry.hpp"
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define TESSEL_BF16DOT_BUILT 1
+#include <cpuid.h>
+#include <immintrin.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#else
+#define TESSEL_BF16DOT_BUILT 0
+#endif
+
+namespace tessel::gemm {
+namespace {
+
+// Whether this CPU can run the kernels below (checked once; the answer cannot change).
+bool cpu_has_avx512bf16() {
+#if TESSEL_BF16DOT_BUILT
+  static const bool ok = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                         __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bf16");
+  return ok;
+#else
+  return false;
+#endif
+}
+
+// Whether this CPU has AMX-BF16 and the kernel lets this process use the tile registers. Linux
+// hands out the 8 KiB tile state only on request (arch_prctl ARCH_REQ_XCOMP_PERM for
+// XFEATURE_XTILEDATA); asked once, for the whole process. GCC 12's __builtin_cpu_supports("amx-bf16")
+// reads false on our AMX machine, so CPUID leaf 7 is read directly (EDX bit 22 AMX-BF16, 24 AMX-TILE).
+bool cpu_has_amx_bf16() {
+#if TESSEL_BF16DOT_BUILT && defined(__linux__)
+  static const bool ok = [] {
+    unsigned a = 0, b = 0, c = 0, d = 0;
+    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return false;
+    if (!(d & (1u << 22)) || !(d & (1u << 24)) || !cpu_has_avx512bf16()) return false;
+    constexpr long kReqXcompPerm = 0x1023, kXfeatureXtiledata = 18;
+    return syscall(SYS_arch_prctl, kReqXcompPerm, kXfeatureXtiledata) == 0;
+  }();
+  return ok;
+#else
+  return false;
+#endif
+}
+
+// Everything one call needs, decoded once from the problem, config and tensors.
+struct Bf16Args {
+  Shape s;
+  const uint16_t* a = nullptr;
+  const uint16_t* b = nullptr;
+  const void* bias = nullptr;      // out dtype, [n]
+  const void* residual = nullptr;  // out dtype, [m, n]
+  void* c = nullptr;               // out dtype, [m, n]
+  int64_t mc = 0, nc = 0, kc = 0;  // kc even
+  int threads = 0;
+};
+
+constexpr int kMR = 14;  // 28 accumulators + 2 B vectors + 1 broadcast = 31 of 32 zmm registers
+constexpr int kNR = 32;  // two zmm of 16 f32 lanes; also two AMX B tiles of 16 columns
+constexpr int kAmxMR = 32;  // two AMX A tiles of 16 rows
+constexpr int64_t kAmxKPairs = 16;  // K pairs per AMX step: a tile row holds 32 bf16 of K
+
+// Per-thread scratch that survives between calls, so steady-state calls neither allocate nor
+// page-fault. Kept apart from cpu.simd's, so the two never resize each other's buffers.
+class Scratch {
+ public:
+  void* get(size_t bytes) {
+    if (bytes > capacity_) {
+      ptr_.reset(static_cast<std::byte*>(::operator new[](bytes, std::align_val_t{64})));
+      capacity_ = bytes;
+    }
+    return ptr_.get();
+  }
+
+ private:
+  struct Free {
+    void operator()(std::byte* p) const { ::operator delete[](p, std::align_val_t{64}); }
+  };
+  std::unique_ptr<std::byte, Free> ptr_;
+  size_t capacity_ = 0;
+};
+
+enum Slot { kPackA, kPackB, kAccum, kSlots };
+template <class T>
+T* scratch(Slot slot, size_t count) {
+  thread_local Scratch s[kSlots];
+  return static_cast<T*>(s[slot].get(count * sizeof(T)));
+}
+
+// The pair (p[0], p[1]) as one 32-bit word, p[0] in the low half: how vdpbf16ps pairs elements.
+// memcpy because with odd K a row starts at an odd element and the word is unaligned.
+inline uint32_t load_pair(const uint16_t* p) {
+  uint32_t w;
+  std::memcpy(&w, p, sizeof w);
+  return w;
+}
+
+// ---- Packing (plain C++: word copies, no target needed) -------------------------------------------
+
+// Packs rows x kb of A (row stride lda, kb from an even K offset) into ceil(rows/kMR) panels of
+// [ceil(kb/2)][kMR] words; rows past `rows` and the odd K tail are zero.
+[[maybe_unused]] void pack_a(const uint16_t* a, int64_t lda, int64_t rows, int64_t kb, uint32_t* dst) {
+  const int64_t kp = (kb + 1) / 2, full = kb / 2;
+  for (int64_t i0 = 0; i0 < rows; i0 += kMR, dst += kp * kMR) {
+    const int64_t h = std::min<int64_t>(kMR, rows - i0);
+    for (int64_t i = 0; i < h; ++i) {
+      const uint16_t* src = a + (i0 + i) * lda;
+      for (int64_t p = 0; p < full; ++p) dst[p * kMR + i] = load_pair(src + 2 * p);
+      if (kp > full) dst[full * kMR + i] = src[kb - 1];
+    }
+    for (int64_t i = h; i < kMR; ++i)
+      for (int64_t p = 0; p < kp; ++p) dst[p * kMR + i] = 0;
+  }
+}
+
+// Packs kb x cols of B[N,K] (b=nk; row j of the source is column j of the product) into
+// ceil(cols/kNR) panels of [kpad][kNR] words, kpad >= ceil(kb/2) pairs (the AMX kernel pads K to
+// whole tiles); pairs past K are zero. Each source row is read front to back.
+[[maybe_unused]] void pack_b_nk_scalar(const uint16_t* b, int64_t ldb, int64_t kb, int64_t cols, int64_t kpad,
+                                       uint32_t* dst) {
+  const int64_t kp = (kb + 1) / 2, full = kb / 2;
+  for (int64_t j0 = 0; j0 < cols; j0 += kNR, dst += kpad * kNR) {
+    const int64_t w = std::min<int64_t>(kNR, cols - j0);
+    for (int64_t j = 0; j < w; ++j) {
+      const uint16_t* src = b + (j0 + j) * ldb;
+      for (int64_t p = 0; p < full; ++p) dst[p * kNR + j] = load_pair(src + 2 * p);
+      if (kp > full) dst[full * kNR + j] = src[kb - 1];
+    }
+    for (int64_t j = w; j < kNR; ++j)
+      for (int64_t p = 0; p < kp; ++p) dst[p * kNR + j] = 0;
+    for (int64_t p = kp; p < kpad; ++p)
+      for (int64_t j = 0; j < kNR; ++j) dst[p * kNR + j] = 0;
+  }
+}
+
+// Packs rows x kb of A for the AMX kernel: row-major with a row stride of kpad_el bf16 (K padded to
+// whole tiles) and rows padded to a multiple of kAmxMR, padding zero. An A tile is then 16 of
+// these rows, loaded with one stride.
+[[maybe_unused]] void pack_a_amx(const uint16_t* a, int64_t lda, int64_t rows, int64_t kb, int64_t kpad_el, uint16_t* dst) {
+  const int64_t padded = (rows + kAmxMR - 1) / kAmxMR * kAmxMR;
+  for (int64_t i = 0; i < padded; ++i) {
+    uint16_t* d = dst + i * kpad_el;
+    if (i < rows) {
+      std::memcpy(d, a + i * lda, size_t(kb) * sizeof(uint16_t));
+      std::fill(d + kb, d + kpad_el, uint16_t{0});
+    } else {
+      std::fill(d, d + kpad_el, uint16_t{0});
+    }
+  }
+}
+
+// Thread rectangles of C: the tm x tn grid with the least per-thread time, counting the
+// micro-tiles a thread computes and (weighted) the panels it packs, as cpu.simd does.
+[[maybe_unused]] void choose_grid(const Shape& s, int threads, int64_t nc, int mr, int* tm_out, int* tn_out) {
+  const int64_t mt = (s.m + mr - 1) / mr, nt = (s.n + kNR - 1) / kNR;
+  double best = 0;
+  for (int tm = 1; tm <= threads; ++tm) {
+    if (threads % tm != 0) continue;
+    const int tn = threads / tm;
+    if (tm > mt || tn > nt) continue;
+    const double rows = double((mt + tm - 1) / tm * mr), cols = double((nt + tn - 1) / tn * kNR);
+    const double macs = rows * cols * double(s.k);
+    const double packs = double(s.k) * (rows * std::ceil(cols / double(nc)) + cols);
+    const double cost = macs + 8.0 * packs;
+    if (best == 0 || cost < best) {
+      best = cost;
+      *tm_out = tm;
+      *tn_out = tn;
+    }
+  }
+}
+
+#if TESSEL_BF16DOT_BUILT
+
+#define TESSEL_BF16_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512bf16")))
+
+// GCC 12's AVX-512 intrinsics start from _mm512_undefined_ps(), a deliberately self-initialized
+// value that -Wmaybe-uninitialized reports once they are inlined; the warning is a false positive.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+
+// Packs kb x cols of B[K,N] (b=kn) into [kpad][kNR] word panels (kpad >= ceil(kb/2); pairs past K
+// are zero). Rows 2p and 2p+1 of the source are interleaved element by element with one two-source
+// permute per 16 output words; masked loads zero the column tail and a missing odd row.
+TESSEL_BF16_TARGET void pack_b_kn(const uint16_t* b, int64_t ldb, int64_t kb, int64_t cols, int64_t kpad,
+                                  uint32_t* dst) {
+  const int64_t kp = (kb + 1) / 2, panels = (cols + kNR - 1) / kNR;
+  alignas(64) uint16_t lo[32], hi[32];
+  for (int e = 0; e < 32; ++e) {
+    lo[e] = uint16_t((e & 1) ? 32 + e / 2 : e / 2);
+    hi[e] = uint16_t(lo[e] + 16);
+  }
+  const __m512i idx_lo = _mm512_load_si512(lo), idx_hi = _mm512_load_si512(hi);
+  for (int64_t p = 0; p < kp; ++p) {
+    const uint16_t* r0 = b + 2 * p * ldb;
+    const bool has_r1 = 2 * p + 1 < kb;
+    for (int64_t q = 0; q < panels; ++q) {
+      const int64_t j0 = q * kNR, w = std::min<int64_t>(kNR, cols - j0);
+      const __mmask32 m = w == kNR ? ~__mmask32{0} : __mmask32((uint32_t{1} << w) - 1);
+      const __m512i v0 = _mm512_maskz_loadu_epi16(m, r0 + j0);
+      const __m512i v1 = has_r1 ? _mm512_maskz_loadu_epi16(m, r0 + ldb + j0) : _mm512_setzero_si512();
+      uint32_t* d = dst + q * kpad * kNR + p * kNR;
+      _mm512_store_si512(d, _mm512_permutex2var_epi16(v0, idx_lo, v1));
+      _mm512_store_si512(d + 16, _mm512_permutex2var_epi16(v0, idx_hi, v1));
+    }
+  }
+  for (int64_t q = 0; q < panels; ++q)
+    for (int64_t p = kp; p < kpad; ++p) {
+      _mm512_store_si512(dst + q * kpad * kNR + p * kNR, _mm512_setzero_si512());
+      _mm512_store_si512(dst + q * kpad * kNR + p * kNR + 16, _mm512_setzero_si512());
+    }
+}
+
+// pack_b_nk_scalar's output, with one 16-lane gather per 16 words: the pairs of 16 source rows at
+// one K offset, addressed by byte offsets (a row of odd K starts at an odd element, so the words
+// are unaligned). Masked-off lanes (the column tail) read nothing and give zero. Falls back to the
+// scalar packer when 16 rows do not fit 32-bit byte offsets.
+TESSEL_BF16_TARGET void pack_b_nk(const uint16_t* b, int64_t ldb, int64_t kb, int64_t cols, int64_t kpad,
+                                  uint32_t* dst) {
+  if (ldb * 2 * 16 > int64_t{1} << 30) return pack_b_nk_scalar(b, ldb, kb, cols, kpad, dst);
+  const int64_t kp = (kb + 1) / 2, full = kb / 2;
+  const __m512i offs = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                          _mm512_set1_epi32(int(ldb * 2)));
+  for (int64_t j0 = 0; j0 < cols; j0 += kNR, dst += kpad * kNR) {
+    const int64_t w = std::min<int64_t>(kNR, cols - j0);
+    const __mmask16 m0 = w >= 16 ? __mmask16(0xffff) : __mmask16((1u << w) - 1);
+    const __mmask16 m1 = w >= 32 ? __mmask16(0xffff) : w <= 16 ? __mmask16(0) : __mmask16((1u << (w - 16)) - 1);
+    const uint16_t* src0 = b + j0 * ldb;
+    const uint16_t* src1 = src0 + 16 * ldb;
+    for (int64_t p = 0; p < full; ++p) {
+      const __m512i v0 = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), m0, offs, src0 + 2 * p, 1);
+      const __m512i v1 =
+          m1 ? _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), m1, offs, src1 + 2 * p, 1) : _mm512_setzero_si512();
+      _mm512_store_si512(dst + p * kNR, v0);
+      _mm512_store_si512(dst + p * kNR + 16, v1);
+    }
+    for (int64_t p = full; p < kpad; ++p) {
+      _mm512_store_si512(dst + p * kNR, _mm512_setzero_si512());
+      _mm512_store_si512(dst + p * kNR + 16, _mm512_setzero_si512());
+    }
+    if (kp > full)
+      for (int64_t j = 0; j < w; ++j) dst[full * kNR + j] = b[(j0 + j) * ldb + kb - 1];
+  }
+}
+
+// C[0:MR, cols] (+)= Apanel . Bpanel over kp K pairs; cols given by the two 16-lane masks. Rows of
+// C are ldc floats apart. The A panel's stride is always kMR, whatever MR this instance computes.
+template <int MR>
+TESSEL_BF16_TARGET __attribute__((noinline)) void micro_kernel(int64_t kp, const uint32_t* __restrict ap,
+                                                             const uint32_t* __restrict bp, float* __restrict c,
+                                                             int64_t ldc, __mmask16 m0, __mmask16 m1,
+                                                             bool accumulate) {
+  // The C tile is touched only after the K loop; prefetching it now hides that miss behind it.
+#pragma GCC unroll 14
+  for (int i = 0; i < MR; ++i) {
+    _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc), _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc + 16), _MM_HINT_T0);
+  }
+  __m512 acc0[MR], acc1[MR];
+#pragma GCC unroll 14
+  for (int i = 0; i < MR; ++i) {
+    acc0[i] = _mm512_setzero_ps();
+    acc1[i] = _mm512_setzero_ps();
+  }
+  for (int64_t p = 0; p < kp; ++p) {
+    const __m512bh b0 = (__m512bh)_mm512_load_si512(bp);
+    const __m512bh b1 = (__m512bh)_mm512_load_si512(bp + 16);
+#pragma GCC unroll 14
+    for (int i = 0; i < MR; ++i) {
+      const __m512bh a = (__m512bh)_mm512_set1_epi32(int(ap[i]));
+      acc0[i] = _mm512_dpbf16_ps(acc0[i], a, b0);
+      acc1[i] = _mm512_dpbf16_ps(acc1[i], a, b1);
+    }
+    ap += kMR;
+    bp += kNR;
+  }
+#pragma GCC unroll 14
+  for (int i = 0; i < MR; ++i) {
+    float* row = c + i * ldc;
+    if (accumulate) {
+      acc0[i] = _mm512_add_ps(acc0[i], _mm512_maskz_loadu_ps(m0, row));
+      acc1[i] = _mm512_add_ps(acc1[i], _mm512_maskz_loadu_ps(m1, row + 16));
+    }
+    _mm512_mask_storeu_ps(row, m0, acc0[i]);
+    _mm512_mask_storeu_ps(row + 16, m1, acc1[i]);
+  }
+}
+
+using KernelFn = void (*)(int64_t, const uint32_t*, const uint32_t*, float*, int64_t, __mmask16, __mmask16, bool);
+
+template <int... I>
+constexpr std::array<KernelFn, sizeof...(I)> make_kernels(std::integer_sequence<int, I...>) {
+  return {&micro_kernel<I + 1>...};
+}
+// kKernels[r - 1] computes r rows, so row tails cost no wasted multiply-adds.
+constexpr auto kKernels = make_kernels(std::make_integer_sequence<int, kMR>());
+
+// ---- AMX ----------------------------------------------------------------------------------------------
+
+#define TESSEL_AMX_TARGET \
+  __attribute__((target("amx-tile,amx-bf16,avx512f,avx512bw,avx512vl,avx512dq,avx512bf16")))
+
+// The tile palette: all eight tiles 16 rows x 64 bytes. tmm0-3 hold a 32 x 32 f32 block of C,
+// tmm4-5 two 16-row A tiles (32 bf16 of K each), tmm6-7 two B tiles (16 K pairs x 16 columns).
+struct alignas(64) TileConfig {
+  uint8_t palette = 1, start_row = 0;
+  uint8_t reserved[14] = {};
+  uint16_t colsb[16] = {};
+  uint8_t rows[16] = {};
+};
+
+TESSEL_AMX_TARGET void amx_begin() {
+  TileConfig cfg;
+  for (int t = 0; t < 8; ++t) {
+    cfg.colsb[t] = 64;
+    cfg.rows[t] = 16;
+  }
+  _tile_loadconfig(&cfg);
+}
+TESSEL_AMX_TARGET void amx_end() { _tile_release(); }
+
+// out[32][32] = Apanel . Bpanel over `steps` steps of 16 K pairs. The A panel is 32 rows of lda
+// bf16 (pack_a_amx), the B panel [steps*16][32] words (the pair layout tdpbf16ps wants, as for
+// vdpbf16ps: two 16-column tiles side by side, 128 bytes a row).
+TESSEL_AMX_TARGET void amx_block(int64_t steps, const uint16_t* pa, int64_t lda, const uint32_t* pb, float* out) {
+  _tile_zero(0);
+  _tile_zero(1);
+  _tile_zero(2);
+  _tile_zero(3);
+  const int64_t sa = lda * int64_t(sizeof(uint16_t));
+  for (int64_t st = 0; st < steps; ++st) {
+    const uint16_t* a = pa + st * 2 * kAmxKPairs;
+    const uint32_t* b = pb + st * kAmxKPairs * kNR;
+    _tile_loadd(4, a, sa);
+    _tile_loadd(5, a + 16 * lda, sa);
+    _tile_loadd(6, b, kNR * 4);
+    _tile_loadd(7, b + 16, kNR * 4);
+    _tile_dpbf16ps(0, 4, 6);
+    _tile_dpbf16ps(1, 4, 7);
+    _tile_dpbf16ps(2, 5, 6);
+    _tile_dpbf16ps(3, 5, 7);
+  }
+  _tile_stored(0, out, kNR * 4);
+  _tile_stored(1, out + 16, kNR * 4);
+  _tile_stored(2, out + 16 * kNR, kNR * 4);
+  _tile_stored(3, out + 16 * kNR + 16, kNR * 4);
+}
+
+// C[rows, cols given by masks] (+)= out[32][32]; only the valid part of C is touched.
+TESSEL_BF16_TARGET void add_block(const float* out, float* c, int64_t ldc, int64_t rows, __mmask16 m0, __mmask16 m1,
+                                  bool accumulate) {
+  for (int64_t i = 0; i < rows; ++i) {
+    __m512 v0 = _mm512_load_ps(out + i * kNR), v1 = _mm512_load_ps(out + i * kNR + 16);
+    float* row = c + i * ldc;
+    if (accumulate) {
+      v0 = _mm512_add_ps(v0, _mm512_maskz_loadu_ps(m0, row));
+      v1 = _mm512_add_ps(v1, _mm512_maskz_loadu_ps(m1, row + 16));
+    }
+    _mm512_mask_storeu_ps(row, m0, v0);
+    _mm512_mask_storeu_ps(row + 16, m1, v1);
+  }
+}
+
+// ---- Epilogue --------------------------------------------------------------------------------------
+
+// e^x for x <= 88: x = n ln2 + r with |r| <= ln2/2, a degree-7 Taylor polynomial in r (error
+// under 3e-9 relative), and scalef for the 2^n (which also gives 0 for very negative x).
+TESSEL_BF16_TARGET inline __m512 exp_ps(__m512 x) {
+  x = _mm512_min_ps(x, _mm512_set1_ps(88.0f));
+  const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
+                                        _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693145751953125f), x);  // ln2, high part (exact n*hi)
+  r = _mm512_fnmadd_ps(n, _mm512_set1_ps(1.428606765330187e-06f), r);     // ln2, low part
+  __m512 poly = _mm512_set1_ps(1.0f / 5040);
+  poly = _mm512_fmadd_ps(poly, r, _mm512_set1_ps(1.0f / 720));
+  poly = _mm512_fmadd_ps(poly, r, _mm512_set1_ps(1.0f / 120));
+  poly = _mm512_fmadd_ps(poly, r, _mm512_set1_ps(1.0f / 24));
+  poly = _mm512_fmadd_ps(poly, r, _mm512_set1_ps(1.0f / 6));
+  poly = _mm512_fmadd_ps(poly, r, _mm512_set1_ps(0.5f));
+  poly = _mm512_fmadd_ps(poly, r, _mm512_set1_ps(1.0f));
+  poly = _mm512_fmadd_ps(poly, r, _mm512_set1_ps(1.0f));
+  return _mm512_scalef_ps(poly, n);
+}
+
+// SiLU is x * sigmoid(x); the tanh GELU is too, with sigmoid's argument 2*sqrt(2/pi)*(x + 0.044715 x^3),
+// since 0.5 * (1 + tanh(y)) = sigmoid(2y). Both are x / (1 + e^-z), which for z -> -inf gives -0.
+TESSEL_BF16_TARGET inline __m512 activate(Activation act, __m512 x) {
+  __m512 z;
+  switch (act) {
+    case Activation::silu: z = x; break;
+    case Activation::gelu: {
+      const __m512 x3 = _mm512_mul_ps(_mm512_mul_ps(x, x), x);
+      z = _mm512_mul_ps(_mm512_set1_ps(2 * 0.7978845608028654f), _mm512_fmadd_ps(_mm512_set1_ps(0.044715f), x3, x));
+      break;
+    }
+    case Activation::none:
+    default: return x;
+  }
+  const __m512 e = exp_ps(_mm512_sub_ps(_mm512_setzero_ps(), z));
+  return _mm512_div_ps(x, _mm512_add_ps(_mm512_set1_ps(1.0f), e));
+}
+
+TESSEL_BF16_TARGET inline __m512 load_out(const float* p, __mmask16 m) { return _mm512_maskz_loadu_ps(m, p); }
+TESSEL_BF16_TARGET inline __m512 load_out(const uint16_t* p, __mmask16 m) {
+  return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(m, p)), 16));
+}
+TESSEL_BF16_TARGET inline void store_out(float* p, __mmask16 m, __m512 v) { _mm512_mask_storeu_ps(p, m, v); }
+// Rounds as dtype.cpp does (nearest even; NaN stays NaN, made quiet), 16 lanes at a time.
+TESSEL_BF16_TARGET inline void store_out(uint16_t* p, __mmask16 m, __m512 v) {
+  const __m512i u = _mm512_castps_si512(v);
+  const __m512i lsb = _mm512_and_si512(_mm512_srli_epi32(u, 16), _mm512_set1_epi32(1));
+  __m512i r = _mm512_srli_epi32(_mm512_add_epi32(_mm512_add_epi32(u, _mm512_set1_epi32(0x7fff)), lsb), 16);
+  const __mmask16 nan = _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
+  r = _mm512_mask_or_epi32(r, nan, _mm512_srli_epi32(u, 16), _mm512_set1_epi32(0x40));
+  _mm256_mask_storeu_epi16(p, m, _mm512_cvtepi32_epi16(r));
+}
+
+// Writes rows x cols of the f32 block `acc` (ld ldacc) to C (ld ldc) with bias, activation and
+// residual; bias and residual are offset to this block already. acc may be C itself (f32 out).
+template <class TOut>
+TESSEL_BF16_TARGET void epilogue(const Shape& s, const float* acc, int64_t ldacc, int64_t rows, int64_t cols,
+                                 const TOut* bias, const TOut* residual, TOut* c, int64_t ldc) {
+  for (int64_t i = 0; i < rows; ++i) {
+    for (int64_t j = 0; j < cols; j += 16) {
+      const __mmask16 m = cols - j >= 16 ? __mmask16(0xffff) : __mmask16((1u << (cols - j)) - 1);
+      __m512 v = _mm512_maskz_loadu_ps(m, acc + i * ldacc + j);
+      if (bias) v = _mm512_add_ps(v, load_out(bias + j, m));
+      v = activate(s.act, v);
+      if (residual) v = _mm512_add_ps(v, load_out(residual + i * ldc + j, m));
+      store_out(c + i * ldc + j, m, v);
+    }
+  }
+}
+
+// ---- Driver -----------------------------------------------------------------------------------------
+
+struct Rect {
+  int64_t m0, m1, n0, n1;
+};
+
+template <class TOut, bool kAmx>
+TESSEL_AMX_TARGET void gemm_rect(const Bf16Args& g, const Rect& r) {
+  const Shape& s = g.s;
+  const auto* bias = static_cast<const TOut*>(g.bias);
+  const auto* residual = static_cast<const TOut*>(g.residual);
+  auto* C = static_cast<TOut*>(g.c);
+  const int64_t mc = g.mc, nc = g.nc, kc = g.kc, kpc = (kc + 1) / 2;
+
+  // f32 C accumulates in place. bf16 C accumulates in an f32 block of `chunk` rows x nc (about
+  // 2 MiB, a whole number of mc blocks), and B is packed again for every chunk.
+  constexpr bool kInPlace = sizeof(TOut) == 4;
+  const bool finish = bias || residual || s.act != Activation::none || !kInPlace;
+  const int64_t rows = r.m1 - r.m0;
+  const int64_t ncap = std::min(nc, r.n1 - r.n0);
+  const int64_t chunk =
+      kInPlace ? rows : std::min(rows, std::max<int64_t>(mc, (int64_t{1} << 19) / ncap / mc * mc));
+
+  // The AMX kernel pads K to whole tiles (kpc to a multiple of 16 pairs) and rows to 32.
+  const int64_t kpcap = kAmx ? (kpc + kAmxKPairs - 1) / kAmxKPairs * kAmxKPairs : kpc;
+  uint32_t* pa = scratch<uint32_t>(kPackA, size_t((mc + kAmxMR - 1) / kAmxMR * kAmxMR * kpcap));
+  uint32_t* pb = scratch<uint32_t>(kPackB, size_t((ncap + kNR - 1) / kNR * kNR * kpcap));
+  float* acc_buf = kInPlace ? nullptr : scratch<float>(kAccum, size_t(chunk * ncap));
+  alignas(64) float block[kAmxMR * kNR];  // the AMX kernel's 32 x 32 result, added into C with masks
+  if constexpr (kAmx) amx_begin();
+
+  for (int64_t r0 = r.m0; r0 < r.m1; r0 += chunk) {
+    const int64_t r1 = std::min(r.m1, r0 + chunk);
+    for (int64_t jc = r.n0; jc < r.n1; jc += nc) {
+      const int64_t nb = std::min(nc, r.n1 - jc);
+      float* dest;
+      int64_t ld;
+      if constexpr (kInPlace) {
+        dest = reinterpret_cast<float*>(C) + r0 * s.n + jc;
+        ld = s.n;
+      } else {
+        dest = acc_buf;
+        ld = nb;
+      }
+      for (int64_t pc = 0; pc < s.k; pc += kc) {
+        const int64_t kb = std::min(kc, s.k - pc);
+        const int64_t kp = kAmx ? ((kb + 1) / 2 + kAmxKPairs - 1) / kAmxKPairs * kAmxKPairs : (kb + 1) / 2;
+        const bool first = pc == 0, last = pc + kb == s.k;
+        if (s.b == BLayout::kn) pack_b_kn(g.b + pc * s.n + jc, s.n, kb, nb, kp, pb);
+        else pack_b_nk(g.b + jc * s.k + pc, s.k, kb, nb, kp, pb);
+        for (int64_t ic = r0; ic < r1; ic += mc) {
+          const int64_t mb = std::min(mc, r1 - ic);
+          auto* pa16 = reinterpret_cast<uint16_t*>(pa);
+          if constexpr (kAmx) pack_a_amx(g.a + ic * s.k + pc, s.k, mb, kb, 2 * kp, pa16);
+          else pack_a(g.a + ic * s.k + pc, s.k, mb, kb, pa);
+          float* dblock = dest + (ic - r0) * ld;
+          for (int64_t jr = 0; jr < nb; jr += kNR) {
+            const int64_t w = std::min<int64_t>(kNR, nb - jr);
+            const __mmask16 m0 = w >= 16 ? __mmask16(0xffff) : __mmask16((1u << w) - 1);
+            const __mmask16 m1 = w >= 32 ? __mmask16(0xffff) : w <= 16 ? __mmask16(0) : __mmask16((1u << (w - 16)) - 1);
+            const uint32_t* bp = pb + jr * kp;
+            if constexpr (kAmx) {
+              for (int64_t ir = 0; ir < mb; ir += kAmxMR) {
+                amx_block(kp / kAmxKPairs, pa16 + ir * 2 * kp, 2 * kp, bp, block);
+                add_block(block, dblock + ir * ld + jr, ld, std::min<int64_t>(kAmxMR, mb - ir), m0, m1, !first);
+              }
+            } else {
+              for (int64_t ir = 0; ir < mb; ir += kMR) {
+                const int64_t h = std::min<int64_t>(kMR, mb - ir);
+                kKernels[size_t(h - 1)](kp, pa + ir * kp, bp, dblock + ir * ld + jr, ld, m0, m1, !first);
+              }
+            }
+          }
+          if (last && finish) {
+            epilogue<TOut>(s, dblock, ld, mb, nb, bias ? bias + jc : nullptr,
+                           residual ? residual + ic * s.n + jc : nullptr, C + ic * s.n + jc, s.n);
+          }
+        }
+      }
+    }
+  }
+  if constexpr (kAmx) amx_end();
+}
+
+template <class TOut, bool kAmx>
+void gemm_typed(const Bf16Args& g) {
+  constexpr int mr = kAmx ? kAmxMR : kMR;
+  const Shape& s = g.s;
+  // Below about a million multiply-adds per thread, waking threads costs more than it saves.
+  const double macs = double(s.m) * double(s.n) * double(s.k);
+  int threads = g.threads > 0 ? g.threads : cpu::hardware_threads();
+  threads = int(std::max<double>(1, std::min<double>(threads, macs / 1e6)));
+  int tm = 1, tn = 1;
+  // A thread count with no factorization that fits the tile grid falls back to the largest count
+  // that has one.
+  while (threads > 1) {
+    tm = tn = 0;
+    choose_grid(s, threads, g.nc, mr, &tm, &tn);
+    if (tm > 0) break;
+    --threads;
+  }
+  if (threads <= 1) tm = tn = 1;
+  const int64_t mt = (s.m + mr - 1) / mr, nt = (s.n + kNR - 1) / kNR;
+  cpu::parallel_for(int64_t(tm) * tn, tm * tn, [&](int64_t begin, int64_t end) {
+    for (int64_t t = begin; t < end; ++t) {
+      const int64_t ti = t / tn, tj = t % tn;
+      Rect r;
+      r.m0 = std::min(s.m, mt * ti / tm * mr);
+      r.m1 = std::min(s.m, mt * (ti + 1) / tm * mr);
+      r.n0 = std::min(s.n, nt * tj / tn * kNR);
+      r.n1 = std::min(s.n, nt * (tj + 1) / tn * kNR);
+      if (r.m0 < r.m1 && r.n0 < r.n1) gemm_rect<TOut, kAmx>(g, r);
+    }
+  });
+}
+
+void gemm_bf16(const Bf16Args& g, bool amx) {
+  if (amx) {
+    if (g.s.out == DType::f32) gemm_typed<float, true>(g);
+    else gemm_typed<uint16_t, true>(g);
+  } else {
+    if (g.s.out == DType::f32) gemm_typed<float, false>(g);
+    else gemm_typed<uint16_t, false>(g);
+  }
+}
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
+
+#else  // !TESSEL_BF16DOT_BUILT
+
+void gemm_bf16(const Bf16Args&, bool) {}  // never called: supports() and run() refuse first
+
+#endif  // TESSEL_BF16DOT_BUILT
+
+// ---- Registration -----------------------------------------------------------------------------------
+
+// One class, two engines: "cpu.amx" (tdpbf16ps on AMX tiles) and "cpu.bf16dot" (vdpbf16ps on zmm
+// registers). Both share the packing, blocking, threading and epilogue above.
+class CpuBf16Gemm final : public Implementation {
+ public:
+  explicit CpuBf16Gemm(bool amx) : amx_(amx) {}
+  std::string name() const override { return amx_ ? "cpu.amx" : "cpu.bf16dot"; }
+  std::string op() const override { return "gemm"; }
+  Device device() const override { return Device::cpu; }
+  // cpu.amx runs first wherever it is supported (4-9x cpu.simd on bf16, bench/results/cpu/README.md).
+  // cpu.bf16dot sits below cpu.simd (10): on the Sapphire Rapids VM we measure, vdpbf16ps issues
+  // at about a quarter of the rate of an f32 FMA, so it computes bf16 about 0.65x as fast as
+  // cpu.simd's f32 kernel; it stays selectable by name, and as the path for a CPU that gains
+  // AVX512-BF16 without AMX, once measured there.
+  int priority() const override { return amx_ ? 30 : 5; }
+
+  Support supports(const Problem& p) const override {
+    const Shape s = Shape::from(p);
+    if (s.in != DType::bf16)
+      return Support::no(name() + " handles dtype=bf16 only, not " + std::string(dtype_name(s.in)));
+    if (s.scaling != Scaling::none) return Support::no(name() + " has no scaling");
+    if (amx_ && !cpu_has_amx_bf16())
+      return Support::no_hardware("cpu.amx needs AMX-BF16 and the OS's permission for tile state, which this machine lacks");
+    if (!cpu_has_avx512bf16())
+      return Support::no_hardware(name() + " needs AVX512-BF16, which this CPU lacks; cpu.simd runs bf16 here");
+    return Support::yes();
+  }
+
+  std::vector<Tunable> config_space(const Problem&) const override {
+    // mc rows of A (an mc x kc block, 2 bytes an element, sits in L2), nc columns of B (a kc x nc
+    // block shared by a thread's row blocks), kc the K depth (even; a kc x 32 B micro-panel, 64*kc
+    // bytes, sits in L1). mc and nc are rounded down to the micro-tile; the first value is the
+    // default. The AMX engine pads each K block to a multiple of 32, so its kc values are.
+    if (amx_)
+      return {
+          {"mc", {256, 128, 384, 512}},
+          {"nc", {1024, 512, 2048, 4096}},
+          {"kc", {512, 256, 384, 768, 1024}},
+      };
+    return {
+        {"mc", {336, 168, 224, 448, 672}},
+        {"nc", {1024, 512, 2048, 4096}},
+        {"kc", {512, 256, 384, 640, 768}},
+    };
+  }
+
+  Status run(const Problem& p, const Config& config, std::span<const TensorView> t,
+             const RunContext& ctx) const override {
+    const Support sup = supports(p);
+    if (!sup.ok) return Status::unsupported("gemm", name(), sup.reason);
+    const Shape s = Shape::from(p);
+    const TensorIndex ix = TensorIndex::of(s);
+    if (t.size() != size_t(ix.c) + 1)
+      return Status::invalid("gemm", "tensors", "expected " + std::to_string(ix.c + 1) + " tensors");
+    for (const TensorView& v : t)
+      if (!v.is_contiguous() || v.device != Device::cpu)
+        return Status::unsupported("gemm", "tensors", name() + " needs contiguous host tensors");
+    if (t[size_t(ix.a)].dtype != DType::bf16 || t[size_t(ix.b)].dtype != DType::bf16 || t[size_t(ix.c)].dtype != s.out)
+      return Status::invalid("gemm", "tensors", name() + ": tensor dtypes do not match the problem");
+    const auto space = config_space(p);
+    const int64_t mc = config_value(config, space, "mc"), nc = config_value(config, space, "nc");
+    const int64_t kc = config_value(config, space, "kc");
+    if (mc < 1 || nc < 1 || kc < 2) return Status::invalid("gemm", "config", "mc, nc must be positive and kc at least 2");
+    const int64_t mr = amx_ ? kAmxMR : kMR;
+    Bf16Args g;
+    g.s = s;
+    g.a = static_cast<const uint16_t*>(t[size_t(ix.a)].data);
+    g.b = static_cast<const uint16_t*>(t[size_t(ix.b)].data);
+    g.bias = ix.bias >= 0 ? t[size_t(ix.bias)].data : nullptr;
+    g.residual = ix.residual >= 0 ? t[size_t(ix.residual)].data : nullptr;
+    g.c = t[size_t(ix.c)].data;
+    // Blocks larger than the problem only cost scratch memory, so they are clamped to it; kc stays
+    // even so that K pairs never straddle two blocks.
+    g.mc = std::max(mr, std::min(mc, s.m + mr - 1) / mr * mr);
+    g.nc = std::max<int64_t>(kNR, std::min(nc, s.n + kNR - 1) / kNR * kNR);
+    g.kc = std::min(kc / 2 * 2, (s.k + 1) / 2 * 2);
+    g.threads = ctx.threads;
+    gemm_bf16(g, amx_);
+    return {};
+  }
+
+ private:
+  bool amx_;
+};
+
+}  // namespace
+
+void register_cpu_bf16(Registry& r) {
+  r.add_impl(std::make_unique<CpuBf16Gemm>(true));
+  r.add_impl(std::make_unique<CpuBf16Gemm>(false));
+}
+
+}  // namespace tessel::gemm
