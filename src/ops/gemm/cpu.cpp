@@ -423,6 +423,16 @@ void GemmCpu(const CpuGemmArgs& g) {
   return GemmTyped<uint16_t, uint16_t>(g);
 }
 
+// The epilogue on one accumulator block, for other CPU gemm kernels (cpu_bf16.cpp): C's type is s.out.
+void EpilogueBlock(const Shape& s, const float* acc, int64_t ldacc, int64_t rows, int64_t cols, const void* bias,
+                   const void* residual, void* c, int64_t ldc) {
+  if (s.out == DType::f32)
+    return Epilogue<float>(s, acc, ldacc, rows, cols, static_cast<const float*>(bias),
+                           static_cast<const float*>(residual), static_cast<float*>(c), ldc);
+  Epilogue<uint16_t>(s, acc, ldacc, rows, cols, static_cast<const uint16_t*>(bias),
+                     static_cast<const uint16_t*>(residual), static_cast<uint16_t*>(c), ldc);
+}
+
 int MicroTileRows() { return kMR; }
 int MicroTileCols() { return kNR; }
 
@@ -434,8 +444,14 @@ HWY_AFTER_NAMESPACE();
 namespace tessel::gemm {
 
 HWY_EXPORT(GemmCpu);
+HWY_EXPORT(EpilogueBlock);
 HWY_EXPORT(MicroTileRows);
 HWY_EXPORT(MicroTileCols);
+
+void cpu_epilogue(const Shape& s, const float* acc, int64_t ldacc, int64_t rows, int64_t cols, const void* bias,
+                  const void* residual, void* c, int64_t ldc) {
+  HWY_DYNAMIC_DISPATCH(EpilogueBlock)(s, acc, ldacc, rows, cols, bias, residual, c, ldc);
+}
 
 namespace {
 

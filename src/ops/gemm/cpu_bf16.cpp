@@ -15,8 +15,8 @@
 // nc-wide column blocks of packed B, kc-deep K blocks (even, so pairs never straddle a block), mc
 // rows of packed A. Odd K is padded with a zero bf16, row tails get a kernel of their own height
 // (or zero rows), column tails masked loads and stores, so nothing past C is read or written. The
-// epilogue (bias, SiLU/GELU, residual, bf16 rounding as dtype.cpp rounds) runs on each block after
-// its last K block.
+// epilogue (bias, SiLU/GELU, residual, bf16 rounding) is cpu.simd's (cpu_epilogue in gemm.hpp), run
+// on each block after its last K block.
 //
 // The kernels are compiled with target attributes and only run after a runtime CPU check (and, for
 // AMX, the OS's permission), so the library still builds and runs on any x86-64; elsewhere both
@@ -399,76 +399,6 @@ TESSEL_BF16_TARGET void add_block(const float* out, float* c, int64_t ldc, int64
   }
 }
 
-// ---- Epilogue --------------------------------------------------------------------------------------
-
-// e^x for x <= 88: x = n ln2 + r with |r| <= ln2/2, a degree-7 Taylor polynomial in r (error
-// under 3e-9 relative), and scalef for the 2^n (which also gives 0 for very negative x).
-TESSEL_BF16_TARGET inline __m512 exp_ps(__m512 x) {
-  x = _mm512_min_ps(x, _mm512_set1_ps(88.0f));
-  const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
-                                        _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693145751953125f), x);  // ln2, high part (exact n*hi)
-  r = _mm512_fnmadd_ps(n, _mm512_set1_ps(1.428606765330187e-06f), r);     // ln2, low part
-  __m512 poly = _mm512_set1_ps(1.0f / 5040);
-  poly = _mm512_fmadd_ps(poly, r, _mm512_set1_ps(1.0f / 720));
-  poly = _mm512_fmadd_ps(poly, r, _mm512_set1_ps(1.0f / 120));
-  poly = _mm512_fmadd_ps(poly, r, _mm512_set1_ps(1.0f / 24));
-  poly = _mm512_fmadd_ps(poly, r, _mm512_set1_ps(1.0f / 6));
-  poly = _mm512_fmadd_ps(poly, r, _mm512_set1_ps(0.5f));
-  poly = _mm512_fmadd_ps(poly, r, _mm512_set1_ps(1.0f));
-  poly = _mm512_fmadd_ps(poly, r, _mm512_set1_ps(1.0f));
-  return _mm512_scalef_ps(poly, n);
-}
-
-// SiLU is x * sigmoid(x); the tanh GELU is too, with sigmoid's argument 2*sqrt(2/pi)*(x + 0.044715 x^3),
-// since 0.5 * (1 + tanh(y)) = sigmoid(2y). Both are x / (1 + e^-z), which for z -> -inf gives -0.
-TESSEL_BF16_TARGET inline __m512 activate(Activation act, __m512 x) {
-  __m512 z;
-  switch (act) {
-    case Activation::silu: z = x; break;
-    case Activation::gelu: {
-      const __m512 x3 = _mm512_mul_ps(_mm512_mul_ps(x, x), x);
-      z = _mm512_mul_ps(_mm512_set1_ps(2 * 0.7978845608028654f), _mm512_fmadd_ps(_mm512_set1_ps(0.044715f), x3, x));
-      break;
-    }
-    case Activation::none:
-    default: return x;
-  }
-  const __m512 e = exp_ps(_mm512_sub_ps(_mm512_setzero_ps(), z));
-  return _mm512_div_ps(x, _mm512_add_ps(_mm512_set1_ps(1.0f), e));
-}
-
-TESSEL_BF16_TARGET inline __m512 load_out(const float* p, __mmask16 m) { return _mm512_maskz_loadu_ps(m, p); }
-TESSEL_BF16_TARGET inline __m512 load_out(const uint16_t* p, __mmask16 m) {
-  return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(m, p)), 16));
-}
-TESSEL_BF16_TARGET inline void store_out(float* p, __mmask16 m, __m512 v) { _mm512_mask_storeu_ps(p, m, v); }
-// Rounds as dtype.cpp does (nearest even; NaN stays NaN, made quiet), 16 lanes at a time.
-TESSEL_BF16_TARGET inline void store_out(uint16_t* p, __mmask16 m, __m512 v) {
-  const __m512i u = _mm512_castps_si512(v);
-  const __m512i lsb = _mm512_and_si512(_mm512_srli_epi32(u, 16), _mm512_set1_epi32(1));
-  __m512i r = _mm512_srli_epi32(_mm512_add_epi32(_mm512_add_epi32(u, _mm512_set1_epi32(0x7fff)), lsb), 16);
-  const __mmask16 nan = _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
-  r = _mm512_mask_or_epi32(r, nan, _mm512_srli_epi32(u, 16), _mm512_set1_epi32(0x40));
-  _mm256_mask_storeu_epi16(p, m, _mm512_cvtepi32_epi16(r));
-}
-
-// Writes rows x cols of the f32 block `acc` (ld ldacc) to C (ld ldc) with bias, activation and
-// residual; bias and residual are offset to this block already. acc may be C itself (f32 out).
-template <class TOut>
-TESSEL_BF16_TARGET void epilogue(const Shape& s, const float* acc, int64_t ldacc, int64_t rows, int64_t cols,
-                                 const TOut* bias, const TOut* residual, TOut* c, int64_t ldc) {
-  for (int64_t i = 0; i < rows; ++i) {
-    for (int64_t j = 0; j < cols; j += 16) {
-      const __mmask16 m = cols - j >= 16 ? __mmask16(0xffff) : __mmask16((1u << (cols - j)) - 1);
-      __m512 v = _mm512_maskz_loadu_ps(m, acc + i * ldacc + j);
-      if (bias) v = _mm512_add_ps(v, load_out(bias + j, m));
-      v = activate(s.act, v);
-      if (residual) v = _mm512_add_ps(v, load_out(residual + i * ldc + j, m));
-      store_out(c + i * ldc + j, m, v);
-    }
-  }
-}
 
 // ---- Driver -----------------------------------------------------------------------------------------
 
@@ -544,8 +474,8 @@ TESSEL_AMX_TARGET void gemm_rect(const Bf16Args& g, const Rect& r) {
             }
           }
           if (last && finish) {
-            epilogue<TOut>(s, dblock, ld, mb, nb, bias ? bias + jc : nullptr,
-                           residual ? residual + ic * s.n + jc : nullptr, C + ic * s.n + jc, s.n);
+            cpu_epilogue(s, dblock, ld, mb, nb, bias ? bias + jc : nullptr,
+                         residual ? residual + ic * s.n + jc : nullptr, C + ic * s.n + jc, s.n);
           }
         }
       }
@@ -609,7 +539,7 @@ void gemm_bf16(const Bf16Args&, bool) {}  // never called: supports() and run() 
 // ---- Registration -----------------------------------------------------------------------------------
 
 // One class, two engines: "cpu.amx" (tdpbf16ps on AMX tiles) and "cpu.bf16dot" (vdpbf16ps on zmm
-// registers). Both share the packing, blocking, threading and epilogue above.
+// registers). Both share the packing, blocking and threading above and cpu.simd's epilogue.
 class CpuBf16Gemm final : public Implementation {
  public:
   explicit CpuBf16Gemm(bool amx) : amx_(amx) {}

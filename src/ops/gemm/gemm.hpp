@@ -39,6 +39,12 @@ struct TensorIndex {
 
 double apply_activation(Activation act, double x);
 
+// Writes rows x cols of an f32 accumulator block (leading dimension ldacc) to C (ldc, type s.out)
+// with bias, activation and residual, which are offset to the block already: the one CPU epilogue,
+// shared by cpu.simd and the bf16 kernels (src/ops/gemm/cpu.cpp).
+void cpu_epilogue(const Shape& s, const float* acc, int64_t ldacc, int64_t rows, int64_t cols, const void* bias,
+                  const void* residual, void* c, int64_t ldc);
+
 std::unique_ptr<OpSpec> make_spec();
 
 }  // namespace tessel::gemm
