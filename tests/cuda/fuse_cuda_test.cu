@@ -1,7 +1,8 @@
 // The CUDA fusion runner (include/tessel/fuse/cuda.hpp) on the device: rows held in registers across
-// several reductions at every group size, the long-row recompute kernel, column tiles of chains
-// without reductions, writes before a reduction (the split of a pass at its first store),
-// horizontal fusion of two instances in one launch, and out-of-bounds guards. Skips without a GPU.
+// several reductions at every group size, on the vector path (DVecF) and the float path (odd row
+// lengths, misaligned inputs), the long-row recompute kernel, column tiles of chains without
+// reductions, writes before a reduction (the split of a pass at its first store), horizontal
+// fusion of two instances in one launch, and out-of-bounds guards. Skips without a GPU.
 #include <cuda_runtime.h>
 #include <gtest/gtest.h>
 
@@ -56,12 +57,18 @@ void expect_guards(const std::vector<float>& h, int64_t n, const char* what) {
 
 // h = x + r (written before the reductions), then layernorm of h without weights: three passes over
 // the row in registers (or recomputed for long rows), with a store in the first.
-void check_residual_layernorm(int64_t rows, int64_t cols) {
+// `shift` moves x one element off its allocation's alignment, which must turn the vector path off.
+void check_residual_layernorm(int64_t rows, int64_t cols, bool shift = false) {
   const auto x = random_values(rows * cols, 1, 0.5f), r = random_values(rows * cols, 2);
-  DevBuf dx(x), dr(r), dh(rows * cols), dy(rows * cols);
-  const auto chain = fz::chain(fz::read<fz::f32>(dx.p, cols), fz::add(fz::read<fz::f32>(dr.p, cols)),
+  std::vector<float> xs(x);
+  if (shift) xs.insert(xs.begin(), 0.0f);
+  DevBuf dxs(xs), dr(r), dh(rows * cols), dy(rows * cols);
+  const float* xp = dxs.p + (shift ? 1 : 0);
+  const auto chain = fz::chain(fz::read<fz::f32>(xp, cols), fz::add(fz::read<fz::f32>(dr.p, cols)),
                                fz::write<fz::f32>(dh.p, cols), fz::center(), fz::rms_scale(1e-5f),
                                fz::write<fz::f32>(dy.p, cols));
+  const bool vec = cols % fz::kDeviceLanes == 0 && cols <= fc::kStashCols && !shift;
+  EXPECT_EQ(fc::uses_vectors(fc::instance(chain, rows, cols)), vec) << rows << "x" << cols;
   ASSERT_EQ(fc::run(nullptr, chain, rows, cols), cudaSuccess);
   ASSERT_EQ(cudaDeviceSynchronize(), cudaSuccess);
   const auto h = dh.get(), y = dy.get();
@@ -104,6 +111,35 @@ TEST(FuseCuda, RowsInRegistersAtEveryGroupSize) {
     check_residual_layernorm(cols <= 1024 ? 37 : 5, cols);
 }
 
+// The same chains with x one element off alignment: the float path, same answers.
+TEST(FuseCuda, MisalignedInputsRunAsFloats) {
+  TESSEL_REQUIRE_HOPPER();
+  for (int64_t cols : {int64_t{8}, int64_t{512}, int64_t{4096}}) check_residual_layernorm(9, cols, true);
+}
+
+// Softmax on the vector path (8192 columns, 16 per thread): the max sits in a late slot of one
+// thread, so the online rescale of the vector accumulator must happen.
+TEST(FuseCuda, VectorSoftmax) {
+  TESSEL_REQUIRE_HOPPER();
+  const int64_t rows = 4, cols = 8192;
+  auto x = random_values(rows * cols, 6);
+  for (int64_t i = 0; i < rows; ++i) x[size_t(i * cols + 8187 - i)] = 12.0f;
+  DevBuf dx(x), dy(rows * cols);
+  const auto c = fz::chain(fz::read<fz::f32>(dx.p, cols), fz::softmax(), fz::write<fz::f32>(dy.p, cols));
+  EXPECT_TRUE(fc::uses_vectors(fc::instance(c, rows, cols)));
+  ASSERT_EQ(fc::run(nullptr, c, rows, cols), cudaSuccess);
+  const auto y = dy.get();
+  expect_guards(y, rows * cols, "y");
+  for (int64_t i = 0; i < rows; ++i) {
+    double sum = 0;
+    for (int64_t j = 0; j < cols; ++j) sum += std::exp(double(x[size_t(i * cols + j)]) - 12.0);
+    for (int64_t j = 0; j < cols; ++j) {
+      const double want = std::exp(double(x[size_t(i * cols + j)]) - 12.0) / sum;
+      ASSERT_NEAR(y[size_t(i * cols + j)], want, 1e-5 * want + 1e-30) << i << "," << j;
+    }
+  }
+}
+
 TEST(FuseCuda, LongRowsRecompute) {
   TESSEL_REQUIRE_HOPPER();
   check_residual_layernorm(3, fc::kStashCols + 1);
@@ -130,20 +166,24 @@ TEST(FuseCuda, LongSoftmaxRow) {
 }
 
 // Horizontal fusion: two chains without reductions, different sizes, one launch; long rows are
-// cut into column tiles.
+// cut into column tiles. With 3 columns the second instance keeps the launch on floats; with 24
+// both take vectors.
 TEST(FuseCuda, TwoInstancesOneLaunch) {
   TESSEL_REQUIRE_HOPPER();
-  const int64_t r1 = 3, c1 = 5000, r2 = 77, c2 = 3;
-  const auto a = random_values(r1 * c1, 4), b = random_values(r2 * c2, 5);
-  DevBuf da(a), db(b), ya(r1 * c1), yb(r2 * c2);
-  const auto ca = fz::chain(fz::read<fz::f32>(da.p, c1), fz::scale(2.0f), fz::write<fz::f32>(ya.p, c1));
-  const auto cb = fz::chain(fz::read<fz::f32>(db.p, c2), fz::relu(), fz::write<fz::f32>(yb.p, c2));
-  ASSERT_EQ(fc::run_many(nullptr, fc::instance(ca, r1, c1), fc::instance(cb, r2, c2)), cudaSuccess);
-  const auto ha = ya.get(), hb = yb.get();
-  expect_guards(ha, r1 * c1, "a");
-  expect_guards(hb, r2 * c2, "b");
-  for (size_t i = 0; i < a.size(); ++i) ASSERT_EQ(ha[i], 2.0f * a[i]) << i;
-  for (size_t i = 0; i < b.size(); ++i) ASSERT_EQ(hb[i], b[i] > 0 ? b[i] : 0.0f) << i;
+  for (const int64_t c2 : {int64_t{3}, int64_t{24}}) {
+    const int64_t r1 = 3, c1 = 5000, r2 = 77;
+    const auto a = random_values(r1 * c1, 4), b = random_values(r2 * c2, 5);
+    DevBuf da(a), db(b), ya(r1 * c1), yb(r2 * c2);
+    const auto ca = fz::chain(fz::read<fz::f32>(da.p, c1), fz::scale(2.0f), fz::write<fz::f32>(ya.p, c1));
+    const auto cb = fz::chain(fz::read<fz::f32>(db.p, c2), fz::relu(), fz::write<fz::f32>(yb.p, c2));
+    EXPECT_EQ(fc::uses_vectors(fc::instance(ca, r1, c1), fc::instance(cb, r2, c2)), c2 == 24);
+    ASSERT_EQ(fc::run_many(nullptr, fc::instance(ca, r1, c1), fc::instance(cb, r2, c2)), cudaSuccess);
+    const auto ha = ya.get(), hb = yb.get();
+    expect_guards(ha, r1 * c1, "a");
+    expect_guards(hb, r2 * c2, "b");
+    for (size_t i = 0; i < a.size(); ++i) ASSERT_EQ(ha[i], 2.0f * a[i]) << i;
+    for (size_t i = 0; i < b.size(); ++i) ASSERT_EQ(hb[i], b[i] > 0 ? b[i] : 0.0f) << i;
+  }
 }
 
 // Two reducing instances whose rows exceed the registers cannot share a launch: a clear error.

@@ -110,6 +110,13 @@ struct Chain {
     eval_from<Begin, End>(v, at);
   }
 
+  // Whether every op allows whole vectors of `lanes` (ops.hpp, VecCapable); only when all can.
+  TESSEL_HOST_DEVICE bool vec_ok(int lanes) const
+    requires(VecCapable<Ops> && ...)
+  {
+    return vec_ok_from<0>(lanes);
+  }
+
   template <class V, class A>
   TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE void load(V& v, const A& at) const {
     static_assert(kReductions == 0 && kWrites == 0, "a chain used as a source may only read and map");
@@ -117,6 +124,13 @@ struct Chain {
   }
 
  private:
+  template <int I>
+  TESSEL_HOST_DEVICE bool vec_ok_from(int lanes) const {
+    if constexpr (I < kOps)
+      return op<I>().vec_ok(lanes) && vec_ok_from<I + 1>(lanes);
+    else
+      return true;
+  }
   template <int I>
   TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE void begin_row_from(int64_t r) {
     if constexpr (I < kOps) {

@@ -4,12 +4,15 @@
 //   fuse::cuda::run(stream, chain, rows, cols);
 //   fuse::cuda::run_many(stream, fuse::cuda::instance(c1, r1, n1), fuse::cuda::instance(c2, r2, n2));
 //
-// How a row is mapped (V = float, one column per thread per slot):
+// How a row is mapped. A slot holds V: DVecF (dvec.hpp), 8 consecutive columns read with one
+// 16-byte load of bf16, when every op of the launch allows it and the rows are multiples of 8
+// columns (uses_vectors() below); otherwise float, one column.
 //
 // - A *group* of G threads (a power of two, 32 to 1024, a template parameter of the kernel) owns a
-//   row; thread t of the group owns the columns t, t + G, t + 2G, ... (kPer slots). Every warp-wide
-//   load is then one contiguous, fully used run of memory, and slot k sits at a compile-time offset
-//   from the thread's first column (immediate offsets off one address, no 64-bit address per slot).
+//   row; thread t of the group owns the slots at columns L*t, L*(t + G), L*(t + 2G), ... (kPer
+//   slots of L = 1 or 8 columns). Every warp-wide load is then one contiguous, fully used run of
+//   memory, and slot k sits at a compile-time offset from the thread's first column (immediate
+//   offsets off one address, no 64-bit address per slot).
 //   Short rows use small groups, so one block of >= 256 threads holds several rows (65536 x 1024
 //   runs 64-thread groups, four rows per block). One launch uses one G, the widest row's.
 // - **The row stays in registers** (the stash, kPer floats per thread) between the passes of a chain
@@ -34,9 +37,11 @@
 // shuffles (every lane gets the same bits: the merges are commutative) and across a group's warps
 // through shared memory in warp order, so results do not depend on timing.
 //
-// Not done: 16-byte vector loads (every load here is one element: 32 lanes fetch 64-128 contiguous
-// bytes, coalesced, but with 8x the load instructions of a 16-byte load of bf16), and a multi-block
-// (cluster) split of very long rows, which today use one block per row.
+// Why vectors: with one 2-byte element per load, 32 lanes fetch 64 contiguous bytes per request,
+// and the SM's outstanding requests, not its registers, capped the bytes in flight (14-84% of copy
+// bandwidth on the H200; docs/fusion.md). A 16-byte load moves 8x the bytes per request for the
+// same registers. Not done: a multi-block (cluster) split of very long rows, which use one block
+// per row and floats.
 #pragma once
 
 #if defined(__CUDACC__)
@@ -67,6 +72,9 @@ Instance<C> instance(const C& chain, int64_t rows, int64_t cols) {
 // the H200 (docs/fusion.md): bandwidth follows the bytes in flight, so these set the speed.
 inline constexpr int kPerReduce = 16;
 inline constexpr int kPerMap = 8;
+// On the vector path (DVecF, 8 columns a slot) both kinds of chain take 2 slots: 16 columns per
+// thread, the same row width per group as 16 float slots.
+inline constexpr int kVecSlots = 2;
 inline constexpr int kMaxGroup = 1024;
 inline constexpr int kMinBlock = 256;
 // Rows longer than this (with reductions) take the recompute kernel.
@@ -145,8 +153,8 @@ struct StoreMap<Chain<Ops...>> {
 };
 
 // Evaluates ops [Begin, End) of the chain on v at `at` (Begin 0: from the reads).
-template <int Begin, int End, class C, class A>
-__device__ TESSEL_FUSE_INLINE void segment(const C& c, float& v, const A& at) {
+template <int Begin, int End, class C, class V, class A>
+__device__ TESSEL_FUSE_INLINE void segment(const C& c, V& v, const A& at) {
   if constexpr (Begin == 0)
     c.template eval<End>(v, at);
   else if constexpr (Begin < End)
@@ -155,69 +163,83 @@ __device__ TESSEL_FUSE_INLINE void segment(const C& c, float& v, const A& at) {
 
 // ---- Strategy 1: the row in registers ------------------------------------------------------------
 
+// The row accumulator folded to one lane, as group_reduce merges it.
+template <class Acc>
+__device__ TESSEL_FUSE_INLINE auto one_lane(const Acc& a) {
+  if constexpr (requires { a.lanes(); } && !std::is_same_v<decltype(a.lanes()), Acc>)
+    return a.lanes();
+  else
+    return a;
+}
+
 // Pass P over the slots: ops [kBegin, kEnd) (split at the first store), then, unless it is the last
-// pass, reduction P over the results and the next pass. kFull: every slot of the tile is inside the
-// row (the common case: 8192 columns are exactly 512 threads x 16 slots), so slot k sits at a
-// compile-time offset k * kGroup from the thread's first column and the loads take immediate
-// offsets off one base address instead of a 64-bit address per slot.
-template <int P, int kGroup, int kPer, bool kFull, class C>
-__device__ TESSEL_FUSE_INLINE void stash_passes(C& c, float (&st)[kPer], int64_t r, int64_t j0, int64_t cols,
+// pass, reduction P over the results and the next pass. V is float (one column per slot) or DVecF
+// (kL = 8 consecutive columns per slot, whole 16-byte loads); slot k starts kGroup * kL * k columns
+// after the thread's first column j0. kFull: every slot of the tile is inside the row (the common
+// case: 8192 columns are exactly 512 threads x 16 columns), so slot k sits at a compile-time offset
+// from j0 and the loads take immediate offsets off one base address instead of a 64-bit address
+// per slot. On the DVec path the row length is a multiple of kL, so a slot is wholly in or out.
+template <int P, int kGroup, int kPer, bool kFull, class V, class C>
+__device__ TESSEL_FUSE_INLINE void stash_passes(C& c, V (&st)[kPer], int64_t r, int64_t j0, int64_t cols,
                                                 bool valid) {
+  constexpr int kL = lanes_v<V>;
   constexpr int kBegin = P == 0 ? 0 : C::reduction_at(P - 1);
   constexpr bool kLast = P == C::kReductions;
   constexpr int kEnd = kLast ? C::kOps : C::reduction_at(P);
   constexpr int kSplit = StoreMap<C>::first_store(kBegin, kEnd);
   auto col = [&](int k) -> int64_t {
-    const int64_t j = j0 + int64_t(k) * kGroup;
+    const int64_t j = j0 + int64_t(k) * kGroup * kL;
     if constexpr (kFull) return j;
-    return j < cols ? j : cols - 1;
+    return j < cols ? j : cols - kL;
   };
   if constexpr (kBegin < kSplit || P == 0) {
     // No branch per slot: a slot past the row's end evaluates at the last column (in bounds; its
     // value is never stored or accumulated). A branch per slot kept the compiler from issuing every
     // slot's loads before the first one's math (measured: about 1 TB/s with branches).
 #pragma unroll
-    for (int k = 0; k < kPer; ++k) segment<kBegin, kSplit>(c, st[k], At<false, true>{r, col(k), 1, false, cols});
+    for (int k = 0; k < kPer; ++k) segment<kBegin, kSplit>(c, st[k], At<false, true>{r, col(k), kL, false, cols});
   }
   if constexpr (kSplit < kEnd) {
 #pragma unroll
     for (int k = 0; k < kPer; ++k) {
-      const int64_t j = j0 + int64_t(k) * kGroup;
-      if (valid && (kFull || j < cols)) c.template apply<kSplit, kEnd>(st[k], At<false, true>{r, j, 1, false, cols});
+      const int64_t j = j0 + int64_t(k) * kGroup * kL;
+      if (valid && (kFull || j < cols)) c.template apply<kSplit, kEnd>(st[k], At<false, true>{r, j, kL, false, cols});
     }
   }
   if constexpr (!kLast) {
     auto& op = c.template op<kEnd>();
-    typename std::remove_reference_t<decltype(op)>::template Acc<float> acc{};
+    typename std::remove_reference_t<decltype(op)>::template Acc<V> acc{};
 #pragma unroll
     for (int k = 0; k < kPer; ++k) {
-      const int64_t j = j0 + int64_t(k) * kGroup;
-      if (valid && (kFull || j < cols)) op.template add<false>(acc, st[k], 1);
+      const int64_t j = j0 + int64_t(k) * kGroup * kL;
+      if (valid && (kFull || j < cols)) op.template add<false>(acc, st[k], kL);
     }
-    const auto total = group_reduce(acc, kGroup / 32);
+    const auto total = group_reduce(one_lane(acc), kGroup / 32);
     if (valid) op.finish(total, cols);
     stash_passes<P + 1, kGroup, kPer, kFull>(c, st, r, j0, cols, valid);
   }
 }
 
-template <int kGroup, int kPer, class C>
+template <int kGroup, int kPer, class V, class C>
 __device__ TESSEL_FUSE_INLINE void stash_block(const Instance<C>& in, const Layout& lay, int64_t block) {
   constexpr int kBlock = kGroup > kMinBlock ? kGroup : kMinBlock;
+  constexpr int64_t kTile = int64_t(kGroup) * kPer * lanes_v<V>;  // columns a group covers
   const int lane = int(threadIdx.x) % kGroup;
   const int64_t vrow = block * (kBlock / kGroup) + int64_t(threadIdx.x) / kGroup;
   const bool valid = vrow < lay.vrows;
   // An idle group (past the last row) still joins the block's barriers; it reads row 0, stores nothing.
   const int64_t r = valid ? vrow / lay.tiles : 0;
-  const int64_t c0 = valid ? (vrow - r * lay.tiles) * int64_t(kGroup) * kPer : 0;
+  const int64_t c0 = valid ? (vrow - r * lay.tiles) * kTile : 0;
   C c = in.chain;  // per-thread copy: reductions keep their row statistics in it
   c.begin_row(r);
-  float st[kPer];
+  V st[kPer];
   // Uniform across the block: every group of a block has the same cols and tile width, and only
   // the last tile of a row can be partial.
-  if (c0 + int64_t(kGroup) * kPer <= in.cols)
-    stash_passes<0, kGroup, kPer, true>(c, st, r, c0 + lane, in.cols, valid);
+  const int64_t j0 = c0 + int64_t(lane) * lanes_v<V>;
+  if (c0 + kTile <= in.cols)
+    stash_passes<0, kGroup, kPer, true>(c, st, r, j0, in.cols, valid);
   else
-    stash_passes<0, kGroup, kPer, false>(c, st, r, c0 + lane, in.cols, valid);
+    stash_passes<0, kGroup, kPer, false>(c, st, r, j0, in.cols, valid);
 }
 
 // ---- Strategy 2: recompute, one block per long row ----------------------------------------------
@@ -278,26 +300,26 @@ template <int N>
 struct Layouts {
   Layout l[N];
 };
-template <int kGroup, int kPer, int I, int N>
+template <int kGroup, int kPer, class V, int I, int N>
 __device__ TESSEL_FUSE_INLINE void dispatch(int64_t, const Layouts<N>&) {}
-template <int kGroup, int kPer, int I, int N, class C, class... Rest>
+template <int kGroup, int kPer, class V, int I, int N, class C, class... Rest>
 __device__ TESSEL_FUSE_INLINE void dispatch(int64_t b, const Layouts<N>& lays, const Instance<C>& in,
                                             const Rest&... rest) {
   const Layout& lay = lays.l[I];
   if (b < lay.block_begin + lay.blocks)
-    stash_block<kGroup, kPer>(in, lay, b - lay.block_begin);
+    stash_block<kGroup, kPer, V>(in, lay, b - lay.block_begin);
   else
-    dispatch<kGroup, kPer, I + 1>(b, lays, rest...);
+    dispatch<kGroup, kPer, V, I + 1>(b, lays, rest...);
 }
 
 // Blocks of max(kGroup, 256) threads. The bound caps registers at 64, so that 1024 threads (half
 // the SM's 2048; each with kPer loads in flight, 32 KiB per SM for bf16) fit: full occupancy would
 // leave 32 registers, too few for 16 slots without spilling.
-template <int kGroup, int kPer, int N, class... C>
+template <int kGroup, int kPer, class V, int N, class... C>
 __global__ void __launch_bounds__(kGroup > kMinBlock ? kGroup : kMinBlock,
                                   1024 / (kGroup > kMinBlock ? kGroup : kMinBlock))
     stash_kernel(const Layouts<N> lays, const Instance<C>... in) {
-  dispatch<kGroup, kPer, 0>(int64_t(blockIdx.x), lays, in...);
+  dispatch<kGroup, kPer, V, 0>(int64_t(blockIdx.x), lays, in...);
 }
 
 template <class C>
@@ -316,20 +338,20 @@ inline constexpr int64_t kShortCols = 32 * kPerMap / 2;
 // One instance's virtual rows for the launch's group and slots; launch_stash then places its blocks
 // after those of the instances before it.
 template <class C>
-Layout plan(const Instance<C>& in, int group, int per) {
+Layout plan(const Instance<C>& in, int64_t tile) {
   Layout l;
-  const int64_t w = int64_t(group) * per;
+  const int64_t w = tile;
   l.tiles = C::kReductions > 0 ? 1 : (in.cols + w - 1) / w;
   l.vrows = in.rows * l.tiles;
   return l;
 }
 
-// Lays the instances out for a group size and launches.
-template <int kGroup, int kPer, class... C>
+// Lays the instances out for a group size, slots and value type, and launches.
+template <int kGroup, int kPer, class V, class... C>
 cudaError_t launch_stash(cudaStream_t stream, const Instance<C>&... in) {
   constexpr int N = int(sizeof...(C));
   constexpr int kBlock = kGroup > kMinBlock ? kGroup : kMinBlock;
-  Layouts<N> lays{{plan(in, kGroup, kPer)...}};
+  Layouts<N> lays{{plan(in, int64_t(kGroup) * kPer * lanes_v<V>)...}};
   int64_t blocks = 0;
   for (Layout& l : lays.l) {
     l.block_begin = blocks;
@@ -337,8 +359,44 @@ cudaError_t launch_stash(cudaStream_t stream, const Instance<C>&... in) {
     blocks += l.blocks;
   }
   if (blocks > (int64_t{1} << 31) - 1) return cudaErrorInvalidValue;
-  stash_kernel<kGroup, kPer, N><<<unsigned(blocks), unsigned(kBlock), 0, stream>>>(lays, in...);
+  stash_kernel<kGroup, kPer, V, N><<<unsigned(blocks), unsigned(kBlock), 0, stream>>>(lays, in...);
   return cudaGetLastError();
+}
+
+// Picks the launch's group size for its widest row: kPer slots of V per thread.
+template <int kPer, class V, class... C>
+cudaError_t launch_groups(cudaStream_t stream, int64_t widest, const Instance<C>&... in) {
+  constexpr int kCols = kPer * lanes_v<V>;  // columns per thread
+  using First = std::tuple_element_t<0, std::tuple<C...>>;
+  if constexpr (First::kReductions == 0) {
+    // No reductions: short rows (rope's heads of 128, as floats) in single warps with half the
+    // slots, rows of up to 128 threads' columns in 128-thread groups (64 with vectors, whose
+    // threads cover twice the columns), anything longer in column tiles of 256 threads.
+    // (Few shapes, not one per group size: eltwise alone instantiates 18 chains.)
+    if constexpr (lanes_v<V> == 1) {
+      if (widest <= kShortCols) return launch_stash<32, kPer / 2, V>(stream, in...);
+      if (widest <= 128 * kCols) return launch_stash<128, kPer, V>(stream, in...);
+    } else {
+      if (widest <= 64 * kCols) return launch_stash<64, kPer, V>(stream, in...);
+    }
+    return launch_stash<kMinBlock, kPer, V>(stream, in...);
+  } else {
+    // The smallest group whose registers hold the widest row.
+    switch (group_for(widest, kCols, kMaxGroup)) {
+      case 32:
+        return launch_stash<32, kPer, V>(stream, in...);
+      case 64:
+        return launch_stash<64, kPer, V>(stream, in...);
+      case 128:
+        return launch_stash<128, kPer, V>(stream, in...);
+      case 256:
+        return launch_stash<256, kPer, V>(stream, in...);
+      case 512:
+        return launch_stash<512, kPer, V>(stream, in...);
+      default:
+        return launch_stash<1024, kPer, V>(stream, in...);
+    }
+  }
 }
 
 inline cudaError_t sm_count(int& sms) {
@@ -350,6 +408,20 @@ inline cudaError_t sm_count(int& sms) {
 }  // namespace detail
 
 // The largest rows*cols, rows and grid the runner accepts: blocks are counted in 32 bits.
+
+// Whether run_many takes the vector path (DVecF: 8 consecutive columns per slot, whole 16-byte
+// loads) for these instances: every op of every chain must allow it (VecCapable, and vec_ok for
+// its pointers and strides), and every row length must be a multiple of the 8 lanes. Rows too
+// long for registers (reducing chains beyond kStashCols) always run as floats.
+template <class... C>
+bool uses_vectors(const Instance<C>&... in) {
+  if constexpr ((VecCapable<C> && ...)) {
+    if (((C::kReductions > 0 && in.cols > kStashCols) || ...)) return false;
+    return ((in.cols % kDeviceLanes == 0 && in.chain.vec_ok(kDeviceLanes)) && ...);
+  } else {
+    return false;
+  }
+}
 
 // Launches every instance's chain in one kernel on `stream`. Pointers in the chains must be device
 // pointers. Instances whose chains reduce over rows longer than kStashCols must come alone (they
@@ -378,30 +450,10 @@ cudaError_t run_many(cudaStream_t stream, const Instance<C>&... in) {
   }
   int64_t widest = 0;
   ((widest = in.cols > widest ? in.cols : widest), ...);
-  if constexpr (per == kPerMap) {
-    // No reductions: rows of up to 128 columns (rope's heads) in single warps with 4 slots each,
-    // anything longer in column tiles of 256 threads x 8 slots.
-    // (Three shapes, not one per group size: eltwise alone instantiates 18 chains.)
-    if (widest <= detail::kShortCols) return detail::launch_stash<32, kPerMap / 2>(stream, in...);
-    if (widest <= 128 * kPerMap) return detail::launch_stash<128, kPerMap>(stream, in...);
-    return detail::launch_stash<kMinBlock, kPerMap>(stream, in...);
-  } else {
-    // The smallest group whose registers hold the widest row.
-    switch (group_for(widest, per, kMaxGroup)) {
-      case 32:
-        return detail::launch_stash<32, per>(stream, in...);
-      case 64:
-        return detail::launch_stash<64, per>(stream, in...);
-      case 128:
-        return detail::launch_stash<128, per>(stream, in...);
-      case 256:
-        return detail::launch_stash<256, per>(stream, in...);
-      case 512:
-        return detail::launch_stash<512, per>(stream, in...);
-      default:
-        return detail::launch_stash<1024, per>(stream, in...);
-    }
+  if constexpr ((VecCapable<C> && ...)) {
+    if (uses_vectors(in...)) return detail::launch_groups<kVecSlots, DVecF>(stream, widest, in...);
   }
+  return detail::launch_groups<per, float>(stream, widest, in...);
 }
 
 template <class C>

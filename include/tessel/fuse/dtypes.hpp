@@ -28,6 +28,8 @@ TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE typename Simd<V>::U bf16_encode(const V& v
   // One cvt.rn.bf16.f32 instead of six integer operations; the same rounding (a NaN becomes the
   // canonical 0x7fff rather than keeping its payload, which no comparison sees).
   if constexpr (std::is_same_v<V, float>) return __bfloat16_as_ushort(__float2bfloat16_rn(v));
+  if constexpr (is_dvec_v<V>)
+    return detail::lanes_map(v, [](float a) { return uint32_t(__bfloat16_as_ushort(__float2bfloat16_rn(a))); });
 #endif
   using S = Simd<V>;
   const auto u = S::to_bits(v);
@@ -46,6 +48,8 @@ TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE typename Simd<V>::U e4m3_encode(const V& v
   // Hopper converts in hardware (cvt.rn.satfinite.e4m3x2.f32): round to nearest even, saturating
   // at 448, NaN to 0x7f: the encoding below, in one instruction instead of about fifteen.
   if constexpr (std::is_same_v<V, float>) return __nv_cvt_float_to_fp8(v, __NV_SATFINITE, __NV_E4M3);
+  if constexpr (is_dvec_v<V>)
+    return detail::lanes_map(v, [](float a) { return uint32_t(__nv_cvt_float_to_fp8(a, __NV_SATFINITE, __NV_E4M3)); });
 #endif
   using S = Simd<V>;
   using U = typename S::U;
@@ -198,7 +202,7 @@ TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE V round_to(const V& v) {
   if constexpr (sizeof(typename T::storage) == 4) {
     return v;
   } else {
-    typename T::storage buf[lanes_v<V>];
+    alignas(16) typename T::storage buf[lanes_v<V>];  // DVec stores whole 16-byte words
     T::store(buf, v);
     return T::template load<V>(buf);
   }

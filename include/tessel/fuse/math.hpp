@@ -15,6 +15,19 @@
 
 namespace tessel::fuse {
 
+#if defined(__CUDA_ARCH__)
+namespace detail {
+// The device's own function f on each lane: of a float, or of the runner's DVec (dvec.hpp).
+template <class V, class F>
+__device__ TESSEL_FUSE_INLINE V on_lanes(const V& x, const F& f) {
+  if constexpr (std::is_same_v<V, float>)
+    return f(x);
+  else
+    return lanes_map(x, f);
+}
+}  // namespace detail
+#endif
+
 // ---- Basics ----------------------------------------------------------------------------------------
 
 template <class V>
@@ -68,7 +81,7 @@ TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE V relu(const V& x) {
 template <class V>
 TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE V exp(const V& x) {
 #if defined(__CUDA_ARCH__)
-  return ::expf(x);
+  return detail::on_lanes(x, [](float a) { return ::expf(a); });
 #else
   using S = Simd<V>;
   const V t = x * 1.44269504088896341f + 12582912.0f;  // 1.5 * 2^23 + round(x / ln 2)
@@ -111,7 +124,7 @@ TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE V silu(const V& x) {
 template <class V>
 TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE V tanh(const V& x) {
 #if defined(__CUDA_ARCH__)
-  return ::tanhf(x);
+  return detail::on_lanes(x, [](float a) { return ::tanhf(a); });
 #else
   const V a = abs(x);
   const V z = x * x;
@@ -154,7 +167,7 @@ TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE V erfc(const V& x) {
 template <class V>
 TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE V erf(const V& x) {
 #if defined(__CUDA_ARCH__)
-  return ::erff(x);
+  return detail::on_lanes(x, [](float a) { return ::erff(a); });
 #else
   const V a = abs(x);
   const V z = x * x;

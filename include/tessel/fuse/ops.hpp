@@ -40,6 +40,24 @@ struct OpBase {
   TESSEL_HOST_DEVICE void begin_row(int64_t) {}
 };
 
+// The CUDA runner can run an op on DVec (eight consecutive columns per thread, whole 16-byte loads
+// and stores; dvec.hpp) when the op has vec_ok(lanes): true when its pointers and row strides
+// allow whole vectors of `lanes` elements at every multiple of `lanes` columns. Ops without it
+// (strided reads, rope, user-written reads) always run one column per thread.
+// VecOpBase is the base of ops that hold no pointer of their own: any alignment will do.
+struct VecOpBase : OpBase {
+  TESSEL_HOST_DEVICE bool vec_ok(int) const { return true; }
+};
+namespace detail {
+template <class S>
+TESSEL_HOST_DEVICE bool vec_aligned(const S* p, int64_t row_stride, int lanes) {
+  const uintptr_t bytes = uintptr_t(lanes) * sizeof(S);
+  return reinterpret_cast<uintptr_t>(p) % bytes == 0 && row_stride % lanes == 0;
+}
+}  // namespace detail
+template <class Op>
+concept VecCapable = requires(const Op& op) { op.vec_ok(8); };
+
 namespace detail {
 
 // v in lanes [0, n), `fill` in the others. Bitwise, not ?:, because GCC 12 crashes (an internal
@@ -81,7 +99,7 @@ template <class T, class V, class A>
 TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE void store(typename T::storage* q, const V& v, const A& at) {
   if constexpr (A::tail) {
     T::store_n(q, v, at.n);
-  } else if constexpr (lanes_v<V> > 1) {
+  } else if constexpr (lanes_v<V> > 1 && !is_dvec_v<V>) {
     constexpr uintptr_t kAlign = uintptr_t(lanes_v<V>) * T::kBytes;
     if (at.stream && (reinterpret_cast<uintptr_t>(q) % kAlign) == 0)
       T::stream(q, v);
@@ -138,6 +156,16 @@ struct SumAcc {
     }
   }
   TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE void flush() {
+#if defined(__CUDACC__)
+    if constexpr (is_dvec_v<V>) {
+      // The CUDA runner's vectors: the lanes summed in f32 first, then one double add (in lane 0),
+      // instead of eight conversions and adds per flush; lanes() reads this layout.
+      s.v[0] += double(Simd<V>::reduce_sum(part));
+      part = splat<V>(0.0f);
+      count = 0;
+      return;
+    }
+#endif
     Simd<V>::acc_add(s, part);
     part = splat<V>(0.0f);
     count = 0;
@@ -145,6 +173,9 @@ struct SumAcc {
   // The lanes summed as a tree (a fixed order: the result does not depend on the thread count),
   // which keeps the once-per-row latency short.
   TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE SumAcc<float> lanes() const {
+#if defined(__CUDACC__)
+    if constexpr (is_dvec_v<V>) return SumAcc<float>{s.v[0] + double(Simd<V>::reduce_sum(part))};  // see flush()
+#endif
     SumAcc t = *this;
     t.flush();
     double l[lanes_v<V>];
@@ -187,6 +218,24 @@ struct SoftmaxAcc {
       Simd<V>::acc_add(s, exp(v - m));
       return;
     }
+#if defined(__CUDACC__)
+    if constexpr (is_dvec_v<V>) {
+      // The CUDA runner's vectors (never a tail there): every lane keeps the same max, so an
+      // element costs one exp, and a vector's exps are summed in f32 before one double add (in
+      // lane 0) instead of eight. lanes() below reads this layout.
+      // Only lane 0 of m and s is used (fewer live registers: the kernel is capped at 64).
+      static_assert(!kTail, "the CUDA runner passes whole vectors");
+      const float mv = Simd<V>::reduce_max(v);
+      float m0 = m.v[0];
+      if (mv > m0) {
+        s.v[0] *= double(exp(m0 - mv));
+        m0 = mv;
+        m.v[0] = mv;
+      }
+      s.v[0] += double(Simd<V>::reduce_sum(exp(v - m0)));
+      return;
+    }
+#endif
     const V x = detail::masked<kTail>(v, n, detail::neg_inf());
     const V mn = max(m, x);
     Simd<V>::acc_scale(s, exp(m - mn));
@@ -194,6 +243,9 @@ struct SoftmaxAcc {
     m = mn;
   }
   TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE SoftmaxAcc<float> lanes() const {
+#if defined(__CUDACC__)
+    if constexpr (is_dvec_v<V>) return SoftmaxAcc<float>{Simd<V>::lane(m, 0), s.v[0]};  // see add()
+#endif
     const float mx = Simd<V>::reduce_max(m);
     double t = 0;
     for (int i = 0; i < lanes_v<V>; ++i)
@@ -224,6 +276,7 @@ struct Read : OpBase {
     else
       out = T::template load<V>(q);
   }
+  TESSEL_HOST_DEVICE bool vec_ok(int lanes) const { return detail::vec_aligned(p, row_stride, lanes); }
   // The CPU runner calls this once per vector as it reads (row, col): see detail::prefetch_ahead.
   // A broadcast row (row_stride 0) stays in cache and needs none.
   TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE void prefetch(int64_t row, int64_t col) const {
@@ -233,7 +286,7 @@ struct Read : OpBase {
 
 // One value per row, broadcast along the row (a per-row scale, a per-token bias).
 template <class T>
-struct ReadCol : OpBase {
+struct ReadCol : VecOpBase {
   static constexpr Kind kind = Kind::read;
   const typename T::storage* p = nullptr;
   int64_t row_stride = 1;
@@ -281,6 +334,7 @@ struct ReadDequant : OpBase {
     else
       out = T::template load<V>(q) * s;
   }
+  TESSEL_HOST_DEVICE bool vec_ok(int lanes) const { return detail::vec_aligned(p, row_stride, lanes); }
   TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE void prefetch(int64_t row, int64_t col) const {
     detail::prefetch_ahead(p + row * row_stride + col);
   }
@@ -292,7 +346,7 @@ struct ReadDequant : OpBase {
 // Arguments by reference keep 64-byte vectors off any call boundary (GCC would note an ABI change).
 
 template <class F>
-struct Map : OpBase {
+struct Map : VecOpBase {
   static constexpr Kind kind = Kind::map;
   F f;
   template <class V, class A>
@@ -309,6 +363,11 @@ struct Zip {
   F f;
   Src src;
   TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE void begin_row(int64_t r) { src.begin_row(r); }
+  TESSEL_HOST_DEVICE bool vec_ok(int lanes) const
+    requires VecCapable<Src>
+  {
+    return src.vec_ok(lanes);
+  }
   TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE void prefetch(int64_t row, int64_t col) const {
     if constexpr (requires { src.prefetch(row, col); }) src.prefetch(row, col);
   }
@@ -403,7 +462,7 @@ struct Cast {
 // Each runs over the row first (a pass of its own), then transforms every element with the result.
 
 // v * 1/sqrt(mean(v^2) + eps): RMSNorm without its weight.
-struct RmsScale : OpBase {
+struct RmsScale : VecOpBase {
   static constexpr Kind kind = Kind::reduce;
   template <class V>
   using Acc = SumAcc<V>;
@@ -423,7 +482,7 @@ struct RmsScale : OpBase {
 };
 
 // v - mean(v). Followed by RmsScale it is LayerNorm's exact two-pass variance.
-struct Center : OpBase {
+struct Center : VecOpBase {
   static constexpr Kind kind = Kind::reduce;
   template <class V>
   using Acc = SumAcc<V>;
@@ -442,7 +501,7 @@ struct Center : OpBase {
 };
 
 // exp(v - max) / sum(exp(v - max)), from online statistics: one statistics pass, one output pass.
-struct Softmax : OpBase {
+struct Softmax : VecOpBase {
   static constexpr Kind kind = Kind::reduce;
   template <class V>
   using Acc = SoftmaxAcc<V>;
@@ -512,7 +571,7 @@ struct AbsMax {
 
 // A user row op: f(v, s) for every element, s the row's statistic (a float).
 template <class Stat, class F>
-struct RowOp : OpBase {
+struct RowOp : VecOpBase {
   static constexpr Kind kind = Kind::reduce;
   template <class V>
   using Acc = typename Stat::template Acc<V>;
@@ -543,6 +602,7 @@ struct Write : OpBase {
   TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE void apply(V& v, const A& at) const {
     if constexpr (A::final_pass) detail::store<T>(p + at.row * row_stride + at.col, v, at);
   }
+  TESSEL_HOST_DEVICE bool vec_ok(int lanes) const { return detail::vec_aligned(p, row_stride, lanes); }
 };
 
 // Quantizing write with a per-row scale: scale = max|v| / T::kMax over the row, q = round(v /
@@ -581,6 +641,7 @@ struct WriteQuant : OpBase {
       if (at.col == 0) scale_p[at.row * scale_row_stride] = scale;
     }
   }
+  TESSEL_HOST_DEVICE bool vec_ok(int lanes) const { return detail::vec_aligned(q, q_row_stride, lanes); }
 };
 
 // ---- Factories ------------------------------------------------------------------------------------

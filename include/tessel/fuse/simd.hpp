@@ -360,6 +360,10 @@ struct Simd<V, std::enable_if_t<is_vec_v<V>>> {
 template <class V>
 inline constexpr int lanes_v = Simd<V>::N;
 
+// True for the CUDA runner's DVec (dvec.hpp specializes it).
+template <class V>
+inline constexpr bool is_dvec_v = false;
+
 template <class V>
 TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE V splat(float c) {
   return Simd<V>::splat(c);
@@ -373,3 +377,6 @@ TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE V where(const M& m, const V& a, const V& b
 }
 
 }  // namespace tessel::fuse
+
+// The CUDA runner's vector value (nvcc only).
+#include "tessel/fuse/dvec.hpp"
