@@ -49,11 +49,20 @@ class CudaFusedImpl : public Implementation {
   Device device() const final { return Device::cuda; }
   int priority() const final { return 20; }
 
-  Status run(const Problem& p, const Config&, std::span<const TensorView> t, const RunContext& ctx) const final {
+  // slots: 16-byte vectors per thread (fuse::cuda::Launch::vec_slots); 0 is the op's default.
+  // Chains that always run as floats (rope) have nothing to tune.
+  std::vector<Tunable> config_space(const Problem&) const final {
+    if (!vectorizes()) return {};
+    return {{"slots", {0, 2, 4}}};
+  }
+
+  Status run(const Problem& p, const Config& config, std::span<const TensorView> t, const RunContext& ctx) const final {
     if (Support sup = supports(p); !sup.ok) return Status::unsupported(op_, name(), sup.reason);
     const Expected want = expected_tensors(p);
     if (Status st = check_tensors(op_.c_str(), t, want.count, want.names); !st.ok()) return st;
-    return launch(p, t, static_cast<cudaStream_t>(ctx.stream));
+    int slots = vectorizes() ? int(config_value(config, config_space(p), "slots")) : 0;
+    if (slots == 0) slots = default_slots(p);
+    return launch(p, t, fuse::cuda::Launch(static_cast<cudaStream_t>(ctx.stream), slots));
   }
 
  protected:
@@ -62,8 +71,14 @@ class CudaFusedImpl : public Implementation {
     const char* names;  // for the error message, e.g. "x, weight and y"
   };
   virtual Expected expected_tensors(const Problem& p) const = 0;
-  // Builds the op's chain and launches it on `stream`; launch errors come back through launched().
-  virtual Status launch(const Problem& p, std::span<const TensorView> t, cudaStream_t stream) const = 0;
+  // Builds the op's chain and runs it with fuse::cuda on `stream` (a Launch: the stream and the
+  // vector slots); launch errors come back through launched().
+  virtual Status launch(const Problem& p, std::span<const TensorView> t, const fuse::cuda::Launch& stream) const = 0;
+  // The op's vector slots when the config does not say (0: the runner's default), chosen by
+  // measurement (docs/fusion.md).
+  virtual int default_slots(const Problem&) const { return 0; }
+  // False for chains that never take the vector path (their reads are not VecCapable).
+  virtual bool vectorizes() const { return true; }
 
   // The chains read and write f32 and bf16; the grid bounds the rows.
   static Support supports_rows(DType d, int64_t rows, int64_t cols) {

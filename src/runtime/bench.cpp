@@ -201,9 +201,18 @@ std::vector<BenchRow> bench(const OpSpec& spec, const std::vector<const Implemen
       continue;
     }
     Config config;
-    if (!opt.config.empty() && check_config(*impl, p, opt.config).ok()) {
-      config = opt.config;
-      row.repro += " --config " + format_config(config);
+    if (!opt.config.empty()) {
+      if (Status st = check_config(*impl, p, opt.config); st.ok()) {
+        config = opt.config;
+        row.repro += " --config " + format_config(config);
+      } else if (!impl->is_baseline()) {
+        // A candidate that does not take the config is not what was asked for: say so, do not time
+        // its defaults. (Baselines always run their defaults.)
+        row.verdict = Verdict::unsupported;
+        row.reason = st.message();
+        rows.push_back(row);
+        continue;
+      }
     }
     by_device[impl->device()].push_back(Candidate{impl, row, {}, true, config});
   }

@@ -88,6 +88,19 @@ TEST(Cli, ConfigIsCheckedAndReachesTheImplementation) {
   EXPECT_NE(listed.out.find("it has: stream"), std::string::npos) << "the error lists the tunables: " << listed.out;
 }
 
+// A config that some selected implementations take: they run with it, the others get unsupported
+// rows that say why (cpu.simd's gemm has no `stream`), in verify and in bench alike.
+TEST(Cli, ConfigSkipsImplementationsWithoutTheKey) {
+  for (const char* cmd : {"verify", "bench"}) {
+    auto r = tessel(std::string(cmd) + " \"rmsnorm rows=3 cols=7\" \"gemm m=8 n=8 k=8\" --impl cpu.simd --config stream=1" +
+                    (std::string(cmd) == "bench" ? " --max-seconds 0.05" : ""));
+    EXPECT_EQ(r.code, 0) << cmd << "\n" << r.out;
+    EXPECT_NE(r.out.find("PASSED"), std::string::npos) << cmd << ": rmsnorm runs with the config\n" << r.out;
+    EXPECT_NE(r.out.find("UNSUPPORTED"), std::string::npos) << cmd << ": gemm is reported, not run\n" << r.out;
+    EXPECT_NE(r.out.find("stream: not a tunable"), std::string::npos) << cmd << "\n" << r.out;
+  }
+}
+
 TEST(Cli, BenchWritesJsonWithRooflineAndRepro) {
   const std::string suite = temp_file("tessel_small_suite.txt", "gemm m=64 n=64 k=64\nrmsnorm rows=64 cols=256\n");
   const std::string json = (std::filesystem::temp_directory_path() / "tessel_bench.json").string();

@@ -1,6 +1,8 @@
 // The tessel command-line driver: list, probe, verify, bench and quantize, all through the one op registry.
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdio>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -45,16 +47,34 @@ bool impl_selected(const Selection& sel, const Implementation& impl, bool defaul
   return false;
 }
 
-// Parses --config and checks it against every selected implementation that supports `p` (baselines
-// excepted when `skip_baselines`: bench runs them with their defaults).
-Result<Config> selected_config(const Registry& reg, const Selection& sel, const Problem& p, bool skip_baselines) {
+// Parses --config and checks it against the selected implementations that support each problem
+// (baselines excepted when `skip_baselines`: bench runs them with their defaults). A value outside
+// a tunable's list is an error, and so is a key that none of them has on any problem; an
+// implementation without the key gets an unsupported row from verify and bench (so `--impl
+// cuda.fused --config slots=4` runs every op that has slots, and says which ops do not).
+Result<Config> selected_config(const Registry& reg, const Selection& sel, const std::vector<Problem>& problems,
+                               bool skip_baselines) {
   auto c = parse_config(sel.config);
   if (!c.ok() || c->empty()) return c;
-  for (const Implementation* impl : reg.impls(p.op())) {
-    if (!impl_selected(sel, *impl, skip_baselines) || (skip_baselines && impl->is_baseline())) continue;
-    if (!impl->supports(p).ok) continue;
-    TESSEL_RETURN_IF_ERROR(check_config(*impl, p, *c));
+  std::map<std::string, bool> taken;  // key -> some selected implementation has it
+  Status first_missing;
+  for (const Problem& p : problems) {
+    for (const Implementation* impl : reg.impls(p.op())) {
+      if (!impl_selected(sel, *impl, skip_baselines) || (skip_baselines && impl->is_baseline())) continue;
+      if (!impl->supports(p).ok) continue;
+      const std::vector<Tunable> space = impl->config_space(p);
+      Config own;  // the keys this implementation has
+      for (const auto& [key, value] : *c) {
+        const bool has = std::any_of(space.begin(), space.end(), [&](const Tunable& t) { return t.name == key; });
+        taken[key] = taken[key] || has;
+        if (has) own[key] = value;
+      }
+      TESSEL_RETURN_IF_ERROR(check_config(*impl, p, own));
+      if (own.size() < c->size() && first_missing.ok()) first_missing = check_config(*impl, p, *c);
+    }
   }
+  for (const auto& [key, any] : taken)
+    if (!any) return first_missing;
   return c;
 }
 
@@ -149,13 +169,13 @@ int cmd_probe(bool refresh, bool quick, bool json) {
 int cmd_verify(const Registry& reg, const Selection& sel, const std::string& command) {
   auto problems = select_problems(reg, sel, true);
   if (!problems.ok()) return bad_input(problems.status().message());
+  auto config = selected_config(reg, sel, *problems, false);
+  if (!config.ok()) return bad_input(config.status().message());
   std::vector<VerifyRow> rows;
   int failed = 0, passed = 0, i = 0;
   for (const Problem& p : *problems) {
     ++i;
     const OpSpec* spec = reg.spec(p.op());
-    auto config = selected_config(reg, sel, p, false);
-    if (!config.ok()) return bad_input(config.status().message());
     for (const Implementation* impl : reg.impls(p.op())) {
       if (!impl_selected(sel, *impl, false)) continue;
       VerifyOptions opt;
@@ -185,6 +205,8 @@ int cmd_verify(const Registry& reg, const Selection& sel, const std::string& com
 int cmd_bench(const Registry& reg, const Selection& sel, BenchOptions opt, const std::string& command) {
   auto problems = select_problems(reg, sel, false);
   if (!problems.ok()) return bad_input(problems.status().message());
+  auto config = selected_config(reg, sel, *problems, true);
+  if (!config.ok()) return bad_input(config.status().message());
   auto machine = load_or_run_probe(false, false);
   if (!machine.ok()) std::fprintf(stderr, "tessel: probe failed (%s); %% of roofline will read 0\n", machine.status().message().c_str());
   opt.threads = sel.threads;
@@ -198,8 +220,6 @@ int cmd_bench(const Registry& reg, const Selection& sel, BenchOptions opt, const
     for (const Implementation* impl : reg.impls(p.op()))
       if (impl_selected(sel, *impl, true)) impls.push_back(impl);
     if (impls.empty()) return bad_input("no implementation of " + p.op() + " matched --impl/--device");
-    auto config = selected_config(reg, sel, p, true);
-    if (!config.ok()) return bad_input(config.status().message());
     opt.config = *config;
     auto rows = bench(*reg.spec(p.op()), impls, p, machine.ok() ? &*machine : nullptr, opt);
     print_bench_rows(rows);

@@ -57,6 +57,14 @@
 
 namespace tessel::fuse::cuda {
 
+// Where and how a launch runs: its stream, and the slots per thread on the vector path (0: the
+// runner's choice, kVecSlotsReduce or kVecSlotsMap; else 2 or 4). A cudaStream_t converts to it.
+struct Launch {
+  cudaStream_t stream = nullptr;
+  int vec_slots = 0;
+  Launch(cudaStream_t s = nullptr, int slots = 0) : stream(s), vec_slots(slots) {}  // NOLINT: implicit on purpose
+};
+
 template <class C>
 struct Instance {
   C chain;
@@ -72,9 +80,15 @@ Instance<C> instance(const C& chain, int64_t rows, int64_t cols) {
 // the H200 (docs/fusion.md): bandwidth follows the bytes in flight, so these set the speed.
 inline constexpr int kPerReduce = 16;
 inline constexpr int kPerMap = 8;
-// On the vector path (DVecF, 8 columns a slot) both kinds of chain take 2 slots: 16 columns per
-// thread, the same row width per group as 16 float slots.
-inline constexpr int kVecSlots = 2;
+// Slots on the vector path (DVecF, 8 columns a slot; Launch::vec_slots picks 2 or 4). With 16-byte
+// loads, registers bound the bytes in flight: 4 slots (32 columns, 32 of the 64 registers that 1024
+// threads per SM leave) keep 64 bytes in flight per input stream, 2 slots 32. Measured on the H200
+// (bf16; docs/fusion.md): 4 slots made rmsnorm, layernorm, softmax and rmsnorm_quant 1.06-1.7x
+// faster; 2 slots suit chains that stream two inputs into registers (rmsnorm_residual: 4 spills and
+// is 10% slower) and chains without reductions (with 4, a 256-thread tile of 8192 columns wastes
+// half of a 4096-column row; 0.66-0.76x at 1024 and 4096 columns, 1.05x at 8192).
+inline constexpr int kVecSlotsReduce = 4;
+inline constexpr int kVecSlotsMap = 2;
 inline constexpr int kMaxGroup = 1024;
 inline constexpr int kMinBlock = 256;
 // Rows longer than this (with reductions) take the recompute kernel.
@@ -428,7 +442,8 @@ bool uses_vectors(const Instance<C>&... in) {
 // take the one-block-per-row kernel). Returns the launch error, if any (cudaErrorInvalidValue when
 // the grid would not fit).
 template <class... C>
-cudaError_t run_many(cudaStream_t stream, const Instance<C>&... in) {
+cudaError_t run_many(const Launch& launch, const Instance<C>&... in) {
+  const cudaStream_t stream = launch.stream;
   static_assert(sizeof...(C) >= 1);
   constexpr int per = detail::per_for<std::tuple_element_t<0, std::tuple<C...>>>();
   static_assert(((detail::per_for<C>() == per) && ...), "instances of one launch all reduce, or none does");
@@ -451,14 +466,18 @@ cudaError_t run_many(cudaStream_t stream, const Instance<C>&... in) {
   int64_t widest = 0;
   ((widest = in.cols > widest ? in.cols : widest), ...);
   if constexpr ((VecCapable<C> && ...)) {
-    if (uses_vectors(in...)) return detail::launch_groups<kVecSlots, DVecF>(stream, widest, in...);
+    const int slots = launch.vec_slots != 0 ? launch.vec_slots : per == kPerMap ? kVecSlotsMap : kVecSlotsReduce;
+    if (slots != 2 && slots != 4) return cudaErrorInvalidValue;
+    if (uses_vectors(in...))
+      return slots == 2 ? detail::launch_groups<2, DVecF>(stream, widest, in...)
+                        : detail::launch_groups<4, DVecF>(stream, widest, in...);
   }
   return detail::launch_groups<per, float>(stream, widest, in...);
 }
 
 template <class C>
-cudaError_t run(cudaStream_t stream, const C& chain, int64_t rows, int64_t cols) {
-  return run_many(stream, instance(chain, rows, cols));
+cudaError_t run(const Launch& launch, const C& chain, int64_t rows, int64_t cols) {
+  return run_many(launch, instance(chain, rows, cols));
 }
 
 }  // namespace tessel::fuse::cuda

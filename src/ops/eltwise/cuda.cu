@@ -19,7 +19,7 @@ class CudaFusedEltwise final : public fused_cuda::CudaFusedImpl {
  protected:
   Expected expected_tensors(const Problem& p) const override { return {size_t(Shape::from(p).inputs()) + 1, "the chain's inputs and y"}; }
 
-  Status launch(const Problem& p, std::span<const TensorView> t, cudaStream_t stream) const override {
+  Status launch(const Problem& p, std::span<const TensorView> t, const fuse::cuda::Launch& stream) const override {
     const Shape s = Shape::from(p);
     return launched(
         with_chain(s, t, [&](const auto& chain) { return fuse::cuda::run(stream, chain, s.rows, s.cols); }));

@@ -69,12 +69,13 @@ class CudaFusedRope final : public fused_cuda::CudaFusedImpl {
 
  protected:
   Expected expected_tensors(const Problem&) const override { return {5, "positions, q, k, q_out and k_out"}; }
+  bool vectorizes() const override { return false; }  // read_rope runs one column per thread
 
-  Status launch(const Problem& p, std::span<const TensorView> t, cudaStream_t stream) const override {
+  Status launch(const Problem& p, std::span<const TensorView> t, const fuse::cuda::Launch& stream) const override {
     const Shape s = Shape::from(p);
     Result<const double*> f = device_inv_freq(s.theta, s.dim);
     if (!f.ok()) return f.status();
-    return launched(s.dtype == DType::bf16 ? run_style<fz::bf16>(s, t, *f, stream) : run_style<fz::f32>(s, t, *f, stream));
+    return launched(s.dtype == DType::bf16 ? run_style<fz::bf16>(s, t, *f, stream.stream) : run_style<fz::f32>(s, t, *f, stream.stream));
   }
 };
 

@@ -14,7 +14,7 @@ namespace {
 namespace fz = tessel::fuse;
 
 template <class T>
-cudaError_t run_typed(const Shape& s, std::span<const TensorView> t, cudaStream_t stream) {
+cudaError_t run_typed(const Shape& s, std::span<const TensorView> t, const fuse::cuda::Launch& stream) {
   using S = typename T::storage;
   const auto chain =
       fz::chain(fz::read<T>(t[kX].ptr<const S>(), s.cols), fz::softmax(), fz::write<T>(t[kY].ptr<S>(), s.cols));
@@ -33,7 +33,7 @@ class CudaFusedSoftmax final : public fused_cuda::CudaFusedImpl {
  protected:
   Expected expected_tensors(const Problem&) const override { return {2, "x and y"}; }
 
-  Status launch(const Problem& p, std::span<const TensorView> t, cudaStream_t stream) const override {
+  Status launch(const Problem& p, std::span<const TensorView> t, const fuse::cuda::Launch& stream) const override {
     const Shape s = Shape::from(p);
     return launched(s.dtype == DType::bf16 ? run_typed<fz::bf16>(s, t, stream) : run_typed<fz::f32>(s, t, stream));
   }
