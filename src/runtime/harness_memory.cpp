@@ -223,8 +223,9 @@ Comparison compare_rows(const TensorDesc& out, const unsigned char* got, const R
         return c;
       }
       const double err = std::fabs(g - r);
-      if (!(err <= tol.elem_atol * rms + tol.elem_rtol * std::fabs(r))) {  // NaN fails here too
-        const double ratio = std::isfinite(err) ? err / (tol.elem_atol * rms + tol.elem_rtol * std::fabs(r) + 1e-300) : INFINITY;
+      const double bound = tol.elem_abs + tol.elem_atol * rms + tol.elem_rtol * std::fabs(r);
+      if (!(err <= bound)) {  // NaN fails here too
+        const double ratio = std::isfinite(err) ? err / (bound + 1e-300) : INFINITY;
         if (ratio > worst_ratio || worst.empty()) {
           worst_ratio = ratio;
           worst = where(out, ref.rows[ri], j) + " = " + std::to_string(g) + ", expected " + std::to_string(r);

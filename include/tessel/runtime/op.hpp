@@ -39,11 +39,15 @@ struct Work {
 };
 
 // How close a candidate must come to the double-precision reference.
-// pass iff  rel_l2 <= max_rel_l2  and  for every element |c - r| <= elem_atol * rms(ref) + elem_rtol * |r|.
+// pass iff  rel_l2 <= max_rel_l2  and  for every element
+//   |c - r| <= elem_abs + elem_atol * rms(ref) + elem_rtol * |r|.
+// elem_abs is in the output's own units, for outputs with a fixed step (quantized codes: one step
+// of int8 is 1 whatever the data's RMS).
 struct Tolerance {
   double max_rel_l2 = 1e-5;
   double elem_rtol = 1e-4;
   double elem_atol = 1e-4;
+  double elem_abs = 0;
 };
 
 // Outputs of the reference, in double, for a chosen set of rows. Every output tensor is viewed as
