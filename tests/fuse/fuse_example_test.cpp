@@ -13,7 +13,7 @@
 namespace fz = tessel::fuse;
 
 // A clamped SwiGLU, quantized to fp8 for the next GEMM. Plain C++ on any lane type V: the same
-// functor runs in a CUDA thread (V = float) and on CPU vectors (V = 4, 8 or 16 floats).
+// functor runs in a CUDA thread (V = 1 or 8 floats) and on CPU vectors (V = 4, 8 or 16 floats).
 struct ClampedSwiglu {
   float limit;
   template <class V>

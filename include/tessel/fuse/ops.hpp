@@ -2,7 +2,8 @@
 //
 // A chain (chain.hpp) runs over a [rows, cols] loop nest. Each op is a small struct of values
 // (pointers, strides, eps); its type decides the code. The value flowing through the chain is V:
-// float in a CUDA thread, a vector of 4/8/16 float lanes on the CPU. The protocol, by kind:
+// float or DVecF (8 consecutive columns, dvec.hpp) in a CUDA thread, a vector of 4/8/16 float lanes on
+// the CPU. The protocol, by kind:
 //
 //   read:    template <class V, class A> void load(V& out, const A& at) const;
 //   map:     template <class V, class A> void apply(V& v, const A& at) const;
