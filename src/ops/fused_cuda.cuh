@@ -50,17 +50,14 @@ class CudaFusedImpl : public Implementation {
   int priority() const final { return 20; }
 
   // slots: 16-byte vectors per thread (fuse::cuda::Launch::vec_slots); 0 is the op's default.
-  // Chains that always run as floats (rope) have nothing to tune.
-  std::vector<Tunable> config_space(const Problem&) const final {
-    if (!vectorizes()) return {};
-    return {{"slots", {0, 2, 4}}};
-  }
+  // (Launches that run as floats, such as odd row lengths, ignore it.)
+  std::vector<Tunable> config_space(const Problem&) const final { return {{"slots", {0, 2, 4}}}; }
 
   Status run(const Problem& p, const Config& config, std::span<const TensorView> t, const RunContext& ctx) const final {
     if (Support sup = supports(p); !sup.ok) return Status::unsupported(op_, name(), sup.reason);
     const Expected want = expected_tensors(p);
     if (Status st = check_tensors(op_.c_str(), t, want.count, want.names); !st.ok()) return st;
-    int slots = vectorizes() ? int(config_value(config, config_space(p), "slots")) : 0;
+    int slots = int(config_value(config, config_space(p), "slots"));
     if (slots == 0) slots = default_slots(p);
     return launch(p, t, fuse::cuda::Launch(static_cast<cudaStream_t>(ctx.stream), slots));
   }
@@ -77,8 +74,6 @@ class CudaFusedImpl : public Implementation {
   // The op's vector slots when the config does not say (0: the runner's default), chosen by
   // measurement (docs/fusion.md).
   virtual int default_slots(const Problem&) const { return 0; }
-  // False for chains that never take the vector path (their reads are not VecCapable).
-  virtual bool vectorizes() const { return true; }
 
   // The chains read and write f32 and bf16; the grid bounds the rows.
   static Support supports_rows(DType d, int64_t rows, int64_t cols) {

@@ -391,6 +391,9 @@ cudaError_t launch_groups(cudaStream_t stream, int64_t widest, const Instance<C>
       if (widest <= kShortCols) return launch_stash<32, kPer / 2, V>(stream, in...);
       if (widest <= 128 * kCols) return launch_stash<128, kPer, V>(stream, in...);
     } else {
+      // Rows of at most 128 columns (rope's heads): 16 threads of one vector each cover a row
+      // exactly (a group need not fill a warp when nothing is reduced).
+      if (widest <= 16 * lanes_v<V>) return launch_stash<16, 1, V>(stream, in...);
       if (widest <= 64 * kCols) return launch_stash<64, kPer, V>(stream, in...);
     }
     return launch_stash<kMinBlock, kPer, V>(stream, in...);

@@ -9,7 +9,7 @@
 // group, not per element. The angle is formed and reduced modulo pi/2 in double (positions up to
 // 2^24 keep the reduced angle exact to ~1e-9); the sine and cosine are float polynomials on
 // [-pi/4, pi/4] (Cephes), within an ulp or two. In CUDA device code each thread computes the
-// trig of its own columns.
+// trig of its own columns (8 consecutive ones on the runner's vector path, see load_vector).
 #pragma once
 
 #include <cstdint>
@@ -87,6 +87,10 @@ struct ReadRope {
     const auto* row = p + at.row * dim;
     const int half = dim / 2;
 #if defined(__CUDACC__)
+    if constexpr (is_dvec_v<V>) {
+      load_vector(out, row, int(at.col), double(positions[at.row / heads]));
+      return;
+    }
     // One column per thread: its pair partner and its own trig.
     const int c = int(at.col);
     const int partner = kStyle == RopeStyle::neox ? (c < half ? c + half : c - half) : (c ^ 1);
@@ -137,6 +141,54 @@ struct ReadRope {
   TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE void prefetch(int64_t row, int64_t col) const {
     detail::prefetch_ahead(p + row * dim + col);
   }
+
+  // The CUDA runner's vectors (8 consecutive columns, ops.hpp's VecCapable): whole 16-byte loads of
+  // x and, for NeoX, of the partner half (a vector never straddles the middle: dim % 16 == 0), and
+  // the frequencies as 16-byte pairs of doubles. Per element that is about a quarter of the float
+  // path's memory requests (x, partner, position and frequency each per column). GPT-J pairs sit in
+  // neighbouring lanes, so 8 columns need 4 sines and cosines, NeoX's 8.
+  TESSEL_HOST_DEVICE bool vec_ok(int lanes) const {
+    const int need = kStyle == RopeStyle::neox ? 2 * lanes : lanes;
+    return dim % need == 0 && reinterpret_cast<uintptr_t>(p) % (uintptr_t(lanes) * sizeof(*p)) == 0 &&
+           reinterpret_cast<uintptr_t>(inv_freq) % 16 == 0;
+  }
+
+#if defined(__CUDACC__)
+  template <class V>
+  __device__ TESSEL_FUSE_INLINE void load_vector(V& out, const typename T::storage* row, int c, double pos) const {
+    constexpr int N = lanes_v<V>;
+    const V x = T::template load<V>(row + c);
+    if constexpr (kStyle == RopeStyle::gptj) {
+      double f[N / 2];
+      load_freqs<N / 2>(inv_freq + c / 2, f);
+      for (int l = 0; l < N / 2; ++l) {
+        float sn, co;
+        sincos_f(pos * f[l], sn, co);
+        const float a = x.v[2 * l], b = x.v[2 * l + 1];
+        out.v[2 * l] = a * co - b * sn;
+        out.v[2 * l + 1] = b * co + a * sn;
+      }
+    } else {
+      const int half = dim / 2;
+      const bool first = c < half;
+      const V y = T::template load<V>(row + (first ? c + half : c - half));
+      double f[N];
+      load_freqs<N>(inv_freq + (first ? c : c - half), f);
+      for (int l = 0; l < N; ++l) {
+        float sn, co;
+        sincos_f(pos * f[l], sn, co);
+        out.v[l] = x.v[l] * co + y.v[l] * (first ? -sn : sn);
+      }
+    }
+  }
+  template <int K>
+  __device__ static TESSEL_FUSE_INLINE void load_freqs(const double* q, double (&f)[K]) {
+    for (int l = 0; l < K / 2; ++l) {
+      const double2 d = reinterpret_cast<const double2*>(q)[l];
+      f[2 * l] = d.x, f[2 * l + 1] = d.y;
+    }
+  }
+#endif
 };
 
 // A rotary read of x: [tokens, heads, dim] (rows = tokens * heads, cols = dim).

@@ -69,7 +69,6 @@ class CudaFusedRope final : public fused_cuda::CudaFusedImpl {
 
  protected:
   Expected expected_tensors(const Problem&) const override { return {5, "positions, q, k, q_out and k_out"}; }
-  bool vectorizes() const override { return false; }  // read_rope runs one column per thread
 
   Status launch(const Problem& p, std::span<const TensorView> t, const fuse::cuda::Launch& stream) const override {
     const Shape s = Shape::from(p);
