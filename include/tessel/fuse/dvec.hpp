@@ -181,7 +181,7 @@ struct Simd<DVec<float, kLanes>, void> {
   }
   TESSEL_HOST_DEVICE static float lane(const V& v, int i) { return v.v[i]; }
   TESSEL_HOST_DEVICE static V rcp(const V& x) {
-    return detail::lanes_map(x, [](float a) { return 1.0f / a; });
+    return detail::lanes_map(x, [](float a) { return Simd<float>::rcp(a); });
   }
   TESSEL_HOST_DEVICE static I iota() {
     I r;

@@ -67,7 +67,19 @@ struct Simd<float> {
 #endif
   }
   TESSEL_HOST_DEVICE static float lane(float v, int) { return v; }
-  TESSEL_HOST_DEVICE static float rcp(float x) { return 1.0f / x; }
+  // 1 / x. On the device: the SFU's estimate refined by one Newton step (within about an ulp, as
+  // the CPU vectors' rcp), where an IEEE division costs about ten instructions and a slow-path
+  // branch; the selects keep 1/inf = 0 and 1/0 = inf (Newton's step alone would give NaN).
+  TESSEL_HOST_DEVICE static float rcp(float x) {
+#if defined(__CUDA_ARCH__)
+    float r;
+    asm("rcp.approx.ftz.f32 %0, %1;" : "=f"(r) : "f"(x));
+    const float refined = __fmaf_rn(r, __fmaf_rn(-x, r, 1.0f), r);
+    return (isinf(x) || x == 0.0f) ? r : refined;
+#else
+    return 1.0f / x;
+#endif
+  }
 
   // Loads of one element, widened to 32-bit lanes.
   TESSEL_HOST_DEVICE static float load_f32(const float* p) { return *p; }
