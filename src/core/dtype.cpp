@@ -305,14 +305,29 @@ double dtype_round(DType t, double x) {
   return round_int(t, x);
 }
 
+namespace {
+// Every value of an 8-bit float, decoded once: references and checks decode billions of elements,
+// and decode_float's ldexp made load_as_double most of a gemm reference's time.
+const std::array<double, 256>& table8(const FloatFormat& f) {
+  auto make = [](const FloatFormat& g) {
+    std::array<double, 256> t{};
+    for (uint32_t b = 0; b < 256; ++b) t[b] = decode_float(g, b);
+    return t;
+  };
+  static const std::array<double, 256> e4m3 = make(kE4M3), e5m2 = make(kE5M2);
+  return &f == &kE4M3 ? e4m3 : e5m2;
+}
+}  // namespace
+
 double load_as_double(DType t, const void* base, int64_t index) {
   switch (t) {
     case DType::f64: return load_at<double>(base, index);
     case DType::f32: return static_cast<double>(load_at<float>(base, index));
     case DType::f16: return decode_float(kF16, load_at<uint16_t>(base, index));
-    case DType::bf16: return decode_float(kBF16, load_at<uint16_t>(base, index));
-    case DType::e4m3: return decode_float(kE4M3, load_at<uint8_t>(base, index));
-    case DType::e5m2: return decode_float(kE5M2, load_at<uint8_t>(base, index));
+    // bf16 is the top half of an f32 (NaN, infinities and subnormals included): exact.
+    case DType::bf16: return static_cast<double>(std::bit_cast<float>(uint32_t(load_at<uint16_t>(base, index)) << 16));
+    case DType::e4m3: return table8(kE4M3)[load_at<uint8_t>(base, index)];
+    case DType::e5m2: return table8(kE5M2)[load_at<uint8_t>(base, index)];
     case DType::i8: return load_at<int8_t>(base, index);
     case DType::u8: return load_at<uint8_t>(base, index);
     case DType::i32: return load_at<int32_t>(base, index);
