@@ -8,14 +8,15 @@
 // 16-byte load of bf16, when every op of the launch allows it and the rows are multiples of 8
 // columns (uses_vectors() below); otherwise float, one column.
 //
-// - A *group* of G threads (a power of two, 32 to 1024, a template parameter of the kernel) owns a
-//   row; thread t of the group owns the slots at columns L*t, L*(t + G), L*(t + 2G), ... (kPer
-//   slots of L = 1 or 8 columns). Every warp-wide load is then one contiguous, fully used run of
-//   memory, and slot k sits at a compile-time offset from the thread's first column (immediate
-//   offsets off one address, no 64-bit address per slot).
-//   Short rows use small groups, so one block of >= 256 threads holds several rows (65536 x 1024
-//   runs 64-thread groups, four rows per block). One launch uses one G, the widest row's.
-// - **The row stays in registers** (the stash, kPer floats per thread) between the passes of a chain
+// - A *group* of G threads (a power of two, 32 to 1024, a template parameter of the kernel; 16 for
+//   vector rows of at most 128 columns without reductions) owns a row; thread t of the group owns
+//   the slots at columns L*t, L*(t + G), L*(t + 2G), ... (kPer slots of L = 1 or 8 columns). Every
+//   warp-wide load is then one contiguous, fully used run of memory, and slot k sits at a
+//   compile-time offset from the thread's first column (immediate offsets off one address, no
+//   64-bit address per slot). Short rows use small groups, so one block of >= 256 threads holds
+//   several rows (65536 x 1024 with 4 vector slots runs one warp per row, eight rows per block).
+//   One launch uses one G, the widest row's.
+// - **The row stays in registers** (the stash, kPer slots per thread) between the passes of a chain
 //   with row reductions: pass 0 evaluates the ops up to the first reduction from memory, each later
 //   pass resumes from the registers. Every input is read from memory once, every op runs once per
 //   element, and each write happens in the pass that evaluates it (as on the CPU, cpu.hpp).
