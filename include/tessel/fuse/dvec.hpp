@@ -10,7 +10,8 @@
 //
 // Loads and stores of whole vectors assume alignment to the vector's size in bytes: the runner
 // takes this path only when every op of a chain says its pointers and row strides allow it
-// (vec_aligned, ops.hpp) and the row length is a multiple of the lanes; otherwise it runs floats.
+// (vec_ok, ops.hpp) and the row length is a multiple of the lanes; otherwise it runs floats.
+// A struct has no `?:` with a vector condition: functors select with where(mask, a, b).
 #pragma once
 
 #if defined(__CUDACC__)
