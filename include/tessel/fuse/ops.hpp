@@ -240,10 +240,10 @@ struct SoftmaxAcc {
     }
 #if defined(__CUDACC__)
     if constexpr (is_dvec_v<V>) {
-      // The CUDA runner's vectors (never a tail there): every lane keeps the same max, so an
-      // element costs one exp, and a vector's exps are summed in f32 before one double add (in
-      // lane 0) instead of eight. lanes() below reads this layout.
-      // Only lane 0 of m and s is used (fewer live registers: the kernel is capped at 64).
+      // The CUDA runner's vectors (never a tail there): the thread keeps one running max and one
+      // sum, in lane 0 of m and s (fewer live registers: the kernel is capped at 64), so an element
+      // costs one exp, and a vector's exps are summed in f32 before one double add instead of
+      // eight. lanes() below reads this layout.
       static_assert(!kTail, "the CUDA runner passes whole vectors");
       const float mv = Simd<V>::reduce_max(v);
       float m0 = m.v[0];
