@@ -12,11 +12,13 @@
 // takes this path only when every op of a chain says its pointers and row strides allow it
 // (vec_ok, ops.hpp) and the row length is a multiple of the lanes; otherwise it runs floats.
 // A struct has no `?:` with a vector condition: functors select with where(mask, a, b).
+//
+// The header also compiles on the host (plain copies instead of CUDA's 16-byte vector types), so
+// that tests/fuse/fuse_dvec_test.cpp checks its lanes, packing and math in CI, where no GPU runs.
 #pragma once
 
-#if defined(__CUDACC__)
-
 #include <cstdint>
+#include <cstring>
 #include <type_traits>
 
 #include "tessel/fuse/simd.hpp"
@@ -156,11 +158,11 @@ struct Simd<DVec<float, kLanes>, void> {
     for (int i = 0; i < N; ++i) r.v[i] = c;
     return r;
   }
-  __device__ static U to_bits(const V& v) {
-    return detail::lanes_map(v, [](float x) { return __float_as_uint(x); });
+  TESSEL_HOST_DEVICE static U to_bits(const V& v) {
+    return detail::lanes_map(v, [](float x) { return Simd<float>::to_bits(x); });
   }
-  __device__ static V from_bits(const U& u) {
-    return detail::lanes_map(u, [](uint32_t x) { return __uint_as_float(x); });
+  TESSEL_HOST_DEVICE static V from_bits(const U& u) {
+    return detail::lanes_map(u, [](uint32_t x) { return Simd<float>::from_bits(x); });
   }
   TESSEL_HOST_DEVICE static I as_i(const U& u) {
     return detail::lanes_map(u, [](uint32_t x) { return int32_t(x); });
@@ -177,8 +179,8 @@ struct Simd<DVec<float, kLanes>, void> {
   TESSEL_HOST_DEVICE static I to_i32(const V& v) {
     return detail::lanes_map(v, [](float x) { return int32_t(x); });
   }
-  __device__ static V sqrt(const V& v) {
-    return detail::lanes_map(v, [](float x) { return ::sqrtf(x); });
+  TESSEL_HOST_DEVICE static V sqrt(const V& v) {
+    return detail::lanes_map(v, [](float x) { return Simd<float>::sqrt(x); });
   }
   TESSEL_HOST_DEVICE static float lane(const V& v, int i) { return v.v[i]; }
   TESSEL_HOST_DEVICE static V rcp(const V& x) {
@@ -192,57 +194,65 @@ struct Simd<DVec<float, kLanes>, void> {
   TESSEL_HOST_DEVICE static I first(int n) { return (iota() - n) >> 31; }
 
   // Whole-vector loads and stores, aligned to their size (the runner checks, see the file comment).
-  __device__ static V load_f32(const float* p) {
+  TESSEL_HOST_DEVICE static V load_f32(const float* p) {
     V r;
+#if defined(__CUDA_ARCH__)
     for (int w = 0; w < N / 4; ++w) {
       const float4 q = reinterpret_cast<const float4*>(p)[w];
       r.v[4 * w] = q.x, r.v[4 * w + 1] = q.y, r.v[4 * w + 2] = q.z, r.v[4 * w + 3] = q.w;
     }
+#else
+    std::memcpy(r.v, p, sizeof r.v);
+#endif
     return r;
   }
-  __device__ static U load_u16(const uint16_t* p) {
+  TESSEL_HOST_DEVICE static U load_u16(const uint16_t* p) {
     uint32_t w[N / 2];
     load_words(p, w);
     U r;
     for (int i = 0; i < N; ++i) r.v[i] = (w[i / 2] >> (16 * (i % 2))) & 0xffffu;
     return r;
   }
-  __device__ static U load_u8(const uint8_t* p) {
+  TESSEL_HOST_DEVICE static U load_u8(const uint8_t* p) {
     uint32_t w[N / 4];
     load_words(p, w);
     U r;
     for (int i = 0; i < N; ++i) r.v[i] = (w[i / 4] >> (8 * (i % 4))) & 0xffu;
     return r;
   }
-  __device__ static I load_i8(const int8_t* p) {
+  TESSEL_HOST_DEVICE static I load_i8(const int8_t* p) {
     uint32_t w[N / 4];
     load_words(p, w);
     I r;
     for (int i = 0; i < N; ++i) r.v[i] = int32_t(w[i / 4] << (24 - 8 * (i % 4))) >> 24;
     return r;
   }
-  __device__ static void store_f32(float* p, const V& v) {
+  TESSEL_HOST_DEVICE static void store_f32(float* p, const V& v) {
+#if defined(__CUDA_ARCH__)
     for (int w = 0; w < N / 4; ++w)
       reinterpret_cast<float4*>(p)[w] = make_float4(v.v[4 * w], v.v[4 * w + 1], v.v[4 * w + 2], v.v[4 * w + 3]);
+#else
+    std::memcpy(p, v.v, sizeof v.v);
+#endif
   }
-  __device__ static void store_u16(uint16_t* p, const U& u) {
+  TESSEL_HOST_DEVICE static void store_u16(uint16_t* p, const U& u) {
     uint32_t w[N / 2];
     for (int i = 0; i < N / 2; ++i) w[i] = (u.v[2 * i] & 0xffffu) | (u.v[2 * i + 1] << 16);
     store_words(p, w);
   }
-  __device__ static void store_u8(uint8_t* p, const U& u) {
+  TESSEL_HOST_DEVICE static void store_u8(uint8_t* p, const U& u) {
     uint32_t w[N / 4];
     for (int i = 0; i < N / 4; ++i)
       w[i] = (u.v[4 * i] & 0xffu) | ((u.v[4 * i + 1] & 0xffu) << 8) | ((u.v[4 * i + 2] & 0xffu) << 16) |
              (u.v[4 * i + 3] << 24);
     store_words(p, w);
   }
-  __device__ static void store_i8(int8_t* p, const I& i) { store_u8(reinterpret_cast<uint8_t*>(p), as_u(i)); }
+  TESSEL_HOST_DEVICE static void store_i8(int8_t* p, const I& i) { store_u8(reinterpret_cast<uint8_t*>(p), as_u(i)); }
   // The CPU's streaming stores; the CUDA runner never asks for them (At::stream is false there).
-  __device__ static void stream_f32(float* p, const V& v) { store_f32(p, v); }
-  __device__ static void stream_u16(uint16_t* p, const U& u) { store_u16(p, u); }
-  __device__ static void stream_u8(uint8_t* p, const U& u) { store_u8(p, u); }
-  __device__ static void stream_i8(int8_t* p, const I& i) { store_i8(p, i); }
+  TESSEL_HOST_DEVICE static void stream_f32(float* p, const V& v) { store_f32(p, v); }
+  TESSEL_HOST_DEVICE static void stream_u16(uint16_t* p, const U& u) { store_u16(p, u); }
+  TESSEL_HOST_DEVICE static void stream_u8(uint8_t* p, const U& u) { store_u8(p, u); }
+  TESSEL_HOST_DEVICE static void stream_i8(int8_t* p, const I& i) { store_i8(p, i); }
 
   // Sums: per-lane doubles (the CPU vectors' layout); the runner folds the lanes once per row.
   TESSEL_HOST_DEVICE static void acc_add(Acc64& a, const V& v) {
@@ -269,7 +279,8 @@ struct Simd<DVec<float, kLanes>, void> {
  private:
   // N elements of S as 32-bit words: one 16-byte load per 16 bytes (8 bytes for 8-bit elements).
   template <class S, int W>
-  __device__ static void load_words(const S* p, uint32_t (&w)[W]) {
+  TESSEL_HOST_DEVICE static void load_words(const S* p, uint32_t (&w)[W]) {
+#if defined(__CUDA_ARCH__)
     if constexpr (W % 4 == 0) {
       for (int i = 0; i < W / 4; ++i) {
         const uint4 q = reinterpret_cast<const uint4*>(p)[i];
@@ -280,9 +291,13 @@ struct Simd<DVec<float, kLanes>, void> {
       const uint2 q = *reinterpret_cast<const uint2*>(p);
       w[0] = q.x, w[1] = q.y;
     }
+#else
+    std::memcpy(w, p, sizeof w);  // little-endian words, as the device's
+#endif
   }
   template <class S, int W>
-  __device__ static void store_words(S* p, const uint32_t (&w)[W]) {
+  TESSEL_HOST_DEVICE static void store_words(S* p, const uint32_t (&w)[W]) {
+#if defined(__CUDA_ARCH__)
     if constexpr (W % 4 == 0) {
       for (int i = 0; i < W / 4; ++i)
         reinterpret_cast<uint4*>(p)[i] = make_uint4(w[4 * i], w[4 * i + 1], w[4 * i + 2], w[4 * i + 3]);
@@ -290,9 +305,10 @@ struct Simd<DVec<float, kLanes>, void> {
       static_assert(W == 2);
       *reinterpret_cast<uint2*>(p) = make_uint2(w[0], w[1]);
     }
+#else
+    std::memcpy(p, w, sizeof w);
+#endif
   }
 };
 
 }  // namespace tessel::fuse
-
-#endif  // __CUDACC__

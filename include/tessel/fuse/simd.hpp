@@ -390,5 +390,5 @@ TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE V where(const M& m, const V& a, const V& b
 
 }  // namespace tessel::fuse
 
-// The CUDA runner's vector value (nvcc only).
+// The CUDA runner's vector value (compiled on the host too, for its tests).
 #include "tessel/fuse/dvec.hpp"
