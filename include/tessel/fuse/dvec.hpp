@@ -248,11 +248,6 @@ struct Simd<DVec<float, kLanes>, void> {
     store_words(p, w);
   }
   TESSEL_HOST_DEVICE static void store_i8(int8_t* p, const I& i) { store_u8(reinterpret_cast<uint8_t*>(p), as_u(i)); }
-  // The CPU's streaming stores; the CUDA runner never asks for them (At::stream is false there).
-  TESSEL_HOST_DEVICE static void stream_f32(float* p, const V& v) { store_f32(p, v); }
-  TESSEL_HOST_DEVICE static void stream_u16(uint16_t* p, const U& u) { store_u16(p, u); }
-  TESSEL_HOST_DEVICE static void stream_u8(uint8_t* p, const U& u) { store_u8(p, u); }
-  TESSEL_HOST_DEVICE static void stream_i8(int8_t* p, const I& i) { store_i8(p, i); }
 
   // Sums: per-lane doubles (the CPU vectors' layout); the runner folds the lanes once per row.
   TESSEL_HOST_DEVICE static void acc_add(Acc64& a, const V& v) {
