@@ -1,11 +1,13 @@
 // The CUDA fusion runner (include/tessel/fuse/cuda.hpp) on the device: rows held in registers across
 // several reductions at every group size, on the vector path (DVecF) and the float path (odd row
 // lengths, misaligned inputs), the long-row recompute kernel, column tiles of chains without
-// reductions, writes before a reduction (the split of a pass at its first store), horizontal
-// fusion of two instances in one launch, and out-of-bounds guards. Skips without a GPU.
+// reductions, short rows four to a group, softmax as two reductions, writes before a reduction
+// (the split of a pass at its first store), horizontal fusion of two instances in one launch, and
+// out-of-bounds guards. Skips without a GPU.
 #include <cuda_runtime.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <random>
@@ -183,6 +185,52 @@ TEST(FuseCuda, TwoInstancesOneLaunch) {
     expect_guards(hb, r2 * c2, "b");
     for (size_t i = 0; i < a.size(); ++i) ASSERT_EQ(ha[i], 2.0f * a[i]) << i;
     for (size_t i = 0; i < b.size(); ++i) ASSERT_EQ(hb[i], b[i] > 0 ? b[i] : 0.0f) << i;
+  }
+}
+
+// Short rows (at most 128 columns) on vectors run four to a 16-thread group (Strategy 3): row
+// counts that leave a partial group, rows narrower than the group's 128 columns, two instances.
+TEST(FuseCuda, ShortRowsFourToAGroup) {
+  TESSEL_REQUIRE_HOPPER();
+  for (const int64_t cols : {int64_t{8}, int64_t{40}, int64_t{128}}) {
+    const int64_t r1 = 1001, r2 = 6;
+    const auto a = random_values(r1 * cols, 7), b = random_values(r2 * cols, 8);
+    DevBuf da(a), db(b), ya(r1 * cols), yb(r2 * cols);
+    const auto ca = fz::chain(fz::read<fz::f32>(da.p, cols), fz::scale(3.0f), fz::write<fz::f32>(ya.p, cols));
+    const auto cb = fz::chain(fz::read<fz::f32>(db.p, cols), fz::relu(), fz::write<fz::f32>(yb.p, cols));
+    EXPECT_TRUE(fc::uses_vectors(fc::instance(ca, r1, cols), fc::instance(cb, r2, cols)));
+    ASSERT_EQ(fc::run_many(nullptr, fc::instance(ca, r1, cols), fc::instance(cb, r2, cols)), cudaSuccess);
+    const auto ha = ya.get(), hb = yb.get();
+    expect_guards(ha, r1 * cols, "a");
+    expect_guards(hb, r2 * cols, "b");
+    for (size_t i = 0; i < a.size(); ++i) ASSERT_EQ(ha[i], 3.0f * a[i]) << cols << ": " << i;
+    for (size_t i = 0; i < b.size(); ++i) ASSERT_EQ(hb[i], b[i] > 0 ? b[i] : 0.0f) << cols << ": " << i;
+  }
+}
+
+// Softmax as two reductions over the row in registers (exp_minus_max, normalize_sum), on the
+// vector path (whole and partial tiles) and as floats.
+TEST(FuseCuda, TwoReductionSoftmax) {
+  TESSEL_REQUIRE_HOPPER();
+  for (const int64_t cols : {int64_t{4096}, int64_t{1000}, int64_t{1001}}) {
+    const int64_t rows = 5;
+    const auto x = random_values(rows * cols, 9, 1.0f);
+    DevBuf dx(x), dy(rows * cols);
+    const auto c = fz::chain(fz::read<fz::f32>(dx.p, cols), fz::exp_minus_max(), fz::normalize_sum(),
+                             fz::write<fz::f32>(dy.p, cols));
+    EXPECT_EQ(fc::uses_vectors(fc::instance(c, rows, cols)), cols % 8 == 0);
+    ASSERT_EQ(fc::run(nullptr, c, rows, cols), cudaSuccess);
+    const auto y = dy.get();
+    expect_guards(y, rows * cols, "y");
+    for (int64_t i = 0; i < rows; ++i) {
+      double mx = -1e300, sum = 0;
+      for (int64_t j = 0; j < cols; ++j) mx = std::max(mx, double(x[size_t(i * cols + j)]));
+      for (int64_t j = 0; j < cols; ++j) sum += std::exp(double(x[size_t(i * cols + j)]) - mx);
+      for (int64_t j = 0; j < cols; ++j) {
+        const double want = std::exp(double(x[size_t(i * cols + j)]) - mx) / sum;
+        ASSERT_NEAR(y[size_t(i * cols + j)], want, 1e-5 * want + 1e-30) << cols << ": " << i << "," << j;
+      }
+    }
   }
 }
 

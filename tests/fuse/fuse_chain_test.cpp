@@ -84,6 +84,10 @@ TEST_P(Chains, LayerNormAndSoftmaxBothStrategies) {
     cpu::run(chain(read<f32>(x.data(), cols), center(), rms_scale(1e-5f), write<f32>(ln.data(), cols)), rows, cols,
              opts());
     cpu::run(chain(read<f32>(x.data(), cols), softmax(), write<f32>(sm.data(), cols)), rows, cols, opts());
+    // Softmax as two reductions (the CUDA runner's form for rows in registers): same values.
+    std::vector<float> sm2(x.size());
+    cpu::run(chain(read<f32>(x.data(), cols), exp_minus_max(), normalize_sum(), write<f32>(sm2.data(), cols)), rows,
+             cols, opts());
     std::vector<double> wl(x.size()), ws(x.size());
     for (int64_t r = 0; r < rows; ++r) {
       const float* xr = x.data() + r * cols;
@@ -99,6 +103,7 @@ TEST_P(Chains, LayerNormAndSoftmaxBothStrategies) {
     }
     expect_close(ln, wl, 2e-6, 2e-6, "layernorm cols=" + std::to_string(cols));
     expect_close(sm, ws, 4e-6, 1e-9, "softmax cols=" + std::to_string(cols));
+    expect_close(sm2, ws, 4e-6, 1e-9, "exp_minus_max, normalize_sum cols=" + std::to_string(cols));
   }
 }
 

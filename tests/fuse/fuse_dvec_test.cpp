@@ -57,6 +57,19 @@ TEST(FuseDVec, OperatorsAndMasks) {
     EXPECT_EQ(m.v[i], a.v[i] > b.v[i] ? -1 : 0);
     EXPECT_EQ(w.v[i], a.v[i] > b.v[i] ? a.v[i] : b.v[i]);
   }
+  // max and min: one select per lane with where()'s values, a NaN in b ignored, one in a kept.
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const V an = make({nan, -2, 3, -4, 5, -6, 7, -8}), bn = make({8, nan, 6, 5, 4, 3, 2, 1});
+  const V mx = max(an, bn), mn = min(an, bn);
+  for (int i = 0; i < N; ++i) {
+    const V want_max = where(bn > an, bn, an), want_min = where(bn < an, bn, an);
+    EXPECT_EQ(bits(mx.v[i]), bits(want_max.v[i])) << "max lane " << i;
+    EXPECT_EQ(bits(mn.v[i]), bits(want_min.v[i])) << "min lane " << i;
+  }
+  EXPECT_TRUE(std::isnan(mx.v[0]));  // NaN in a: kept
+  EXPECT_EQ(mx.v[1], -2.0f);        // NaN in b: ignored
+  EXPECT_EQ(mx.v[3], 5.0f);
+  EXPECT_EQ(mn.v[3], -4.0f);
   V acc = a;
   acc += b;
   acc *= 0.5f;

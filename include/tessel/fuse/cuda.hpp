@@ -9,7 +9,7 @@
 // columns (uses_vectors() below); otherwise float, one column.
 //
 // - A *group* of G threads (a power of two, 32 to 1024, a template parameter of the kernel; 16 for
-//   vector rows of at most 128 columns without reductions) owns a row; thread t of the group owns
+//   vector rows of at most 128 columns without reductions, Strategy 3) owns a row; thread t of the group owns
 //   the slots at columns L*t, L*(t + G), L*(t + 2G), ... (kPer slots of L = 1 or 8 columns). Every
 //   warp-wide load is then one contiguous, fully used run of memory, and slot k sits at a
 //   compile-time offset from the thread's first column (immediate offsets off one address, no
@@ -28,7 +28,7 @@
 //   slot's math (both measured: about 1 TB/s).
 // - Chains without reductions split long rows into tiles of G * kPer columns, each a "row" of its
 //   own, so any row length fills the machine; rows of at most 128 columns (rope's heads) run in
-//   single warps with 4 slots.
+//   single warps with 4 slots as floats, and on vectors four rows to a 16-thread group (Strategy 3).
 // - Rows longer than 1024 * kPer with reductions (up to any length; softmax is checked at 700001)
 //   take one 1024-thread block per row and *recompute*: each statistics pass re-reads the row
 //   (from L2 while it fits), unrolled so several loads per thread are in flight; the final pass
@@ -327,6 +327,12 @@ __device__ TESSEL_FUSE_INLINE void dispatch(int64_t b, const Layouts<N>& lays, c
     dispatch<kGroup, kPer, V, I + 1>(b, lays, rest...);
 }
 
+template <int I, int N>
+__device__ TESSEL_FUSE_INLINE void short_rows_dispatch(int64_t, const Layouts<N>&) {}
+template <int I, int N, class C, class... Rest>
+__device__ TESSEL_FUSE_INLINE void short_rows_dispatch(int64_t b, const Layouts<N>& lays, const Instance<C>& in,
+                                                       const Rest&... rest);
+
 // Blocks of max(kGroup, 256) threads. The bound caps registers at 64, so that 1024 threads (half
 // the SM's 2048; each with kPer loads in flight, 32 KiB per SM for bf16) fit: full occupancy would
 // leave 32 registers, too few for 16 slots without spilling.
@@ -361,6 +367,71 @@ Layout plan(const Instance<C>& in, int64_t tile) {
   return l;
 }
 
+// ---- Strategy 3: short rows, several per thread (chains without reductions) ------------------------
+//
+// Rows of at most 128 columns (rope's heads) on the vector path: a group of 16 threads takes
+// kShortRows consecutive rows, thread t the 8 columns at 8t of each. One row per group left each
+// thread a single 16-byte load in flight; and a read that can share work among rows at one column
+// does so through load_rows (rope: the heads of a token share its sines and cosines, which
+// dominated rope's time when every head computed them again).
+inline constexpr int kShortGroup = 16;
+inline constexpr int kShortRows = 4;
+inline constexpr int kShortBlocksPerSm = 3;  // 85 registers a thread: x and rope's partner for 4 rows
+
+template <class C>
+using Op0 = std::remove_cvref_t<decltype(std::declval<const C&>().template op<0>())>;
+// A read with load_rows<K>(out, rows, col): K rows' vectors at one column in one call.
+template <class Op>
+concept LoadsRows = requires(const Op& op, DVecF (&v)[kShortRows], const int64_t (&rows)[kShortRows]) {
+  op.template load_rows<kShortRows>(v, rows, int64_t{0});
+};
+
+template <class C>
+__device__ TESSEL_FUSE_INLINE void short_rows_block(const Instance<C>& in, const Layout& lay, int64_t block) {
+  constexpr int kL = kDeviceLanes;
+  constexpr int kSplit = StoreMap<C>::first_store(0, C::kOps);
+  const int64_t first = (block * (kMinBlock / kShortGroup) + int64_t(threadIdx.x) / kShortGroup) * kShortRows;
+  const int64_t j = int64_t(int(threadIdx.x) % kShortGroup) * kL;
+  const int64_t jc = j < in.cols ? j : in.cols - kL;  // clamped, not branched (see stash_passes)
+  int64_t rows[kShortRows];
+#pragma unroll
+  for (int k = 0; k < kShortRows; ++k) rows[k] = first + k < lay.vrows ? first + k : lay.vrows - 1;
+  C c = in.chain;
+  DVecF v[kShortRows];
+#pragma unroll
+  for (int k = 0; k < kShortRows; ++k) c.begin_row(rows[k]);
+  if constexpr (LoadsRows<Op0<C>>) {
+    c.template op<0>().template load_rows<kShortRows>(v, rows, jc);
+#pragma unroll
+    for (int k = 0; k < kShortRows; ++k) segment<1, kSplit>(c, v[k], At<false, true>{rows[k], jc, kL, false, in.cols});
+  } else {
+#pragma unroll
+    for (int k = 0; k < kShortRows; ++k) segment<0, kSplit>(c, v[k], At<false, true>{rows[k], jc, kL, false, in.cols});
+  }
+  if constexpr (kSplit < C::kOps) {
+#pragma unroll
+    for (int k = 0; k < kShortRows; ++k)
+      if (first + k < lay.vrows && j < in.cols)
+        c.template apply<kSplit, C::kOps>(v[k], At<false, true>{first + k, j, kL, false, in.cols});
+  }
+}
+
+template <int I, int N, class C, class... Rest>
+__device__ TESSEL_FUSE_INLINE void short_rows_dispatch(int64_t b, const Layouts<N>& lays, const Instance<C>& in,
+                                                       const Rest&... rest) {
+  const Layout& lay = lays.l[I];
+  if (b < lay.block_begin + lay.blocks)
+    short_rows_block(in, lay, b - lay.block_begin);
+  else
+    short_rows_dispatch<I + 1>(b, lays, rest...);
+}
+
+template <int N, class... C>
+__global__ void __launch_bounds__(kMinBlock, kShortBlocksPerSm) short_rows_kernel(const Layouts<N> lays,
+                                                                                  const Instance<C>... in) {
+  short_rows_dispatch<0>(int64_t(blockIdx.x), lays, in...);
+}
+
 // Lays the instances out for a group size, slots and value type, and launches.
 template <int kGroup, int kPer, class V, class... C>
 cudaError_t launch_stash(cudaStream_t stream, const Instance<C>&... in) {
@@ -375,6 +446,23 @@ cudaError_t launch_stash(cudaStream_t stream, const Instance<C>&... in) {
   }
   if (blocks > (int64_t{1} << 31) - 1) return cudaErrorInvalidValue;
   stash_kernel<kGroup, kPer, V, N><<<unsigned(blocks), unsigned(kBlock), 0, stream>>>(lays, in...);
+  return cudaGetLastError();
+}
+
+// Strategy 3's launch: 256-thread blocks of 16 groups, kShortRows rows a group.
+template <class... C>
+cudaError_t launch_short_rows(cudaStream_t stream, const Instance<C>&... in) {
+  constexpr int N = int(sizeof...(C));
+  constexpr int64_t kRowsPerBlock = int64_t(kMinBlock / kShortGroup) * kShortRows;
+  Layouts<N> lays{{plan(in, int64_t(kShortGroup) * kDeviceLanes)...}};
+  int64_t blocks = 0;
+  for (Layout& l : lays.l) {
+    l.block_begin = blocks;
+    l.blocks = (l.vrows + kRowsPerBlock - 1) / kRowsPerBlock;
+    blocks += l.blocks;
+  }
+  if (blocks > (int64_t{1} << 31) - 1) return cudaErrorInvalidValue;
+  short_rows_kernel<N><<<unsigned(blocks), unsigned(kMinBlock), 0, stream>>>(lays, in...);
   return cudaGetLastError();
 }
 
@@ -393,8 +481,8 @@ cudaError_t launch_groups(cudaStream_t stream, int64_t widest, const Instance<C>
       if (widest <= 128 * kCols) return launch_stash<128, kPer, V>(stream, in...);
     } else {
       // Rows of at most 128 columns (rope's heads): 16 threads of one vector each cover a row
-      // exactly (a group need not fill a warp when nothing is reduced).
-      if (widest <= 16 * lanes_v<V>) return launch_stash<16, 1, V>(stream, in...);
+      // exactly (a group need not fill a warp when nothing is reduced), kShortRows rows a group.
+      if (widest <= kShortGroup * lanes_v<V>) return launch_short_rows(stream, in...);
       if (widest <= 64 * kCols) return launch_stash<64, kPer, V>(stream, in...);
     }
     return launch_stash<kMinBlock, kPer, V>(stream, in...);

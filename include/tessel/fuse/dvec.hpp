@@ -139,6 +139,22 @@ TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE DVec<T, N> where(const DVec<int32_t, N>& m
   return r;
 }
 
+// Lane-wise max and min as one select per lane: the values of math.hpp's where(b > a, b, a) and
+// where(b < a, b, a), NaNs included, without an integer mask built and tested per lane (row
+// maxima, |y| maxima and clamps run these on every element).
+template <int N>
+TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE DVec<float, N> max(const DVec<float, N>& a, const DVec<float, N>& b) {
+  DVec<float, N> r;
+  for (int i = 0; i < N; ++i) r.v[i] = b.v[i] > a.v[i] ? b.v[i] : a.v[i];
+  return r;
+}
+template <int N>
+TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE DVec<float, N> min(const DVec<float, N>& a, const DVec<float, N>& b) {
+  DVec<float, N> r;
+  for (int i = 0; i < N; ++i) r.v[i] = b.v[i] < a.v[i] ? b.v[i] : a.v[i];
+  return r;
+}
+
 template <int kLanes>
 struct Simd<DVec<float, kLanes>, void> {
   static constexpr int N = kLanes;

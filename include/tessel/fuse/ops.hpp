@@ -555,6 +555,51 @@ struct Softmax : VecOpBase {
   }
 };
 
+// Softmax in two reductions, for rows held in registers (the CUDA runner's stash):
+//   chain(read, exp_minus_max(), normalize_sum(), write)
+// exp_minus_max reduces the row's max and maps v to e^(v - max); normalize_sum reduces the sum of
+// those and divides by it. One exp per element, no rescaling: Softmax's online statistics take an
+// exp per element in each of its two passes, plus one per merge, which made softmax compute-bound
+// on the H200 (82% SM throughput, 39% DRAM; bench/results/h200/session3/). Softmax stays the
+// choice where a row is re-read from memory for each pass (two passes there, not three).
+struct ExpMinusMax : VecOpBase {
+  static constexpr Kind kind = Kind::reduce;
+  template <class V>
+  using Acc = MaxAcc<V>;
+  float mx = 0;
+  template <bool kTail, class V>
+  TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE void add(Acc<V>& a, const V& v, int n) const {
+    a.template add<kTail>(v, n);
+  }
+  TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE void finish(const Acc<float>& a, int64_t) { mx = a.m; }
+  template <class V, class A>
+  TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE void apply(V& v, const A&) const {
+#if defined(__CUDACC__)
+    if constexpr (is_dvec_v<V>) {
+      const float m = mx;
+      v = detail::lanes_map(v, [m](float x) { return detail::exp_minus(x, m); });
+      return;
+    }
+#endif
+    v = exp(v - mx);
+  }
+};
+struct NormalizeSum : VecOpBase {
+  static constexpr Kind kind = Kind::reduce;
+  template <class V>
+  using Acc = SumAcc<V>;
+  float inv = 0;
+  template <bool kTail, class V>
+  TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE void add(Acc<V>& a, const V& v, int n) const {
+    a.template add<kTail>(v, n);
+  }
+  TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE void finish(const Acc<float>& a, int64_t) { inv = float(1.0 / a.s); }
+  template <class V, class A>
+  TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE void apply(V& v, const A&) const {
+    v = v * inv;
+  }
+};
+
 // Row statistics for user row ops (row<Stat>(f) below).
 namespace stat {
 struct Sum {
@@ -743,6 +788,8 @@ TESSEL_HOST_DEVICE Map<fn::Cast<T>> cast() {
 TESSEL_HOST_DEVICE inline RmsScale rms_scale(float eps) { return {{}, eps, 0.0f}; }
 TESSEL_HOST_DEVICE inline Center center() { return {}; }
 TESSEL_HOST_DEVICE inline Softmax softmax() { return {}; }
+TESSEL_HOST_DEVICE inline ExpMinusMax exp_minus_max() { return {}; }
+TESSEL_HOST_DEVICE inline NormalizeSum normalize_sum() { return {}; }
 template <class Stat, class F>
 TESSEL_HOST_DEVICE RowOp<Stat, F> row(const F& f) {
   return {{}, f, 0.0f};

@@ -25,9 +25,17 @@ TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE void sincos_f(double a, float& s, float& c
   // The same code on the host and the device: double sincos costs about 100 double operations on
   // the GPU, where this costs 5 and matches the CPU bit for bit.
   // k = round(a / (pi/2)) by the 1.5 * 2^52 trick; r = a - k pi/2 with pi/2 in two parts (fdlibm's).
-  const double kd = (a * 0.63661977236758134308 + 6755399441055744.0) - 6755399441055744.0;
+  // The quadrant is k's two low bits, which sit in the low mantissa bits of the shifted value
+  // (1.5 * 2^52 + k for |k| < 2^51): read as bits, not through a double-to-integer conversion,
+  // which runs on the GPU's slow conversion pipe once per element (rope was compute-bound).
+  const double shifted = a * 0.63661977236758134308 + 6755399441055744.0;
+  const double kd = shifted - 6755399441055744.0;
   const double rd = (a - kd * 1.57079632673412561417e+00) - kd * 6.07710050650619224932e-11;
-  const int q = int(int64_t(kd) & 3);
+#if defined(__CUDA_ARCH__)
+  const int q = __double2loint(shifted) & 3;
+#else
+  const int q = int(__builtin_bit_cast(uint64_t, shifted) & 3);
+#endif
   const float r = float(rd);
   const float z = r * r;
   const float sr = r + r * z * (-1.6666654611e-1f + z * (8.3321608736e-3f + z * -1.9515295891e-4f));
@@ -154,31 +162,57 @@ struct ReadRope {
   }
 
 #if defined(__CUDACC__)
+  // Pairs per vector of 8 columns: GPT-J's sit in neighbouring lanes (4), NeoX's in two halves (8).
+  static constexpr int kPairs = kStyle == RopeStyle::gptj ? kDeviceLanes / 2 : kDeviceLanes;
+
+  // The sines and cosines of the 8 columns from c at position pos.
+  __device__ TESSEL_FUSE_INLINE void trig(int c, double pos, float (&sn)[kPairs], float (&co)[kPairs]) const {
+    double f[kPairs];
+    if constexpr (kStyle == RopeStyle::gptj)
+      load_freqs<kPairs>(inv_freq + c / 2, f);
+    else
+      load_freqs<kPairs>(inv_freq + (c < dim / 2 ? c : c - dim / 2), f);
+    for (int l = 0; l < kPairs; ++l) sincos_f(pos * f[l], sn[l], co[l]);
+  }
+  // The 8 columns from c of `row`, rotated by those sines and cosines.
   template <class V>
-  __device__ TESSEL_FUSE_INLINE void load_vector(V& out, const typename T::storage* row, int c, double pos) const {
-    constexpr int N = lanes_v<V>;
+  __device__ TESSEL_FUSE_INLINE void rotate(V& out, const typename T::storage* row, int c, const float (&sn)[kPairs],
+                                            const float (&co)[kPairs]) const {
     const V x = T::template load<V>(row + c);
     if constexpr (kStyle == RopeStyle::gptj) {
-      double f[N / 2];
-      load_freqs<N / 2>(inv_freq + c / 2, f);
-      for (int l = 0; l < N / 2; ++l) {
-        float sn, co;
-        sincos_f(pos * f[l], sn, co);
+      for (int l = 0; l < kPairs; ++l) {
         const float a = x.v[2 * l], b = x.v[2 * l + 1];
-        out.v[2 * l] = a * co - b * sn;
-        out.v[2 * l + 1] = b * co + a * sn;
+        out.v[2 * l] = a * co[l] - b * sn[l];
+        out.v[2 * l + 1] = b * co[l] + a * sn[l];
       }
     } else {
       const int half = dim / 2;
       const bool first = c < half;
       const V y = T::template load<V>(row + (first ? c + half : c - half));
-      double f[N];
-      load_freqs<N>(inv_freq + (first ? c : c - half), f);
-      for (int l = 0; l < N; ++l) {
-        float sn, co;
-        sincos_f(pos * f[l], sn, co);
-        out.v[l] = x.v[l] * co + y.v[l] * (first ? -sn : sn);
-      }
+      for (int l = 0; l < kPairs; ++l) out.v[l] = x.v[l] * co[l] + y.v[l] * (first ? -sn[l] : sn[l]);
+    }
+  }
+  template <class V>
+  __device__ TESSEL_FUSE_INLINE void load_vector(V& out, const typename T::storage* row, int c, double pos) const {
+    float sn[kPairs], co[kPairs];
+    trig(c, pos, sn, co);
+    rotate(out, row, c, sn, co);
+  }
+  // K rows' vectors at column col (the runner's short-row path: consecutive rows, ascending). Rows
+  // of one token share its sines and cosines, so they are computed once for all K rows: per
+  // element that was one double-reduced sincos (NeoX) and rope's bottleneck. (Rows number below
+  // 2^31, which the runner's supports() checks, so the token is a 32-bit division.)
+  template <int K>
+  __device__ TESSEL_FUSE_INLINE void load_rows(DVecF (&out)[K], const int64_t (&rows)[K], int64_t col) const {
+    const int c = int(col);
+    const auto token = [this](int64_t r) { return int64_t(uint32_t(r) / uint32_t(heads)); };
+    const int64_t t0 = token(rows[0]);
+    if (t0 == token(rows[K - 1])) {
+      float sn[kPairs], co[kPairs];
+      trig(c, double(positions[t0]), sn, co);
+      for (int k = 0; k < K; ++k) rotate(out[k], p + rows[k] * dim, c, sn, co);
+    } else {
+      for (int k = 0; k < K; ++k) load_vector(out[k], p + rows[k] * dim, c, double(positions[token(rows[k])]));
     }
   }
   template <int K>

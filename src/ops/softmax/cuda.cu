@@ -1,9 +1,12 @@
 // softmax "cuda.fused": one fusion chain run as one CUDA kernel (include/tessel/fuse/cuda.hpp).
 //
-//   read x -> softmax (online max and rescaled sum, then exp(x - max) / sum) -> write y
+//   rows up to 16384 columns, held in registers:
+//     read x -> exp_minus_max (row max, then e^(x - max)) -> normalize_sum (row sum, then / sum) -> write y
+//   longer rows (checked up to 700001), one block per row, re-read for each pass:
+//     read x -> softmax (online max and rescaled sum, then exp(x - max) / sum) -> write y
 //
-// Rows up to 16384 columns stay in registers between the two passes; longer ones (checked up to
-// 700001) take one block per row and re-read the row for the output pass.
+// In registers the two-reduction form costs one exp per element; re-reading, the online form
+// saves a pass over memory.
 #include "fused_cuda.cuh"
 #include "softmax.hpp"
 #include "tessel/runtime/registry.hpp"
@@ -16,9 +19,11 @@ namespace fz = tessel::fuse;
 template <class T>
 cudaError_t run_typed(const Shape& s, std::span<const TensorView> t, const fuse::cuda::Launch& stream) {
   using S = typename T::storage;
-  const auto chain =
-      fz::chain(fz::read<T>(t[kX].ptr<const S>(), s.cols), fz::softmax(), fz::write<T>(t[kY].ptr<S>(), s.cols));
-  return fz::cuda::run(stream, chain, s.rows, s.cols);
+  const auto x = fz::read<T>(t[kX].ptr<const S>(), s.cols);
+  const auto y = fz::write<T>(t[kY].ptr<S>(), s.cols);
+  if (s.cols <= fz::cuda::kStashCols)
+    return fz::cuda::run(stream, fz::chain(x, fz::exp_minus_max(), fz::normalize_sum(), y), s.rows, s.cols);
+  return fz::cuda::run(stream, fz::chain(x, fz::softmax(), y), s.rows, s.cols);
 }
 
 class CudaFusedSoftmax final : public fused_cuda::CudaFusedImpl {
