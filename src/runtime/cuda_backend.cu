@@ -174,8 +174,8 @@ class CudaBackend final : public Backend {
       TESSEL_CUDA(cudaMemsetAsync(flush_, 0, flush_bytes_ + 16, stream_));
     }
     const size_t words = flush_bytes_ / 16;
-    read_flush_kernel<<<1024, 512, 0, stream_>>>(static_cast<const uint4*>(flush_), words,
-                                                  reinterpret_cast<unsigned*>(static_cast<char*>(flush_) + flush_bytes_));
+    auto* sink = reinterpret_cast<unsigned*>(static_cast<char*>(flush_) + flush_bytes_);
+    read_flush_kernel<<<1024, 512, 0, stream_>>>(static_cast<const uint4*>(flush_), words, sink);
     TESSEL_CUDA(cudaGetLastError());
     hold_stream_kernel<<<1, 1, 0, stream_>>>(200'000);
     TESSEL_CUDA(cudaGetLastError());

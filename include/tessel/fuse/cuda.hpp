@@ -243,8 +243,15 @@ __device__ TESSEL_FUSE_INLINE void stash_block(const Instance<C>& in, const Layo
   const int64_t vrow = block * (kBlock / kGroup) + int64_t(threadIdx.x) / kGroup;
   const bool valid = vrow < lay.vrows;
   // An idle group (past the last row) still joins the block's barriers; it reads row 0, stores nothing.
-  const int64_t r = valid ? vrow / lay.tiles : 0;
-  const int64_t c0 = valid ? (vrow - r * lay.tiles) * kTile : 0;
+  // With reductions a virtual row is a row (one tile): no 64-bit division, a subroutine of about
+  // seventy instructions per thread, which weighed on compute-heavy chains (softmax).
+  int64_t r = 0, c0 = 0;
+  if constexpr (C::kReductions > 0) {
+    r = valid ? vrow : 0;
+  } else {
+    r = valid ? vrow / lay.tiles : 0;
+    c0 = valid ? (vrow - r * lay.tiles) * kTile : 0;
+  }
   C c = in.chain;  // per-thread copy: reductions keep their row statistics in it
   c.begin_row(r);
   V st[kPer];

@@ -166,9 +166,9 @@ struct e4m3 {
       static_assert(lanes_v<V> == 8, "the runner's DVecF");
       uint32_t w[2];
       for (int i = 0; i < 2; ++i) {
-        const uint32_t lo = __nv_cvt_float2_to_fp8x2(make_float2(v.v[4 * i], v.v[4 * i + 1]), __NV_SATFINITE, __NV_E4M3);
-        const uint32_t hi =
-            __nv_cvt_float2_to_fp8x2(make_float2(v.v[4 * i + 2], v.v[4 * i + 3]), __NV_SATFINITE, __NV_E4M3);
+        const float2 a = make_float2(v.v[4 * i], v.v[4 * i + 1]), b = make_float2(v.v[4 * i + 2], v.v[4 * i + 3]);
+        const uint32_t lo = __nv_cvt_float2_to_fp8x2(a, __NV_SATFINITE, __NV_E4M3);
+        const uint32_t hi = __nv_cvt_float2_to_fp8x2(b, __NV_SATFINITE, __NV_E4M3);
         w[i] = lo | (hi << 16);
       }
       *reinterpret_cast<uint2*>(p) = make_uint2(w[0], w[1]);

@@ -212,9 +212,26 @@ struct MaxAcc {
   V m = splat<V>(detail::neg_inf());
   template <bool kTail>
   TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE void add(const V& v, int n) {
+#if defined(__CUDACC__)
+    if constexpr (is_dvec_v<V>) {
+      // The CUDA runner's vectors (never a tail): one running max per thread, in lane 0, folded
+      // with fmaxf, which drops a NaN as where(v > m, v, m) does (m starts at -inf: never NaN).
+      // Seven registers fewer than a max per lane: rmsnorm_quant's kernel spilled with those.
+      static_assert(!kTail && lanes_v<V> == 8, "the CUDA runner passes whole DVecF");
+      float a = fmaxf(fmaxf(v.v[0], v.v[1]), fmaxf(v.v[2], v.v[3]));
+      float b = fmaxf(fmaxf(v.v[4], v.v[5]), fmaxf(v.v[6], v.v[7]));
+      m.v[0] = fmaxf(m.v[0], fmaxf(a, b));
+      return;
+    }
+#endif
     m = max(m, detail::masked<kTail>(v, n, detail::neg_inf()));
   }
-  TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE MaxAcc<float> lanes() const { return MaxAcc<float>{Simd<V>::reduce_max(m)}; }
+  TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE MaxAcc<float> lanes() const {
+#if defined(__CUDACC__)
+    if constexpr (is_dvec_v<V>) return MaxAcc<float>{m.v[0]};  // see add()
+#endif
+    return MaxAcc<float>{Simd<V>::reduce_max(m)};
+  }
   TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE void merge(const MaxAcc& o) { m = o.m > m ? o.m : m; }
 };
 

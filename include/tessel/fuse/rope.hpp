@@ -174,11 +174,11 @@ struct ReadRope {
       load_freqs<kPairs>(inv_freq + (c < dim / 2 ? c : c - dim / 2), f);
     for (int l = 0; l < kPairs; ++l) sincos_f(pos * f[l], sn[l], co[l]);
   }
-  // The 8 columns from c of `row`, rotated by those sines and cosines.
+  // x (the 8 columns from c) and y (NeoX: the partner columns, c -+ dim/2) rotated by those sines
+  // and cosines.
   template <class V>
-  __device__ TESSEL_FUSE_INLINE void rotate(V& out, const typename T::storage* row, int c, const float (&sn)[kPairs],
-                                            const float (&co)[kPairs]) const {
-    const V x = T::template load<V>(row + c);
+  __device__ TESSEL_FUSE_INLINE void combine(V& out, const V& x, const V& y, int c, const float (&sn)[kPairs],
+                                             const float (&co)[kPairs]) const {
     if constexpr (kStyle == RopeStyle::gptj) {
       for (int l = 0; l < kPairs; ++l) {
         const float a = x.v[2 * l], b = x.v[2 * l + 1];
@@ -186,33 +186,56 @@ struct ReadRope {
         out.v[2 * l + 1] = b * co[l] + a * sn[l];
       }
     } else {
-      const int half = dim / 2;
-      const bool first = c < half;
-      const V y = T::template load<V>(row + (first ? c + half : c - half));
+      const bool first = c < dim / 2;
       for (int l = 0; l < kPairs; ++l) out.v[l] = x.v[l] * co[l] + y.v[l] * (first ? -sn[l] : sn[l]);
     }
+  }
+  template <class V>
+  __device__ TESSEL_FUSE_INLINE V partner(const typename T::storage* row, int c) const {
+    const int half = dim / 2;
+    return T::template load<V>(row + (c < half ? c + half : c - half));
   }
   template <class V>
   __device__ TESSEL_FUSE_INLINE void load_vector(V& out, const typename T::storage* row, int c, double pos) const {
     float sn[kPairs], co[kPairs];
     trig(c, pos, sn, co);
-    rotate(out, row, c, sn, co);
+    const V x = T::template load<V>(row + c);
+    if constexpr (kStyle == RopeStyle::gptj)
+      combine(out, x, x, c, sn, co);
+    else
+      combine(out, x, partner<V>(row, c), c, sn, co);
   }
-  // K rows' vectors at column col (the runner's short-row path: consecutive rows, ascending). Rows
-  // of one token share its sines and cosines, so they are computed once for all K rows: per
-  // element that was one double-reduced sincos (NeoX) and rope's bottleneck. (Rows number below
-  // 2^31, which the runner's supports() checks, so the token is a 32-bit division.)
+  // K rows' vectors at column col, for the runner's short-row path (consecutive rows, ascending;
+  // 16 threads a row, thread t at column 8t; every lane of the warp calls this). Two savings:
+  // - Rows of one token share its sines and cosines: computed once for the K rows (per element
+  //   that was one double-reduced sincos for NeoX).
+  // - NeoX with a head of 16, 32, 64 or 128 columns takes the partner half from the thread dim/16
+  //   lanes away (a shuffle) instead of loading it again: the second load of every line doubled
+  //   the L2 traffic (ncu: L2 95% busy, DRAM 53%; bench/results/h200/session4/).
+  // (Rows number below 2^31, which the runner's supports() checks: the token is a 32-bit division.)
   template <int K>
   __device__ TESSEL_FUSE_INLINE void load_rows(DVecF (&out)[K], const int64_t (&rows)[K], int64_t col) const {
     const int c = int(col);
     const auto token = [this](int64_t r) { return int64_t(uint32_t(r) / uint32_t(heads)); };
     const int64_t t0 = token(rows[0]);
-    if (t0 == token(rows[K - 1])) {
-      float sn[kPairs], co[kPairs];
-      trig(c, double(positions[t0]), sn, co);
-      for (int k = 0; k < K; ++k) rotate(out[k], p + rows[k] * dim, c, sn, co);
-    } else {
-      for (int k = 0; k < K; ++k) load_vector(out[k], p + rows[k] * dim, c, double(positions[token(rows[k])]));
+    const bool one_token = t0 == token(rows[K - 1]);  // may differ between the two groups of a warp
+    const bool shuffle = dim <= 128 && (dim & (dim - 1)) == 0;  // the same for the whole launch
+    float sn[kPairs], co[kPairs];
+    if (one_token) trig(c, double(positions[t0]), sn, co);
+    for (int k = 0; k < K; ++k) {
+      const auto* row = p + rows[k] * dim;
+      const DVecF x = T::template load<DVecF>(row + c);
+      DVecF y = x;
+      if constexpr (kStyle == RopeStyle::neox) {
+        if (shuffle) {
+          // Outside any branch that splits a warp: every lane reaches each shuffle.
+          for (int l = 0; l < kDeviceLanes; ++l) y.v[l] = __shfl_xor_sync(0xffffffffu, x.v[l], dim / 16);
+        } else {
+          y = partner<DVecF>(row, c);
+        }
+      }
+      if (!one_token) trig(c, double(positions[token(rows[k])]), sn, co);
+      combine(out[k], x, y, c, sn, co);
     }
   }
   template <int K>
