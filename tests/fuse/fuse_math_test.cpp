@@ -101,6 +101,40 @@ TEST_P(MathAccuracy, WithinDocumentedBounds) {
   check<8>(kCases[8], opts());
 }
 
+// min and max are where(b < a, b, a) and where(b > a, b, a) on every ISA (x86 vectors use minps and
+// maxps): a NaN in the first argument stays, one in the second is dropped, and of two zeros the first
+// is kept. Every lane sees each case (the row runs through whole vectors and the tail).
+TEST_P(MathAccuracy, MinMaxKeepTheSelectSemantics) {
+  const float nan = std::nanf("");
+  const std::vector<float> base = {nan, -0.0f, 0.0f, 1.0f, -1.0f, 5.0f};
+  std::vector<float> x;
+  for (int i = 0; i < 7; ++i) x.insert(x.end(), base.begin(), base.end());
+  const auto n = int64_t(x.size());
+  std::vector<float> lo(x.size()), hi(x.size());
+  // min(x, 0): NaN stays NaN, min(-0, 0) is -0 (b < a fails: a), min(0, 0) is 0.
+  const auto min0 = [](auto& y, const auto& v) { y = fuse::min(v, splat<std::decay_t<decltype(v)>>(0.0f)); };
+  const auto max0 = [](auto& y, const auto& v) { y = fuse::max(splat<std::decay_t<decltype(v)>>(0.0f), v); };
+  cpu::run(chain(read<f32>(x.data(), n), map(min0), write<f32>(lo.data(), n)),
+           1, n, opts());
+  // max(0, x): a NaN in the second argument is dropped (0 is kept), and max(0, -0) is 0.
+  cpu::run(chain(read<f32>(x.data(), n), map(max0), write<f32>(hi.data(), n)),
+           1, n, opts());
+  for (size_t i = 0; i < x.size(); ++i) {
+    const float v = x[i];
+    const float want_lo = std::isnan(v) ? nan : (0.0f < v ? 0.0f : v);
+    const float want_hi = v > 0.0f ? v : 0.0f;
+    if (std::isnan(want_lo)) {
+      EXPECT_TRUE(std::isnan(lo[i])) << i;
+    } else {
+      EXPECT_EQ(std::signbit(lo[i]), std::signbit(want_lo)) << i;
+      EXPECT_EQ(lo[i], want_lo) << i;
+    }
+    EXPECT_FALSE(std::isnan(hi[i])) << i;
+    EXPECT_EQ(std::signbit(hi[i]), std::signbit(want_hi)) << i;
+    EXPECT_EQ(hi[i], want_hi) << i;
+  }
+}
+
 TEST_P(MathAccuracy, ExpEdges) {
   const float inf = std::numeric_limits<float>::infinity();
   std::vector<float> x = {-inf, -1000.0f, -87.0f, 0.0f, 88.72f, 88.8f, 1000.0f, inf, std::nanf("")};

@@ -21,6 +21,14 @@ namespace tessel::fuse {
 
 // ---- Codecs on 32-bit lanes ------------------------------------------------------------------------
 
+// f32 -> bf16 bits in the high half of each lane (the low half is garbage): rounded to nearest
+// even, NaN kept quiet. CPU vectors store the high halves as they are (Simd::store_hi16).
+template <class V>
+TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE typename Simd<V>::U bf16_round_hi(const V& v) {
+  const auto u = Simd<V>::to_bits(v);
+  return where(v != v, u | 0x400000u, u + 0x7fffu + ((u >> 16) & 1u));
+}
+
 // f32 -> bf16 bits (in the low half of each lane).
 template <class V>
 TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE typename Simd<V>::U bf16_encode(const V& v) {
@@ -31,10 +39,7 @@ TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE typename Simd<V>::U bf16_encode(const V& v
   if constexpr (is_dvec_v<V>)
     return detail::lanes_map(v, [](float a) { return uint32_t(__bfloat16_as_ushort(__float2bfloat16_rn(a))); });
 #endif
-  using S = Simd<V>;
-  const auto u = S::to_bits(v);
-  const auto rounded = (u + 0x7fffu + ((u >> 16) & 1u)) >> 16;
-  return where(v != v, (u >> 16) | 0x40u, rounded);
+  return bf16_round_hi(v) >> 16;
 }
 template <class V>
 TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE V bf16_decode(const typename Simd<V>::U& h) {
@@ -53,19 +58,19 @@ TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE typename Simd<V>::U e4m3_encode(const V& v
 #endif
   using S = Simd<V>;
   using U = typename S::U;
-  const U bits = S::to_bits(v);
-  const U sign = (bits >> 24) & 0x80u;
-  const V a = abs(v);
-  const U ab = S::to_bits(a);
-  // Normal range (|v| >= 2^-6): round the f32 mantissa to 3 bits at bit 20, then rebias the
-  // exponent from 127 to 7. A carry out of the mantissa moves into the exponent, as it should;
-  // anything that rounds past 448 (0x7e) saturates there, infinity included.
-  U normal = ((ab + 0x7ffffu + ((ab >> 20) & 1u)) >> 20) - (120u << 3);
-  normal = where(normal > 0x7eu, S::splat_u(0x7eu), normal);
-  // Subnormal range: multiples of 2^-9, rounded to nearest even (code 8 is the smallest normal).
-  // Adding 2^14, whose ulp is 2^-9, does the rounding; the bits above 2^14's are the code.
-  const U sub = S::to_bits(a + 16384.0f) - 0x46800000u;
-  U code = where(a < 0.015625f, sub, normal) | sign;
+  const U sign = (S::to_bits(v) >> 24) & 0x80u;
+  // |v| saturated at 448, the largest finite code (0x7e), infinity included.
+  const V a = min(abs(v), splat<V>(448.0f));
+  // One float add rounds: with E the exponent of max(a, 2^-6), the sum a + 2^(E + 20) has a unit in
+  // the last place of 2^(E - 3), e4m3's step at a (2^-9 for the subnormals below 2^-6), so the add
+  // rounds a to nearest even on e4m3's grid, and the sum's low bits count the steps s. A normal
+  // code is (E + 7) * 8 + s - 8 (s from 8 to 15; a carry into the next binade, s = 16, lands on
+  // that binade's first code), a subnormal's (E = -6) is s: both are (E + 6) * 8 + s. One path for
+  // both ranges where separate normal and subnormal paths and their select took 4 instructions more.
+  const U eb = S::to_bits(max(a, splat<V>(0.015625f))) & 0x7f800000u;  // (E + 127) << 23
+  const U mb = eb + (20u << 23);                                       // 2^(E + 20)
+  const U steps = S::to_bits(a + S::from_bits(mb)) - mb;
+  const U code = (steps + (eb >> 20) - 968u) | sign;  // (E + 127) * 8 - 968 = (E + 6) * 8
   return where(v != v, S::splat_u(0x7fu), code);
 }
 template <class V>
@@ -85,6 +90,11 @@ TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE V e4m3_decode(const typename Simd<V>::U& c
 template <class V>
 TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE typename Simd<V>::I i8_encode(const V& v) {
   const V c = min(max(v, -128.0f), 127.0f);
+#if defined(TESSEL_FUSE_X86)
+  // CPU vectors: the hardware's rounding conversion (cvtps2dq) replaces round_even's two adds; a
+  // NaN (which it turns into INT_MIN) is zeroed after.
+  if constexpr (is_vec_v<V>) return where(v == v, detail::cvt_rn(c), typename Simd<V>::I{});
+#endif
   return Simd<V>::to_i32(where(v != v, splat<V>(0.0f), round_even(c)));
 }
 
@@ -130,8 +140,12 @@ struct bf16 {
   static TESSEL_FUSE_INLINE V load_n(const storage* p, int n) {
     return bf16_decode<V>(Simd<V>::load_u16_n(p, n));
   }
+  // CPU vectors store the rounded high halves as they are (simd.hpp).
   template <class V>
   TESSEL_HOST_DEVICE static TESSEL_FUSE_INLINE void store(storage* p, const V& v) {
+#if !defined(__CUDACC__)
+    if constexpr (is_vec_v<V>) return Simd<V>::store_hi16(p, bf16_round_hi(v));
+#endif
     Simd<V>::store_u16(p, bf16_encode(v));
   }
   template <class V>
@@ -140,6 +154,9 @@ struct bf16 {
   }
   template <class V>
   static TESSEL_FUSE_INLINE void stream(storage* p, const V& v) {
+#if !defined(__CUDACC__)
+    if constexpr (is_vec_v<V>) return Simd<V>::stream_hi16(p, bf16_round_hi(v));
+#endif
     Simd<V>::stream_u16(p, bf16_encode(v));
   }
 };

@@ -32,10 +32,16 @@ __device__ TESSEL_FUSE_INLINE V on_lanes(const V& x, const F& f) {
 
 template <class V>
 TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE V min(const V& a, const V& b) {
+#if defined(TESSEL_FUSE_X86)
+  if constexpr (is_vec_v<V>) return detail::min_ps(b, a);  // the same select, one instruction
+#endif
   return where(b < a, b, a);
 }
 template <class V>
 TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE V max(const V& a, const V& b) {
+#if defined(TESSEL_FUSE_X86)
+  if constexpr (is_vec_v<V>) return detail::max_ps(b, a);
+#endif
   return where(b > a, b, a);
 }
 // With a scalar bound, for vectors (on float the two-argument forms above already apply).
@@ -73,6 +79,32 @@ TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE V relu(const V& x) {
 
 // ---- exp ---------------------------------------------------------------------------------------------
 
+namespace detail {
+// exp's last step: y * 2^n (n an integer held in a float, t the rounding sum whose low mantissa bits
+// hold n in two's complement), +inf above x = 88.7228 and 0 below -86.64. Shifted into the exponent
+// field, t's bits add n; at x = 88.7228 (the largest kept), n = 128 and y < 1, so the sum is still
+// a finite float.
+template <class V>
+TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE V exp_scale(const V& x, const V& y, const V&, const V& t) {
+  using S = Simd<V>;
+  const V e = S::from_bits(S::to_bits(y) + (S::to_bits(t) << 23));
+  return where(x > 88.7228f, splat<V>(__builtin_inff()), where(x < -86.64f, splat<V>(0.0f), e));
+}
+#if defined(TESSEL_FUSE_X86)
+// AVX-512: vscalefps multiplies by 2^n exactly (the same result in the normal range) and takes the
+// underflow select as its zero-masking: 4 instructions instead of 6, in every exp of SiLU, GELU and
+// softmax. Forced inline only into the AVX-512 entry point (flatten), like the other ISA pieces.
+__attribute__((target("avx512f"))) inline VecTypes<16>::F exp_scale(const VecTypes<16>::F& x, const VecTypes<16>::F& y,
+                                                                     const VecTypes<16>::F& n, const VecTypes<16>::F&) {
+  const __m512 xv = (__m512)x;
+  const __mmask16 keep = _mm512_cmp_ps_mask(xv, _mm512_set1_ps(-86.64f), _CMP_NLT_UQ);  // NaN kept
+  const __m512 e = _mm512_maskz_scalef_ps(keep, (__m512)y, (__m512)n);
+  const __mmask16 big = _mm512_cmp_ps_mask(xv, _mm512_set1_ps(88.7228f), _CMP_GT_OQ);
+  return (VecTypes<16>::F)_mm512_mask_mov_ps(e, big, _mm512_set1_ps(__builtin_inff()));
+}
+#endif
+}  // namespace detail
+
 // e^x: Cody-Waite reduction by ln 2, Cephes' degree-5 polynomial, and 2^n added to the exponent
 // field. Within 2 ulp; +inf above ~88.72; below -86.64 (results under ~2.3e-38, where 2^n would
 // leave the normal range) it flushes to 0, which no activation or softmax term can notice.
@@ -83,7 +115,6 @@ TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE V exp(const V& x) {
 #if defined(__CUDA_ARCH__)
   return detail::on_lanes(x, [](float a) { return ::expf(a); });
 #else
-  using S = Simd<V>;
   const V t = x * 1.44269504088896341f + 12582912.0f;  // 1.5 * 2^23 + round(x / ln 2)
   const V n = t - 12582912.0f;
   V r = x - n * 0.693359375f;  // ln 2 in two parts; n * hi is exact
@@ -95,10 +126,7 @@ TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE V exp(const V& x) {
   p = p * r + 1.6666665459e-1f;
   p = p * r + 5.0000001201e-1f;
   const V y = p * (r * r) + r + 1.0f;
-  // t's low mantissa bits hold n in two's complement; shifted into the exponent field they add n.
-  // At x = 88.7228 (the largest kept), n = 128 and y < 1, so the sum is still a finite float.
-  const V e = S::from_bits(S::to_bits(y) + (S::to_bits(t) << 23));
-  return where(x > 88.7228f, splat<V>(__builtin_inff()), where(x < -86.64f, splat<V>(0.0f), e));
+  return detail::exp_scale(x, y, n, t);
 #endif
 }
 

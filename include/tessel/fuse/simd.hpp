@@ -204,6 +204,58 @@ __attribute__((target("avx2"))) inline VecTypes<8>::U widen_u16(const uint16_t* 
 }
 #endif
 
+// f32 -> int32 rounded to nearest even (cvtps2dq; out of range and NaN give INT_MIN). AVX-512 says
+// the rounding in the instruction; AVX and SSE2 take MXCSR's, round to nearest unless a caller
+// changed it, as the 1.5 * 2^23 addition of round_even does.
+#if defined(TESSEL_FUSE_X86)
+__attribute__((target("avx512f"))) inline VecTypes<16>::I cvt_rn(const VecTypes<16>::F& v) {
+  return (VecTypes<16>::I)_mm512_maskz_cvt_roundps_epi32(__mmask16(0xffff), (__m512)v,
+                                                             _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+}
+__attribute__((target("avx"))) inline VecTypes<8>::I cvt_rn(const VecTypes<8>::F& v) {
+  return (VecTypes<8>::I)_mm256_cvtps_epi32((__m256)v);
+}
+inline VecTypes<4>::I cvt_rn(const VecTypes<4>::F& v) { return (VecTypes<4>::I)_mm_cvtps_epi32((__m128)v); }
+#endif
+
+// minps(x, y) is x < y ? x : y and maxps(x, y) is x > y ? x : y, NaNs and signed zeros included:
+// exactly fuse::min and max below, in one instruction where GCC 12 often emits a compare and a blend
+// for the ?: form (it does for a constant first operand). maskz: GCC 12 warns on the undefined source
+// of the unmasked AVX-512 forms.
+#if defined(TESSEL_FUSE_X86)
+__attribute__((target("avx512f"))) inline VecTypes<16>::F min_ps(const VecTypes<16>::F& x, const VecTypes<16>::F& y) {
+  return (VecTypes<16>::F)_mm512_maskz_min_ps(__mmask16(0xffff), (__m512)x, (__m512)y);
+}
+__attribute__((target("avx512f"))) inline VecTypes<16>::F max_ps(const VecTypes<16>::F& x, const VecTypes<16>::F& y) {
+  return (VecTypes<16>::F)_mm512_maskz_max_ps(__mmask16(0xffff), (__m512)x, (__m512)y);
+}
+__attribute__((target("avx"))) inline VecTypes<8>::F min_ps(const VecTypes<8>::F& x, const VecTypes<8>::F& y) {
+  return (VecTypes<8>::F)_mm256_min_ps((__m256)x, (__m256)y);
+}
+__attribute__((target("avx"))) inline VecTypes<8>::F max_ps(const VecTypes<8>::F& x, const VecTypes<8>::F& y) {
+  return (VecTypes<8>::F)_mm256_max_ps((__m256)x, (__m256)y);
+}
+inline VecTypes<4>::F min_ps(const VecTypes<4>::F& x, const VecTypes<4>::F& y) {
+  return (VecTypes<4>::F)_mm_min_ps((__m128)x, (__m128)y);
+}
+inline VecTypes<4>::F max_ps(const VecTypes<4>::F& x, const VecTypes<4>::F& y) {
+  return (VecTypes<4>::F)_mm_max_ps((__m128)x, (__m128)y);
+}
+#endif
+
+// The high halves of 16 lanes, packed, with one word permute (vpermw): bf16 rounded in place needs
+// no shift before it, where a narrowing store needs one.
+#if defined(TESSEL_FUSE_X86)
+__attribute__((target("avx512f,avx512bw"))) inline VecTypes<16>::U16 high_halves(const VecTypes<16>::U& u) {
+  const __m512i idx = _mm512_set_epi16(31, 29, 27, 25, 23, 21, 19, 17, 15, 13, 11, 9, 7, 5, 3, 1, 31, 29, 27, 25, 23, 21,
+                                       19, 17, 15, 13, 11, 9, 7, 5, 3, 1);
+  const __m512i w = _mm512_permutexvar_epi16(idx, (__m512i)u);
+  VecTypes<16>::U16 h;
+  __builtin_memcpy(&h, &w, sizeof h);  // the low 32 bytes (GCC 12's cast warns, as above)
+  return h;
+}
+#endif
+
 // Makes streaming stores visible to other threads before the pool reports a chunk done.
 inline void stream_fence() {
 #if defined(TESSEL_FUSE_X86)
@@ -274,6 +326,7 @@ struct Simd<V, std::enable_if_t<is_vec_v<V>>> {
   }
 
   static TESSEL_FUSE_INLINE V load_f32(const float* p) { return load_raw<V>(p); }
+
   static TESSEL_FUSE_INLINE U load_u16(const uint16_t* p) {
 #if defined(TESSEL_FUSE_X86)
     if constexpr (N == 16) return detail::widen_u16(p);
@@ -321,6 +374,19 @@ struct Simd<V, std::enable_if_t<is_vec_v<V>>> {
   static TESSEL_FUSE_INLINE void store_i8_n(int8_t* p, const I& i, int n) {
     store_raw_n(p, __builtin_convertvector(i, typename T::I8), n);
   }
+
+  // The high 16 bits of each lane (bf16 rounded in place), packed.
+  static TESSEL_FUSE_INLINE typename T::U16 high_halves(const U& u) {
+#if defined(TESSEL_FUSE_X86)
+    if constexpr (N == 16) return detail::high_halves(u);
+#endif
+    return __builtin_convertvector(u >> 16, typename T::U16);
+  }
+  static TESSEL_FUSE_INLINE void store_hi16(uint16_t* p, const U& u) {
+    const auto h = high_halves(u);
+    __builtin_memcpy(p, &h, sizeof h);
+  }
+  static TESSEL_FUSE_INLINE void stream_hi16(uint16_t* p, const U& u) { detail::nt_store(p, high_halves(u)); }
 
   // Streaming stores: `p` must be aligned to the stored width (the writer checks).
   static TESSEL_FUSE_INLINE void stream_f32(float* p, const V& v) { detail::nt_store(p, v); }
