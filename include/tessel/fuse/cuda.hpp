@@ -9,8 +9,8 @@
 // columns (uses_vectors() below); otherwise float, one column.
 //
 // - A *group* of G threads (a power of two, 32 to 1024, a template parameter of the kernel; 16 for
-//   vector rows of at most 128 columns without reductions, Strategy 3) owns a row; thread t of the group owns
-//   the slots at columns L*t, L*(t + G), L*(t + 2G), ... (kPer slots of L = 1 or 8 columns). Every
+//   vector rows of at most 128 columns without reductions, Strategy 3) owns a row; thread t of the
+//   group owns the slots at columns L*t, L*(t + G), L*(t + 2G), ... (kPer slots of L = 1 or 8 columns). Every
 //   warp-wide load is then one contiguous, fully used run of memory, and slot k sits at a
 //   compile-time offset from the thread's first column (immediate offsets off one address, no
 //   64-bit address per slot). Short rows use small groups, so one block of >= 256 threads holds
