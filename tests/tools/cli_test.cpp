@@ -1,11 +1,13 @@
 // The tessel CLI end to end: exit codes, one-line errors for bad input, and the JSON report.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sys/wait.h>
+#include <thread>
 
 namespace {
 
@@ -123,6 +125,26 @@ TEST(Cli, BenchWritesJsonWithRooflineAndRepro) {
     EXPECT_NE(row["repro"].get<std::string>().find("tessel bench"), std::string::npos);
   }
   EXPECT_GE(passed, 2);
+}
+
+// --refresh-probe measures the ceilings again instead of reading the cache: the report's probe is
+// newer than the cached one, and bench says which it used.
+TEST(Cli, BenchRefreshProbeMeasuresAgain) {
+  ASSERT_EQ(tessel("probe").code, 0);  // a cached probe exists from here on
+  const std::string json = (std::filesystem::temp_directory_path() / "tessel_bench_refresh.json").string();
+  auto read_probe_time = [&] {
+    std::ifstream f(json);
+    return nlohmann::json::parse(f)["machine"]["measured_at"].get<std::string>();
+  };
+  auto cached = tessel("bench \"rmsnorm rows=8 cols=64\" --max-seconds 0.05 --json " + json);
+  ASSERT_EQ(cached.code, 0) << cached.out;
+  EXPECT_NE(cached.out.find("(cached; --refresh-probe measures again)"), std::string::npos) << cached.out;
+  const std::string before = read_probe_time();
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));  // measured_at counts seconds
+  auto fresh = tessel("bench \"rmsnorm rows=8 cols=64\" --max-seconds 0.05 --refresh-probe --json " + json);
+  ASSERT_EQ(fresh.code, 0) << fresh.out;
+  EXPECT_NE(fresh.out.find("(measured now)"), std::string::npos) << fresh.out;
+  EXPECT_GT(read_probe_time(), before);  // ISO 8601 UTC times order as strings
 }
 
 }  // namespace

@@ -202,13 +202,21 @@ int cmd_verify(const Registry& reg, const Selection& sel, const std::string& com
   return failed ? kFailed : 0;
 }
 
-int cmd_bench(const Registry& reg, const Selection& sel, BenchOptions opt, const std::string& command) {
+// refresh_probe: measure the ceilings again before timing. A cached probe may come from a busier or
+// slower moment of the machine (a shared VM's copy bandwidth has read 24 and 40 GB/s on different
+// occasions), and every % of roofline is only as good as that probe.
+int cmd_bench(const Registry& reg, const Selection& sel, BenchOptions opt, bool refresh_probe,
+              const std::string& command) {
   auto problems = select_problems(reg, sel, false);
   if (!problems.ok()) return bad_input(problems.status().message());
   auto config = selected_config(reg, sel, *problems, true);
   if (!config.ok()) return bad_input(config.status().message());
-  auto machine = load_or_run_probe(false, false);
-  if (!machine.ok()) std::fprintf(stderr, "tessel: probe failed (%s); %% of roofline will read 0\n", machine.status().message().c_str());
+  auto machine = load_or_run_probe(refresh_probe, false);
+  if (!machine.ok())
+    std::fprintf(stderr, "tessel: probe failed (%s); %% of roofline will read 0\n", machine.status().message().c_str());
+  else
+    std::fprintf(stderr, "roofline: the ceilings probed %s%s\n", machine->measured_at.c_str(),
+                 refresh_probe ? " (measured now)" : " (cached; --refresh-probe measures again)");
   opt.threads = sel.threads;
   opt.progress = [](const std::string& s) { std::fprintf(stderr, "%s\n", s.c_str()); };
   std::vector<BenchRow> all;
@@ -278,6 +286,8 @@ int main(int argc, char** argv) {
   ben->add_option("--max-seconds", bopt.max_seconds, "wall-time budget per implementation and problem")->check(CLI::PositiveNumber);
   ben->add_option("--min-reps", bopt.min_reps, "fewest timed repetitions")->check(CLI::PositiveNumber);
   ben->add_option("--max-reps", bopt.max_reps, "most timed repetitions")->check(CLI::PositiveNumber);
+  bool refresh_probe = false;
+  ben->add_flag("--refresh-probe", refresh_probe, "measure the machine's ceilings again before timing (else the cached probe)");
 
   QuantizeOptions qopt;
   CLI::App* quant = add_quantize_command(app, qopt);
@@ -298,7 +308,7 @@ int main(int argc, char** argv) {
     if (*list) return cmd_list(reg);
     if (*probe) return cmd_probe(refresh, quick, json);
     if (*ver) return cmd_verify(reg, vsel, command);
-    if (*ben) return cmd_bench(reg, bsel, bopt, command);
+    if (*ben) return cmd_bench(reg, bsel, bopt, refresh_probe, command);
     if (*quant) return run_quantize_command(qopt);
   } catch (const std::exception& e) {
     // Only a bug gets here; say so rather than abort.
