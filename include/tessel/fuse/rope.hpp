@@ -9,7 +9,8 @@
 // group, not per element. The angle is formed and reduced modulo pi/2 in double (positions up to
 // 2^24 keep the reduced angle exact to ~1e-9); the sine and cosine are float polynomials on
 // [-pi/4, pi/4] (Cephes), within an ulp or two. In CUDA device code each thread computes the
-// trig of its own columns (8 consecutive ones on the runner's vector path, see load_vector).
+// trig of its own columns (8 consecutive ones on the runner's vector path, see load_vector), once
+// for the heads of one token that it handles together (load_rows).
 #pragma once
 
 #include <cstdint>
