@@ -30,12 +30,10 @@ struct Pipeline {
   Barrier full[Stages];
   Barrier empty[Stages];
 
-  // One thread initializes, then the CTA synchronizes before anyone waits. producer_arrivals counts the
-  // arrivals that fill a stage besides the TMA bytes: 1 (the TMA thread's arrive_expect_tx), plus any
-  // threads that write part of a stage with ordinary stores and then call producer_arrive().
-  TESSEL_DEVICE void init(int consumer_arrivals, int producer_arrivals = 1) {
+  // One thread initializes, then the CTA synchronizes before anyone waits.
+  TESSEL_DEVICE void init(int consumer_arrivals) {
     for (int s = 0; s < Stages; ++s) {
-      cuda::init(full[s], producer_arrivals);
+      cuda::init(full[s], 1);  // the TMA thread's arrive_expect_tx
       cuda::init(empty[s], consumer_arrivals);
     }
     fence_barrier_init();
@@ -49,12 +47,6 @@ struct Pipeline {
     arrive_expect_tx(full[p.stage], bytes);
     return full[p.stage];
   }
-
-  // An extra producer (one that fills part of a stage with ordinary stores, e.g. a few scales): waits
-  // for the stage to be free, as producer_acquire does, without announcing transaction bytes. Its
-  // threads then store and each calls producer_arrive(); mbarrier.arrive releases their stores.
-  TESSEL_DEVICE void producer_wait_empty(const RingPosition<Stages>& p) { wait(empty[p.stage], p.phase ^ 1u); }
-  TESSEL_DEVICE void producer_arrive(int stage) { arrive(full[stage]); }
 
   // Consumer: waits until stage `p.stage` holds data.
   TESSEL_DEVICE void consumer_wait(const RingPosition<Stages>& p) { wait(full[p.stage], p.phase); }

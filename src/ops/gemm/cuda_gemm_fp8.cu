@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <mutex>
 #include <string>
+#include <type_traits>
 
 #include "cuda_epilogue.cuh"
 #include "gemm.hpp"
@@ -36,13 +37,11 @@ using tc::fp8e4m3;
 //   adds into the accumulator with only about 14 mantissa bits (DeepSeek-V3 report, sec. 3.3.2), so the
 //   error grows with K: this is cuBLASLt's "fast accumulation", a tunable here, not the default at large K.
 // - kPromote (per-tensor scales) and kBlock (block scales) follow DeepSeek's DeepGEMM: each stage (one
-//   128-long K block; two for kPromote) accumulates into a fresh f32 fragment `part`, which is then added
-//   into the main f32 accumulator, times scale_a[row, kb] * scale_b[n_block, kb] for kBlock. That needs the stage's
-//   wgmmas finished (wait<0>) before the promotion, so a warpgroup cannot keep a batch in flight; the
-//   other consumer's wgmmas fill the tensor cores meanwhile. The tile is 128 wide, which makes scale_b
-//   one scalar per stage. A 256-wide tile would need 128 main + 128 partial accumulators per thread,
-//   and ptxas compiles a 384-thread kernel under a 168-register cap (setmaxnreg does not lift it;
-//   docs/tile-layer.md), so it would spill: N = 256 does not pay here.
+//   128-long K block) accumulates into a fresh f32 fragment `part`, which is then added into the main
+//   f32 accumulator, times scale_a[row, kb] * scale_b[n_block, kb] for kBlock. Two `part` buffers let
+//   a warpgroup promote one stage while the next runs in the tensor cores (see the main loop). The
+//   tile is 128 wide, which makes scale_b one scalar per stage. 64 + 2 x 64 accumulators nearly fill
+//   the consumers' 240 registers; a 256-wide tile would need 384, so N = 256 does not fit this scheme.
 enum Accum : int { kFast = 0, kPromote = 1, kBlock = 2 };
 
 inline constexpr int kBM = 128;
@@ -63,18 +62,6 @@ struct Fp8Args {
   int64_t ldc = 0;
 };
 
-// Block scaling: the stage's scales, written by the producer warpgroup's second warp while TMA brings
-// the operands: scale_a for the tile's 128 rows and scale_b for its 128 columns, for the stage's K block.
-// (Loading them in the consumers one stage ahead left their latency exposed: 1023 against 1234 TFLOP/s
-// without scales at 4096^3, H200, 2026-11-28.)
-template <int Stages, bool Present>
-struct StageScales {
-  float a[Stages][kBM];
-  float b[Stages];
-};
-template <int Stages>
-struct StageScales<Stages, false> {};
-
 template <class OutT, int BN, int Stages, int Mode>
 struct Fp8Gemm {
   using ATile = tc::st_fp8<kBM, kBK>;
@@ -84,13 +71,10 @@ struct Fp8Gemm {
     ATile a[Stages];
     BTile b[Stages];
     Staging staging[kConsumers][2];
-    StageScales<Stages, Mode == kBlock> scales;
     tc::Pipeline<Stages> pipe;
   };
   static constexpr uint32_t kStageBytes = ATile::bytes + BTile::bytes;
   static constexpr size_t kSmemBytes = sizeof(Shared) + 1024;  // slack to round the base up to 1024
-  // Block scaling: the TMA thread's arrival plus one per lane of the scale warp fill a stage.
-  static constexpr int kProducerArrivals = Mode == kBlock ? 1 + tc::kWarpSize : 1;
   static_assert(kSmemBytes <= 227 * 1024, "the stage ring and staging tiles exceed shared memory");
   static_assert(sizeof(Staging) * 2 >= 64 * 64 * sizeof(float), "store_staged needs a 64x64 f32 tile per consumer");
 };
@@ -105,7 +89,7 @@ __global__ void __launch_bounds__(kThreads, 1)
   auto& sh = *reinterpret_cast<typename G::Shared*>((reinterpret_cast<uintptr_t>(smem_raw) + 1023) &
                                                     ~uintptr_t{1023});
   if (threadIdx.x == 0) {
-    sh.pipe.init(kConsumers * tc::kWarpgroupWarps, G::kProducerArrivals);
+    sh.pipe.init(kConsumers * tc::kWarpgroupWarps);
     tc::tma::prefetch_map(map_a);
     tc::tma::prefetch_map(map_b);
     if constexpr (TmaStore) tc::tma::prefetch_map(map_c);
@@ -118,9 +102,9 @@ __global__ void __launch_bounds__(kThreads, 1)
 
   if (wg == 0) {
     // ---- Producer -------------------------------------------------------------------------------------
-    // 56, not the bf16 kernel's 40: the block-scale warp's loads spilled 16 bytes under 40. (ptxas
-    // compiles every role under the kernel's 168-register cap; the consumers' 224 only reserves.)
-    tc::warpgroup::decrease_registers<56>();
+    // 24 + 240: the consumers hold 192 accumulators (see below). ptxas allocates each setmaxnreg
+    // region to its own limit (the kernel reports 168, the cap of 384 threads at launch).
+    tc::warpgroup::decrease_registers<24>();
     if (threadIdx.x == 0) {
       tc::RingPosition<Stages> pos;
       for (int t = sched.first(); sched.valid(t); t = sched.next(t)) {
@@ -133,39 +117,12 @@ __global__ void __launch_bounds__(kThreads, 1)
           pos.advance();
         }
       }
-    } else if (Mode == kBlock && tc::warp_id() == 1) {
-      // The scale warp: each lane stores 4 rows of scale_a (rows past m read as 0; they are never
-      // stored) and lane 0 the tile's scale_b, then every lane arrives on the stage's full barrier.
-      if constexpr (Mode == kBlock) {
-        const int lane = tc::lane_id();
-        tc::RingPosition<Stages> pos;
-        for (int t = sched.first(); sched.valid(t); t = sched.next(t)) {
-          const int2 tile = sched.coords(t);
-          const int m0 = tile.x * kBM;
-          const float* sb = args.scale_b + int64_t(tile.y) * k_blocks;
-          for (int kb = 0; kb < k_blocks; ++kb) {
-            float v[kBM / tc::kWarpSize];
-#pragma unroll
-            for (int j = 0; j < kBM / tc::kWarpSize; ++j) {
-              const int row = m0 + lane + j * tc::kWarpSize;
-              v[j] = row < args.m ? __ldg(args.scale_a + int64_t(row) * k_blocks + kb) : 0.0f;
-            }
-            const float vb = lane == 0 ? __ldg(sb + kb) : 0.0f;
-            sh.pipe.producer_wait_empty(pos);
-#pragma unroll
-            for (int j = 0; j < kBM / tc::kWarpSize; ++j) sh.scales.a[pos.stage][lane + j * tc::kWarpSize] = v[j];
-            if (lane == 0) sh.scales.b[pos.stage] = vb;
-            sh.pipe.producer_arrive(pos.stage);
-            pos.advance();
-          }
-        }
-      }
     }
     return;
   }
 
   // ---- Consumers --------------------------------------------------------------------------------------
-  tc::warpgroup::increase_registers<224>();  // 56 * 128 + 224 * 256 = 64512 of the SM's 65536
+  tc::warpgroup::increase_registers<240>();  // 24 * 128 + 240 * 256 = 64512 of the SM's 65536
   const int c = wg - 1;
   float acc[BN / 2];
   tc::RingPosition<Stages> pos;
@@ -196,51 +153,93 @@ __global__ void __launch_bounds__(kThreads, 1)
       tc::wgmma::fence_operands(acc);
       if (tc::lane_id() == 0) sh.pipe.consumer_release(previous);
     } else {
-      // kPromote adds `part` into `acc` every kChunk stages (256 of K: 8 k32 steps in the tensor cores'
-      // accumulator, about 5e-4 relative at worst), so a batch stays in flight over every other stage;
-      // block scales change every 128 of K, so kBlock promotes after every stage.
-      constexpr int kChunk = Mode == kPromote ? 2 : 1;
-      float part[BN / 2];
+      // Promotion every stage (128 of K) with two partial accumulators. Stage g's wgmmas (one commit
+      // group) accumulate into a fresh part[g % 2]. After issuing group g the warpgroup waits only for
+      // group g - 1 (one batch stays in flight, as in kFast), hands its stage back and adds part[(g - 1)
+      // % 2] into `acc` (times scale_a[row, kb] * scale_b[n_block, kb] for kBlock) while group g runs
+      // in the tensor cores. With one partial accumulator the warpgroup had to wait for its own batch
+      // before promoting, and the tensor cores idled whenever both consumers promoted at once.
+      // acc plus two parts is 192 registers: the consumers' setmaxnreg region holds them (ptxas
+      // allocates each region to its own limit).
+      //
+      // The loop is written so that every access to part names its buffer at compile time and the
+      // loop's back edge carries one batch in flight in part[0]: with the buffer chosen at run time, or
+      // branches joining while a batch is in flight, ptxas copies accumulators between registers and
+      // serializes the wgmmas (warning C7514).
+      float part[2][BN / 2];
+      // kBlock: the scales that go with part[B]: scale_a of this thread's two fragment rows and scale_b.
+      // They come from global memory (L2: every tile column reads them), loaded right after the group's
+      // wgmmas are issued and used a group later, at its promotion. (Loading them two groups ahead,
+      // after the other buffer's promotion, measured 0.96x on most shapes, H200, 2026-11-28: it put
+      // the address arithmetic between the promotion and the next issue.) Rows past m read row m - 1
+      // (their results are never stored).
+      float scales[2][3];
+      const int row_a = min(m0 + c * 64 + frag_row, args.m - 1);
+      const int row_b = min(m0 + c * 64 + frag_row + 8, args.m - 1);
+      auto load_scales = [&](auto buf, int kb) {
+        if constexpr (Mode == kBlock) {
+          constexpr int B = decltype(buf)::value;
+          scales[B][0] = __ldg(args.scale_a + int64_t(row_a) * k_blocks + kb);
+          scales[B][1] = __ldg(args.scale_a + int64_t(row_b) * k_blocks + kb);
+          scales[B][2] = __ldg(args.scale_b + int64_t(tile.y) * k_blocks + kb);
+        }
+      };
 #pragma unroll
       for (int i = 0; i < BN / 2; ++i) acc[i] = 0.0f;
-      int previous = 0;
-      for (int kb = 0; kb < k_blocks; ++kb) {
-        const bool chunk_first = kb % kChunk == 0;
+      int previous = 0;  // the stage of the group in flight before the last one issued
+      auto issue = [&](auto buf) {
+        constexpr int B = decltype(buf)::value;
         sh.pipe.consumer_wait(pos);
         tc::wgmma::fence();
 #pragma unroll
         for (int kk = 0; kk < kBK / 32; ++kk)
-          tc::wgmma::mma_fp8_e4m3<BN>(part, tc::desc_k_major(sh.a[pos.stage], c * 64, kk * 32),
-                                      tc::desc_k_major(sh.b[pos.stage], 0, kk * 32), kk > 0 || !chunk_first);
+          tc::wgmma::mma_fp8_e4m3<BN>(part[B], tc::desc_k_major(sh.a[pos.stage], c * 64, kk * 32),
+                                      tc::desc_k_major(sh.b[pos.stage], 0, kk * 32), kk > 0);
         tc::wgmma::commit();
-        if (kb % kChunk != kChunk - 1 && kb + 1 < k_blocks) {  // more of this chunk to come
-          previous = pos.stage;
-          pos.advance();
-          continue;
-        }
-        if (!chunk_first) {  // the chunk's earlier stage is done once one batch is left in flight
-          tc::wgmma::wait<1>();
-          if (tc::lane_id() == 0) sh.pipe.consumer_release(previous);
-        }
-        tc::wgmma::wait<0>();
-        tc::wgmma::fence_operands(part);
-        // This stage's scales, read before the stage is handed back. (Read before the wait, they stay
-        // live across it and ptxas spilled 16 bytes.)
-        float s0 = 1.0f, s1 = 1.0f;
+      };
+      // Hands `stage` back and adds the finished part[B] into acc (scaled for kBlock).
+      auto promote = [&](auto buf, int stage) {
+        constexpr int B = decltype(buf)::value;
+        tc::wgmma::fence_operands(part[B]);
+        if (tc::lane_id() == 0) sh.pipe.consumer_release(stage);
         if constexpr (Mode == kBlock) {
-          const float s_b = sh.scales.b[pos.stage];
-          s0 = sh.scales.a[pos.stage][c * 64 + frag_row] * s_b;
-          s1 = sh.scales.a[pos.stage][c * 64 + frag_row + 8] * s_b;
-        }
-        if (tc::lane_id() == 0) sh.pipe.consumer_release(pos.stage);  // the producer refills while we promote
-        if constexpr (Mode == kBlock) {
+          const float s0 = scales[B][0] * scales[B][2], s1 = scales[B][1] * scales[B][2];
 #pragma unroll
-          for (int i = 0; i < BN / 2; ++i) acc[i] = fmaf(part[i], ((i / 2) % 2) ? s1 : s0, acc[i]);
+          for (int i = 0; i < BN / 2; ++i) acc[i] = fmaf(part[B][i], ((i / 2) % 2) ? s1 : s0, acc[i]);
         } else {
 #pragma unroll
-          for (int i = 0; i < BN / 2; ++i) acc[i] += part[i];
+          for (int i = 0; i < BN / 2; ++i) acc[i] += part[B][i];
         }
+      };
+      // Issues group kb into part[B] (and loads its scales), then promotes group kb - 1 from the other buffer.
+      auto step = [&](auto buf, int kb) {
+        constexpr int B = decltype(buf)::value;
+        const int stage = pos.stage;
+        issue(buf);
+        load_scales(buf, kb);
+        tc::wgmma::wait<1>();
+        promote(std::integral_constant<int, 1 - B>{}, previous);
+        previous = stage;
         pos.advance();
+      };
+      using Part0 = std::integral_constant<int, 0>;
+      using Part1 = std::integral_constant<int, 1>;
+      previous = pos.stage;
+      issue(Part0{});
+      load_scales(Part0{}, 0);
+      pos.advance();
+      int kb = 1;
+      for (; kb + 2 <= k_blocks; kb += 2) {
+        step(Part1{}, kb);
+        step(Part0{}, kb + 1);
+      }
+      if (kb < k_blocks) {
+        step(Part1{}, kb);
+        tc::wgmma::wait<0>();
+        promote(Part1{}, previous);
+      } else {
+        tc::wgmma::wait<0>();
+        promote(Part0{}, previous);
       }
     }
     if constexpr (!TmaStore) {
@@ -406,7 +405,7 @@ template <class OutT>
 Status dispatch(const Shape& s, const Operands& o, int mode, int tile_n, int group, bool force_staged,
                 cudaStream_t stream) {
   const bool tma = tma_store_ok<OutT>(s, o, force_staged);
-  if (mode == ck::kBlock) return launch_store<OutT, 128, 5, ck::kBlock>(s, o, group, tma, stream);
+  if (mode == ck::kBlock) return launch_store<OutT, 128, 6, ck::kBlock>(s, o, group, tma, stream);
   if (mode == ck::kPromote) return launch_store<OutT, 128, 6, ck::kPromote>(s, o, group, tma, stream);
   if (tile_n == 128) return launch_store<OutT, 128, 6, ck::kFast>(s, o, group, tma, stream);
   return launch_store<OutT, 256, 4, ck::kFast>(s, o, group, tma, stream);
@@ -414,7 +413,7 @@ Status dispatch(const Shape& s, const Operands& o, int mode, int tile_n, int gro
 
 // Per-tensor scaling accumulates the whole K in the tensor cores (kFast) only while K is short enough
 // for their ~14-bit accumulation to stay inside the spec's tolerance: 4 K blocks is 16 k32 steps, an
-// error of about 16 * 2^-14 = 1e-3 relative at worst. Longer K promotes into f32 every 256 of K
+// error of about 16 * 2^-14 = 1e-3 relative at worst. Longer K promotes into f32 every 128 of K
 // (kPromote). Measured on the H200 (2026-11-28): kFast at 8192^3 failed the spec's elementwise check
 // in a timed call (rel_l2 2.7e-3, one element 23.5 against 22.65).
 int auto_accum(const Shape& s) { return s.k <= 4 * kScaleBlock ? ck::kFast : ck::kPromote; }
