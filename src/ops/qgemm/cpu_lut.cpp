@@ -10,11 +10,15 @@
 // weights of one row, so its low nibble indexes the table of quad 2o and its high nibble that of
 // quad 2o+1; each 16-byte lane holds 8 rows x 2 planes, so one pmaddubsw applies both planes'
 // weights c_b and leaves one int16 per row, in row order. Tables are stored with a +128 offset
-// (pmaddubsw multiplies unsigned by signed bytes); the offset is a per-block constant taken off at
-// the end. Per 32 activations an int16 sum cannot overflow: |sum| <= 8 quads * 255 * sum|c_b| <= 30600.
+// (pmaddubsw multiplies unsigned by signed bytes); the offset is a per-block constant, so each
+// block's int16 sums start at minus it. Per 32 activations the true sum fits an int16:
+// |sum| <= 8 quads * 127 * sum|c_b| <= 15240, and int16 adds wrap, so a partial sum may overflow
+// harmlessly (one pmaddubsw pair is at most 255 * 12, far from saturating).
+// On AVX3_DL the lookup is vpermb, which needs no nibble mask (pshufb does): 7 instead of 9 vector
+// instructions per 64 bytes of weights.
 //
-// Loop order per thread: a contiguous range of 64-row tiles (so each thread streams memory
-// sequentially), and within a tile all of K for a block of rows of X whose tables stay in L1/L2.
+// Loop order per thread: one 64-row tile at a time (a contiguous stretch of W), and within a
+// tile all of K for a block of rows of X whose tables stay in L1/L2.
 
 // ---- Shared, target-independent part (compiled once) ---------------------------------------------
 #ifndef TESSEL_OPS_QGEMM_CPU_LUT_SHARED_
@@ -60,6 +64,11 @@ struct LutRows {
 #endif  // TESSEL_OPS_QGEMM_CPU_LUT_SHARED_
 
 // ---- Per-target part (compiled once for every Highway target) -------------------------------------
+// AVX3_DL (AVX-512 with VBMI, VNNI, ...) is opt-in in Highway 1.0; this file wants it for vpermb,
+// which looks a nibble up with no mask (see LookupNibble).
+#ifndef HWY_WANT_AVX3_DL
+#define HWY_WANT_AVX3_DL
+#endif
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "ops/qgemm/cpu_lut.cpp"
 #include "hwy/foreach_target.h"  // IWYU pragma: keep
@@ -85,8 +94,9 @@ HWY_ALIGN constexpr float kBit[4][16] = {
     {0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1},
 };
 
-// Tables for activations xf[0, 4*quads) (zero past k), starting on a block: 16 bytes per quad, each
-// the rounded partial sum / step + 128, and per block of 8 quads its step and the sum of its x.
+// Tables for activations xf[0, 4*quads), starting on a block: 16 bytes per quad, each the rounded
+// partial sum / step + 128, and per block of 8 quads its step and the sum of its x. xf holds whole
+// blocks (zero past k), so every block is computed in full; only its first `quads` tables are stored.
 void BuildTables(const float* HWY_RESTRICT xf, int64_t quads, uint8_t* HWY_RESTRICT tbl, float* HWY_RESTRICT tscale,
                  float* HWY_RESTRICT bsum) {
   const DF df;
@@ -94,11 +104,13 @@ void BuildTables(const float* HWY_RESTRICT xf, int64_t quads, uint8_t* HWY_RESTR
   const DU8F du8;
   constexpr int64_t L = int64_t(hn::MaxLanes(DF()));
   HWY_ALIGN float t[kQuadsPerBlock * 16];
+  const auto off = hn::Set(di, 128);
   for (int64_t q0 = 0, blk = 0; q0 < quads; q0 += kQuadsPerBlock, ++blk) {
-    const int64_t nq = std::min(kQuadsPerBlock, quads - q0);
-    auto vmax = hn::Zero(df);
-    for (int64_t q = 0; q < nq; ++q) {
-      const float* x = xf + 4 * (q0 + q);
+    const float* HWY_RESTRICT xb = xf + 4 * q0;
+    auto vmax = hn::Zero(df), vsum = hn::Zero(df);
+    for (int64_t i = 0; i < kLutBlock; i += L) vsum = hn::Add(vsum, hn::Load(df, xb + i));
+    for (int64_t q = 0; q < kQuadsPerBlock; ++q) {
+      const float* x = xb + 4 * q;
       const auto x0 = hn::Set(df, x[0]), x1 = hn::Set(df, x[1]), x2 = hn::Set(df, x[2]), x3 = hn::Set(df, x[3]);
       for (int64_t e = 0; e < 16; e += L) {
         auto v = hn::Mul(x0, hn::Load(df, kBit[0] + e));
@@ -110,15 +122,14 @@ void BuildTables(const float* HWY_RESTRICT xf, int64_t quads, uint8_t* HWY_RESTR
       }
     }
     const float amax = hn::GetLane(hn::MaxOfLanes(df, vmax));
+    const float sum = hn::GetLane(hn::SumOfLanes(df, vsum));
     tscale[blk] = amax / 127.0f;
-    float sum = 0;
-    for (int64_t i = 0; i < 4 * nq; ++i) sum += xf[4 * q0 + i];
     bsum[blk] = sum;
     // Tables cannot hold an infinity or NaN; such a block makes its rows' outputs NaN, never a
     // finite wrong value.
     if (!std::isfinite(sum)) tscale[blk] = std::numeric_limits<float>::quiet_NaN();
     const auto inv = hn::Set(df, amax > 0 ? 127.0f / amax : 0.0f);
-    const auto off = hn::Set(di, 128);
+    const int64_t nq = std::min(kQuadsPerBlock, quads - q0);
     for (int64_t q = 0; q < nq; ++q)
       for (int64_t e = 0; e < 16; e += L) {
         const auto i = hn::Add(hn::NearestInt(hn::Mul(hn::Load(df, t + q * 16 + e), inv)), off);
@@ -179,6 +190,9 @@ constexpr int kMB = kV >= 64 ? 4 : kV >= 32 ? 2 : 1;
 // at one core's share of the bandwidth. Measured on the 2-core Xeon VM (2-bit, n=4096 k=14336, cold
 // W): one thread 2 KiB 11.5, 4 KiB 12.9, 8 KiB 10.9 GB/s (no prefetch 8.7, L1 prefetch worse); two
 // threads 2 KiB 21.2, 4 KiB 21.4, 8 KiB 19.5, 16 KiB 19.8 GB/s (probed copy bandwidth 24.7).
+// Again with the vpermb kernel (bench/results/cpu/lut-gemv-probe.cpp, probe ~40): two threads 512 B 15.7,
+// 1 KiB 18.5, 2 KiB 20.4-21.5, 4 KiB 20.5-20.9 GB/s; one thread 4 KiB 12.4, 2 KiB 11.9-12.5; a
+// T0 prefetch at 2 KiB was worse (20.6).
 constexpr int64_t kPrefetchBytes = 4096;
 HWY_INLINE void PrefetchL2(const void* p) {
 #if HWY_ARCH_X86
@@ -188,10 +202,34 @@ HWY_INLINE void PrefetchL2(const void* p) {
 #endif
 }
 
+// The two 4-bit indexes of every byte of v, for LookupNibble: the low nibble and the high one.
+struct Nibbles {
+  V8 lo, hi;
+};
+HWY_INLINE Nibbles SplitNibbles(V8 v) {
+#if HWY_TARGET == HWY_AVX3_DL
+  // vpermb reads only bits 0..5 of an index, and our tables repeat every 16 bytes, so the bits
+  // above the nibble select the same entry: no mask is needed, only the shift.
+  return {v, V8{_mm512_srli_epi16(v.raw, 4)}};
+#else
+  // pshufb zeroes a byte whose index has bit 7 set, so both nibbles are masked.
+  const D8 d8;
+  return {hn::And(v, hn::Set(d8, 0x0f)), hn::ShiftRight<4>(v)};
+#endif
+}
+
+// table[index] per byte, with the same 16-entry table in every 128-bit lane of `table`.
+HWY_INLINE V8 LookupNibble(V8 table, V8 index) {
+#if HWY_TARGET == HWY_AVX3_DL
+  return V8{_mm512_permutexvar_epi8(index.raw, table.raw)};
+#else
+  return hn::TableLookupBytes(table, index);
+#endif
+}
+
 // All of K for rows m0 .. m0+MB-1 of X against one 64-row tile. P plane pairs, plus one odd plane.
 template <int P, bool ODD, int MB>
 HWY_NOINLINE void LutTile(const CpuArgs& a, const LutConsts& lc, const LutRows& rows, int64_t tile, int64_t m0) {
-  const D8 d8;
   const D16 d16;
   const DI32 di32;
   const DF16 df;
@@ -202,36 +240,39 @@ HWY_NOINLINE void LutTile(const CpuArgs& a, const LutConsts& lc, const LutRows& 
   VI8 cpair[P > 0 ? P : 1];
   for (int j = 0; j < P; ++j) cpair[j] = PairOf(d16, lc.c[2 * j], lc.c[2 * j + 1]);
   const VI8 ceven = PairOf(d16, ODD ? lc.c[B - 1] : 0, 0), codd = PairOf(d16, 0, ODD ? lc.c[B - 1] : 0);
-  const V8 low4 = hn::Set(d8, 0x0f);
+  // Each block's sums start at minus its table offset, so they end as the true sums (see the top
+  // of the file for why an int16 holds them).
+  const V16 start_full = hn::Set(d16, int16_t(-lc.quad_offset * 2 * kOctetsPerBlock));
 
   HWY_ALIGN float gacc[MB][quant::kTileRows] = {};
   HWY_ALIGN float yacc[MB][quant::kTileRows] = {};
-  const uint8_t* wt = a.w + tile * a.octets * B * quant::kTileRows;
+  const uint8_t* HWY_RESTRICT wt = a.w + tile * a.octets * B * quant::kTileRows;
+  const uint8_t* HWY_RESTRICT tb[MB];
+  for (int m = 0; m < MB; ++m) tb[m] = rows.tbl + (m0 + m) * rows.tbl_stride;
 
-  for (int64_t blk = 0; blk < lc.blocks; ++blk) {
+  for (int64_t blk = 0, in_group = 0; blk < lc.blocks; ++blk) {
+    const int64_t o0 = blk * kOctetsPerBlock, o1 = std::min(o0 + kOctetsPerBlock, a.octets);
+    const V16 start = o1 - o0 == kOctetsPerBlock ? start_full : hn::Set(d16, int16_t(-lc.quad_offset * 2 * (o1 - o0)));
     V16 acc[MB][kAcc];
     for (int m = 0; m < MB; ++m)
-      for (int i = 0; i < kAcc; ++i) acc[m][i] = hn::Zero(d16);
-    const int64_t o0 = blk * kOctetsPerBlock, o1 = std::min(o0 + kOctetsPerBlock, a.octets);
+      for (int i = 0; i < kAcc; ++i) acc[m][i] = start;
     for (int64_t o = o0; o < o1; ++o) {
-      const uint8_t* wo = wt + o * B * quant::kTileRows;
+      const uint8_t* HWY_RESTRICT wo = wt + o * B * quant::kTileRows;
       // The hardware prefetcher stops at 4 KiB pages; a software prefetch a few KiB ahead keeps
       // the stream going across them.
       for (int line = 0; line < B; ++line) PrefetchL2(wo + kPrefetchBytes + line * 64);
       V8 tlo[MB], thi[MB];
       for (int m = 0; m < MB; ++m) {
-        const uint8_t* t = rows.tbl + (m0 + m) * rows.tbl_stride + o * 32;
-        tlo[m] = hn::LoadDup128(d8, t);
-        thi[m] = hn::LoadDup128(d8, t + 16);
+        tlo[m] = hn::LoadDup128(D8(), tb[m] + o * 32);
+        thi[m] = hn::LoadDup128(D8(), tb[m] + o * 32 + 16);
       }
       for (int j = 0; j < P; ++j) {
         HWY_UNROLL(8)
         for (int i = 0; i < kAcc; ++i) {
-          const V8 v = hn::LoadU(d8, wo + j * 128 + i * kV);
-          const V8 lo = hn::And(v, low4), hi = hn::ShiftRight<4>(v);
+          const Nibbles nb = SplitNibbles(hn::LoadU(D8(), wo + j * 128 + i * kV));
           for (int m = 0; m < MB; ++m) {
-            const V16 s = hn::Add(MulPairs(d16, hn::TableLookupBytes(tlo[m], lo), cpair[j]),
-                                  MulPairs(d16, hn::TableLookupBytes(thi[m], hi), cpair[j]));
+            const V16 s = hn::Add(MulPairs(d16, LookupNibble(tlo[m], nb.lo), cpair[j]),
+                                  MulPairs(d16, LookupNibble(thi[m], nb.hi), cpair[j]));
             acc[m][i] = hn::Add(acc[m][i], s);
           }
         }
@@ -241,34 +282,31 @@ HWY_NOINLINE void LutTile(const CpuArgs& a, const LutConsts& lc, const LutRows& 
         // byte the row 32 further; weights (c, 0) and (0, c) pick them apart.
         HWY_UNROLL(4)
         for (int i = 0; i < kAcc / 2; ++i) {
-          const V8 v = hn::LoadU(d8, wo + P * 128 + i * kV);
-          const V8 lo = hn::And(v, low4), hi = hn::ShiftRight<4>(v);
+          const Nibbles nb = SplitNibbles(hn::LoadU(D8(), wo + P * 128 + i * kV));
           for (int m = 0; m < MB; ++m) {
-            const V8 slo = hn::TableLookupBytes(tlo[m], lo), shi = hn::TableLookupBytes(thi[m], hi);
+            const V8 slo = LookupNibble(tlo[m], nb.lo), shi = LookupNibble(thi[m], nb.hi);
             acc[m][i] = hn::Add(acc[m][i], hn::Add(MulPairs(d16, slo, ceven), MulPairs(d16, shi, ceven)));
             acc[m][i + kAcc / 2] = hn::Add(acc[m][i + kAcc / 2], hn::Add(MulPairs(d16, slo, codd), MulPairs(d16, shi, codd)));
           }
         }
       }
     }
-    // Block done: remove the table offset, scale by the block's table step, add to the group sums.
-    const V16 off = hn::Set(d16, int16_t(lc.quad_offset * 2 * (o1 - o0)));
+    // Block done: scale by the block's table step, add to the group sums.
     for (int m = 0; m < MB; ++m) {
       const auto ts = hn::Set(df, rows.tscale[(m0 + m) * lc.blocks + blk]);
       for (int i = 0; i < kAcc; ++i) {
-        const V16 v = hn::Sub(acc[m][i], off);
         float* g = gacc[m] + i * L16;
-        const auto lo = hn::ConvertTo(df, hn::PromoteTo(di32, hn::LowerHalf(dh16, v)));
-        const auto hi = hn::ConvertTo(df, hn::PromoteTo(di32, hn::UpperHalf(dh16, v)));
+        const auto lo = hn::ConvertTo(df, hn::PromoteTo(di32, hn::LowerHalf(dh16, acc[m][i])));
+        const auto hi = hn::ConvertTo(df, hn::PromoteTo(di32, hn::UpperHalf(dh16, acc[m][i])));
         hn::Store(hn::MulAdd(lo, ts, hn::Load(df, g)), df, g);
         hn::Store(hn::MulAdd(hi, ts, hn::Load(df, g + L32)), df, g + L32);
       }
     }
-    if ((blk + 1) % lc.blocks_per_group == 0 || blk + 1 == lc.blocks) {
-      const int64_t g = blk / lc.blocks_per_group;
+    if (++in_group == lc.blocks_per_group || blk + 1 == lc.blocks) {
       LutRows sub = rows;
       sub.bsum = rows.bsum + m0 * lc.blocks;
-      CloseGroup<MB>(a, lc, sub, tile, g, gacc, yacc);
+      CloseGroup<MB>(a, lc, sub, tile, blk / lc.blocks_per_group, gacc, yacc);
+      in_group = 0;
     }
   }
   StoreRows<MB>(a, tile, m0, yacc);
@@ -382,8 +420,9 @@ void LutGemm(const CpuArgs& a) {
     // Threads take work from shared counters rather than fixed halves: a pool worker that wakes
     // late (a futex wake-up on a VM can take longer than a whole GEMV) still gets its share, and
     // nobody waits for it. First the tables (everyone helps, then waits until all are built), then
-    // runs of consecutive tiles, each streaming one contiguous stretch of W.
-    const int64_t grain = std::max<int64_t>(1, items / (int64_t(threads) * 8));
+    // one item (a tile, or part of one) at a time: each tile is one contiguous stretch of W (64 KiB
+    // and up for a GEMV), long enough for the prefetchers, and taking one at a time leaves the two
+    // threads at most one tile apart at the end (runs of 4 tiles were 4% slower at k = 14336).
     std::atomic<int64_t> next_span{0}, spans_done{0}, next{0};
     cpu::parallel_for(threads, threads, [&](int64_t, int64_t) {
       HWY_ALIGN float xf[kSpanBlocks * kLutBlock];
@@ -392,27 +431,25 @@ void LutGemm(const CpuArgs& a) {
         if (sp >= spans) break;
         const int64_t r = sp / spans_per_row, b0 = sp % spans_per_row * kSpanBlocks;
         const int64_t k0 = b0 * kLutBlock, nq = std::min(quads - 4 * b0 * 2, kSpanBlocks * kQuadsPerBlock);
-        ActivationSpan(a, mc0 + r, k0, 4 * nq, xf);
+        ActivationSpan(a, mc0 + r, k0, kLutBlock * ((nq + kQuadsPerBlock - 1) / kQuadsPerBlock), xf);
         BuildTables(xf, nq, tbl + r * tbl_stride + k0 / 4 * 16, tscale + r * lc.blocks + b0, bsum + r * lc.blocks + b0);
         spans_done.fetch_add(1, std::memory_order_acq_rel);
       }
       while (spans_done.load(std::memory_order_acquire) < spans) hwy::Pause();
       for (;;) {
-        const int64_t i0 = next.fetch_add(grain, std::memory_order_relaxed);
-        if (i0 >= items) break;
-        for (int64_t it = i0; it < std::min(items, i0 + grain); ++it) {
-          const int64_t tile = it / split, part = it % split;
-          const int64_t mb0 = mblocks * part / split, mb1 = mblocks * (part + 1) / split;
-          for (int64_t mb = mb0; mb < mb1; ++mb) {
-            const int64_t m0 = mb * kMB, count = std::min<int64_t>(kMB, rows_here - m0);
-            // Tables are indexed by row of the chunk; outputs start at the chunk's first row.
-            CpuArgs shifted = a;
-            shifted.y = a.y + mc0 * s.n;
-            if (count == kMB) {
-              block_fn(shifted, lc, rows, tile, m0);
-            } else {
-              for (int64_t m = m0; m < m0 + count; ++m) single_fn(shifted, lc, rows, tile, m);
-            }
+        const int64_t it = next.fetch_add(1, std::memory_order_relaxed);
+        if (it >= items) break;
+        const int64_t tile = it / split, part = it % split;
+        const int64_t mb0 = mblocks * part / split, mb1 = mblocks * (part + 1) / split;
+        for (int64_t mb = mb0; mb < mb1; ++mb) {
+          const int64_t m0 = mb * kMB, count = std::min<int64_t>(kMB, rows_here - m0);
+          // Tables are indexed by row of the chunk; outputs start at the chunk's first row.
+          CpuArgs shifted = a;
+          shifted.y = a.y + mc0 * s.n;
+          if (count == kMB) {
+            block_fn(shifted, lc, rows, tile, m0);
+          } else {
+            for (int64_t m = m0; m < m0 + count; ++m) single_fn(shifted, lc, rows, tile, m);
           }
         }
       }

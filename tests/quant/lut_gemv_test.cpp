@@ -1,0 +1,145 @@
+// cpu.lut at m = 1 (GEMV) and small m on every Highway target this CPU has,
+// AVX3_DL (vpermb lookups) and the forced AVX2 path included: against the
+// reference, and bit for bit across targets, which must agree exactly (same
+// integer table sums, same per-row float operations).
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <random>
+#include <vector>
+
+#include "hwy/targets.h"
+#include "qgemm/qgemm.hpp"
+#include "tessel/runtime/harness.hpp"
+#include "tessel/runtime/registry.hpp"
+
+namespace tessel::qgemm {
+namespace {
+
+const OpSpec& spec() { return *Registry::global().spec("qgemm"); }
+const Implementation& lut() { return *Registry::global().impl("qgemm", "cpu.lut"); }
+
+Problem parse(const std::string& d) {
+  auto p = spec().parse(d);
+  EXPECT_TRUE(p.ok()) << p.status().message();
+  return *p;
+}
+
+// Restores automatic target choice when a test ends, even on failure.
+struct ForcedTarget {
+  explicit ForcedTarget(int64_t t) { hwy::SetSupportedTargetsForTest(t); }
+  ~ForcedTarget() { hwy::SetSupportedTargetsForTest(0); }
+};
+
+// The SIMD targets cpu.lut is built for that this CPU runs, best first.
+std::vector<int64_t> lut_targets() {
+  std::vector<int64_t> out;
+  for (int64_t t : {int64_t(HWY_AVX3_DL), int64_t(HWY_AVX3), int64_t(HWY_AVX2), int64_t(HWY_SSE4)})
+    if (hwy::SupportedTargets() & t) out.push_back(t);
+  return out;
+}
+
+// GEMV shapes that reach every path of the tile loop: a partial last block (k %
+// 32) and octet (k % 8), several groups and per-row scales, a partial last tile
+// (n % 64), every plane count, uint zero points, bf16 activations and scales;
+// and m = 5 (a block of 4 rows of X plus one).
+const char* kShapes[] = {
+    "qgemm m=1 n=4096 k=512 wbits=2 group=128",
+    "qgemm m=1 n=130 k=1000 wbits=2 group=64",
+    "qgemm m=1 n=67 k=203 wbits=3 group=32",
+    "qgemm m=1 n=200 k=333 wbits=4 group=channel",
+    "qgemm m=1 n=96 k=517 format=ternary group=128 act=bf16",
+    "qgemm m=1 n=65 k=77 wbits=1 group=channel",
+    "qgemm m=1 n=128 k=300 format=uint wbits=4 group=32 sdtype=bf16",
+    "qgemm m=1 n=70 k=260 format=uint wbits=3 group=64",
+    "qgemm m=5 n=100 k=390 wbits=2 group=32",
+    "qgemm m=5 n=64 k=129 format=uint wbits=2 group=channel act=bf16",
+};
+
+TEST(LutGemv, PassesOnEveryTarget) {
+  const std::vector<int64_t> targets = lut_targets();
+  if (hwy::SupportedTargets() & HWY_AVX2) {
+    EXPECT_NE(std::find(targets.begin(), targets.end(), int64_t(HWY_AVX2)), targets.end());
+  }
+  for (int64_t target : targets) {
+    ForcedTarget forced(target);
+    ASSERT_STREQ(lut_target_name(), hwy::TargetName(target));
+    for (const char* d : kShapes) {
+      const VerifyResult r = verify(spec(), lut(), parse(d));
+      EXPECT_EQ(r.verdict, Verdict::passed) << hwy::TargetName(target) << " " << d << ": " << r.reason;
+    }
+  }
+}
+
+// Seeded tensors for a problem, and the output of one run on them.
+struct Tensors {
+  std::vector<std::vector<uint8_t>> bufs;
+  std::vector<TensorView> views;
+
+  explicit Tensors(const Problem& p) {
+    std::mt19937 rng(11);
+    const auto descs = spec().tensors(p);
+    for (const auto& td : descs) {
+      int64_t count = 1;
+      for (auto v : td.shape) count *= v;
+      bufs.emplace_back(dtype_storage_bytes(td.dtype, count));
+      if (td.role != TensorDesc::Role::input) continue;
+      for (int64_t i = 0; i < count; ++i) {
+        if (td.dtype == DType::u8) {
+          bufs.back()[size_t(i)] = uint8_t(rng());
+        } else {
+          const double v = std::normal_distribution<double>(0, 1)(rng);
+          store_from_double(td.dtype, bufs.back().data(), i, td.offset + td.scale * (td.positive ? std::fabs(v) : v));
+        }
+      }
+    }
+    for (size_t i = 0; i < descs.size(); ++i)
+      views.push_back({bufs[i].data(), descs[i].dtype, descs[i].shape, contiguous_strides(descs[i].shape)});
+  }
+
+  std::vector<float> run(const Problem& p, int threads) {
+    float* y = views.back().ptr<float>();
+    const size_t n = bufs.back().size() / sizeof(float);
+    std::fill(y, y + n, NAN);
+    EXPECT_TRUE(lut().run(p, {}, views, RunContext{nullptr, threads}).ok());
+    return {y, y + n};
+  }
+};
+
+// The targets with FMA (AVX2 and up) compute the same integer table sums and
+// the same float operations per row, so their outputs agree bit for bit, with
+// one thread or two. (SSE4 rounds each multiply-add twice.) The one exception
+// is the sum of a block's activations (int1 and uint only), whose order follows
+// the vector width: there only the 512-bit targets are compared.
+TEST(LutGemv, TargetsAgreeBitForBit) {
+  const std::vector<int64_t> targets = lut_targets();
+  if (targets.size() < 2) GTEST_SKIP() << "one SIMD target only";
+  for (const char* d : kShapes) {
+    const Problem p = parse(d);
+    const Shape s = Shape::from(p);
+    const bool uses_block_sums = s.fmt.has_zeros() || s.fmt.bits == 1;
+    Tensors t(p);
+    std::vector<float> first;
+    int64_t first_target = 0;
+    for (int64_t target : targets) {
+      if (target == HWY_SSE4 || (uses_block_sums && target == HWY_AVX2)) continue;
+      ForcedTarget forced(target);
+      for (int threads : {1, 2}) {
+        const std::vector<float> y = t.run(p, threads);
+        if (first.empty()) {
+          first = y;
+          first_target = target;
+          continue;
+        }
+        ASSERT_EQ(std::memcmp(y.data(), first.data(), y.size() * sizeof(float)), 0)
+            << d << ": " << hwy::TargetName(target) << " with " << threads << " thread(s) differs from "
+            << hwy::TargetName(first_target);
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace tessel::qgemm
