@@ -207,36 +207,28 @@ struct ReadRope {
       combine(out, x, partner<V>(row, c), c, sn, co);
   }
   // K rows' vectors at column col, for the runner's short-row path (consecutive rows, ascending;
-  // 16 threads a row, thread t at column 8t; every lane of the warp calls this). Two savings:
-  // - Rows of one token share its sines and cosines: computed once for the K rows (per element
-  //   that was one double-reduced sincos for NeoX).
-  // - NeoX with a head of 16, 32, 64 or 128 columns takes the partner half from the thread dim/16
-  //   lanes away (a shuffle) instead of loading it again: the second load of every line doubled
-  //   the L2 traffic (ncu: L2 95% busy, DRAM 53%; bench/results/h200/session4/).
+  // 16 threads a row, thread t at column 8t). Rows of one token share its sines and cosines:
+  // computed once for the K rows (per element that was one double-reduced sincos for NeoX). NeoX
+  // loads the partner half again; taking it from the thread dim/16 lanes away by a warp shuffle
+  // measured the same (0.997-1.003x on the three rope rows of bench/suites/fusion-h200.txt, H200,
+  // 2026-11-28, bench/results/h200/session5/rope-partner/), so the simpler load stays.
   // (Rows number below 2^31, which the runner's supports() checks: the token is a 32-bit division.)
   template <int K>
   __device__ TESSEL_FUSE_INLINE void load_rows(DVecF (&out)[K], const int64_t (&rows)[K], int64_t col) const {
     const int c = int(col);
     const auto token = [this](int64_t r) { return int64_t(uint32_t(r) / uint32_t(heads)); };
     const int64_t t0 = token(rows[0]);
-    const bool one_token = t0 == token(rows[K - 1]);  // may differ between the two groups of a warp
-    const bool shuffle = dim <= 128 && (dim & (dim - 1)) == 0;  // the same for the whole launch
+    const bool one_token = t0 == token(rows[K - 1]);
     float sn[kPairs], co[kPairs];
     if (one_token) trig(c, double(positions[t0]), sn, co);
     for (int k = 0; k < K; ++k) {
       const auto* row = p + rows[k] * dim;
       const DVecF x = T::template load<DVecF>(row + c);
-      DVecF y = x;
-      if constexpr (kStyle == RopeStyle::neox) {
-        if (shuffle) {
-          // Outside any branch that splits a warp: every lane reaches each shuffle.
-          for (int l = 0; l < kDeviceLanes; ++l) y.v[l] = __shfl_xor_sync(0xffffffffu, x.v[l], dim / 16);
-        } else {
-          y = partner<DVecF>(row, c);
-        }
-      }
       if (!one_token) trig(c, double(positions[token(rows[k])]), sn, co);
-      combine(out[k], x, y, c, sn, co);
+      if constexpr (kStyle == RopeStyle::gptj)
+        combine(out[k], x, x, c, sn, co);
+      else
+        combine(out[k], x, partner<DVecF>(row, c), c, sn, co);
     }
   }
   template <int K>
