@@ -29,9 +29,9 @@ using tc::bf16;
 // 128x64 slices of A and BNx64 slices of B through a ring of `Stages` shared-memory stages with TMA.
 // Warpgroups 1 and 2 are consumers: each owns 64 rows of the tile and multiplies them with one
 // m64nBNk16 wgmma per 16 of K, keeping one batch in flight while it releases the stage before.
-// The producer hands registers to the consumers (setmaxnreg 40 / 232). ptxas still compiles the
-// whole kernel under the entry cap of 168 (65536 / 384 threads), which a 128-float accumulator fits
-// only because the fused epilogue runs rolled (epilogue::store_staged). A 288-thread variant (one
+// The producer hands registers to the consumers (setmaxnreg 40 / 232); ptxas allocates the
+// consumers' code to 232 (docs/tile-layer.md, lesson 2). The 128-float accumulator leaves room only
+// because the fused epilogue runs rolled (epilogue::store_staged). A 288-thread variant (one
 // producer warp, cap 224) compiled but failed to launch ("too many resources requested"): registers
 // appear to be granted per warpgroup.
 
