@@ -8,37 +8,17 @@
 #include <cstring>
 #include <random>
 
-#include "hwy/targets.h"
 #include "qgemm/qgemm.hpp"
+#include "qgemm_test_util.hpp"
 #include "tessel/runtime/harness.hpp"
 #include "tessel/runtime/registry.hpp"
 
 namespace tessel::qgemm {
 namespace {
 
-const OpSpec& spec() { return *Registry::global().spec("qgemm"); }
-const Implementation& idot() { return *Registry::global().impl("qgemm", "cpu.idot"); }
+using namespace test;
 
-Problem parse(const std::string& d) {
-  auto p = spec().parse(d);
-  EXPECT_TRUE(p.ok()) << p.status().message();
-  return *p;
-}
-
-struct ForcedTarget {
-  explicit ForcedTarget(int64_t t) { hwy::SetSupportedTargetsForTest(t); }
-  ~ForcedTarget() { hwy::SetSupportedTargetsForTest(0); }
-};
-
-// The targets cpu.idot has code paths for, best first; listed here rather than taken from
-// hwy::SupportedAndGeneratedTargets(), whose list depends on this file's build flags (cpu_idot.cpp
-// opts in to AVX3_DL, other files do not).
-std::vector<int64_t> targets_here() {
-  std::vector<int64_t> t;
-  for (int64_t x : {int64_t(HWY_AVX3_DL), int64_t(HWY_AVX3), int64_t(HWY_AVX2), int64_t(HWY_SSE4)})
-    if (hwy::SupportedTargets() & x) t.push_back(x);
-  return t;
-}
+const Implementation& idot() { return impl("cpu.idot"); }
 
 // 2..8 bits, int and uint, tails in n (not a multiple of 64), k (not a multiple of 8, 32 or the
 // group), m (past the 4-row block), bf16 activations, per-channel scales.
@@ -55,7 +35,7 @@ const char* kProblems[] = {
 
 TEST(IdotTargets, PassesVerifyOnEveryTarget) {
   bool ran_avx2 = false;
-  for (int64_t target : targets_here()) {
+  for (int64_t target : x86_targets()) {
     ForcedTarget forced(target);
     ASSERT_STREQ(idot_target_name(), hwy::TargetName(target));
     ran_avx2 |= target == HWY_AVX2;
@@ -101,7 +81,7 @@ Owned make_tensors(const Problem& p, unsigned seed) {
 // steps are the same FMAs per lane, so every FMA target gives the same bits.
 TEST(IdotTargets, VnniAndItsEmulationGiveIdenticalBits) {
   std::vector<int64_t> fma_targets;
-  for (int64_t t : targets_here())
+  for (int64_t t : x86_targets())
     if (t != HWY_SSE4) fma_targets.push_back(t);
   if (fma_targets.size() < 2) GTEST_SKIP() << "fewer than two FMA targets on this CPU";
   for (const char* d : {"qgemm m=7 n=130 k=300 wbits=8 group=64", "qgemm m=5 n=64 k=77 wbits=5 format=uint group=32"}) {

@@ -10,36 +10,17 @@
 #include <random>
 #include <vector>
 
-#include "hwy/targets.h"
 #include "qgemm/qgemm.hpp"
+#include "qgemm_test_util.hpp"
 #include "tessel/runtime/harness.hpp"
 #include "tessel/runtime/registry.hpp"
 
 namespace tessel::qgemm {
 namespace {
 
-const OpSpec& spec() { return *Registry::global().spec("qgemm"); }
-const Implementation& lut() { return *Registry::global().impl("qgemm", "cpu.lut"); }
+using namespace test;
 
-Problem parse(const std::string& d) {
-  auto p = spec().parse(d);
-  EXPECT_TRUE(p.ok()) << p.status().message();
-  return *p;
-}
-
-// Restores automatic target choice when a test ends, even on failure.
-struct ForcedTarget {
-  explicit ForcedTarget(int64_t t) { hwy::SetSupportedTargetsForTest(t); }
-  ~ForcedTarget() { hwy::SetSupportedTargetsForTest(0); }
-};
-
-// The SIMD targets cpu.lut is built for that this CPU runs, best first.
-std::vector<int64_t> lut_targets() {
-  std::vector<int64_t> out;
-  for (int64_t t : {int64_t(HWY_AVX3_DL), int64_t(HWY_AVX3), int64_t(HWY_AVX2), int64_t(HWY_SSE4)})
-    if (hwy::SupportedTargets() & t) out.push_back(t);
-  return out;
-}
+const Implementation& lut() { return impl("cpu.lut"); }
 
 // GEMV shapes that reach every path of the tile loop: a partial last block (k %
 // 32) and octet (k % 8), several groups and per-row scales, a partial last tile
@@ -59,7 +40,7 @@ const char* kShapes[] = {
 };
 
 TEST(LutGemv, PassesOnEveryTarget) {
-  const std::vector<int64_t> targets = lut_targets();
+  const std::vector<int64_t> targets = x86_targets();
   if (hwy::SupportedTargets() & HWY_AVX2) {
     EXPECT_NE(std::find(targets.begin(), targets.end(), int64_t(HWY_AVX2)), targets.end());
   }
@@ -114,7 +95,7 @@ struct Tensors {
 // is the sum of a block's activations (int1 and uint only), whose order follows
 // the vector width: there only the 512-bit targets are compared.
 TEST(LutGemv, TargetsAgreeBitForBit) {
-  const std::vector<int64_t> targets = lut_targets();
+  const std::vector<int64_t> targets = x86_targets();
   if (targets.size() < 2) GTEST_SKIP() << "one SIMD target only";
   for (const char* d : kShapes) {
     const Problem p = parse(d);

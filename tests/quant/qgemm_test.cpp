@@ -7,8 +7,8 @@
 #include <cstring>
 #include <random>
 
-#include "hwy/targets.h"
 #include "qgemm/qgemm.hpp"
+#include "qgemm_test_util.hpp"
 #include "tessel/quant/quantize.hpp"
 #include "tessel/runtime/harness.hpp"
 #include "tessel/runtime/registry.hpp"
@@ -16,20 +16,7 @@
 namespace tessel::qgemm {
 namespace {
 
-const OpSpec& spec() { return *Registry::global().spec("qgemm"); }
-const Implementation& impl(const char* name) { return *Registry::global().impl("qgemm", name); }
-
-Problem parse(const std::string& d) {
-  auto p = spec().parse(d);
-  EXPECT_TRUE(p.ok()) << p.status().message();
-  return *p;
-}
-
-// Restores automatic target choice when a test ends, even on failure.
-struct ForcedTarget {
-  explicit ForcedTarget(int64_t t) { hwy::SetSupportedTargetsForTest(t); }
-  ~ForcedTarget() { hwy::SetSupportedTargetsForTest(0); }
-};
+using namespace test;
 
 // A representative slice of the sample matrix: every LUT code path (1 to 4 planes, uint, ternary,
 // row blocks with and without remainders) and every dequantization path.

@@ -7,6 +7,7 @@
 // bf16 inputs become f32 while packing, so one f32 micro-kernel serves both input dtypes.
 // The epilogue (bias, activation, residual, bf16 rounding) runs on each mc x nc block of C right
 // after its last K block, while the block is still in cache.
+// Small M (decode shapes) goes to cpu_small_m.cpp instead, which streams B once without packing.
 
 // ---- Shared, target-independent part (compiled once) ---------------------------------------------
 #ifndef TESSEL_OPS_GEMM_CPU_SHARED_
@@ -38,6 +39,21 @@ struct CpuGemmArgs {
   int64_t mc = 0, nc = 0, kc = 0;
   int threads = 0;
 };
+
+// The small-M path (cpu_small_m.cpp): B read in place, once, threads over N.
+void gemm_small_m(const Shape& s, const void* a, const void* b, const void* bias, const void* residual, void* c,
+                  int threads);
+
+// Up to this many rows of A the small-M path beats packing B. Medians on the 2-core Sapphire Rapids
+// VM (2026-11-28), `tessel bench "gemm m=M n=4096 k=4096 b=L" --impl cpu.simd --config stream_b=0|1`,
+// packed vs streamed:
+//   b=kn f32:  m=16 6.87 vs 4.70 ms, m=32 9.00 vs 7.27, m=40 9.44 vs 8.59, m=48 10.83 vs 10.39,
+//              m=64 12.56 vs 12.63; bf16: m=32 7.98 vs 7.44, m=48 9.66 vs 10.77.
+//   b=nk f32:  m=16 10.70 vs 4.57, m=32 12.20 vs 7.00, m=64 16.98 vs 12.32, m=96 19.23 vs 19.98,
+//              m=128 22.21 vs 27.74; bf16: m=64 14.10 vs 12.81, m=96 17.90 vs 20.66.
+// nk crosses later because packing B[N,K] into K-major panels is a transpose, the costlier pack.
+inline constexpr int64_t kSmallMKn = 32;
+inline constexpr int64_t kSmallMNk = 64;
 
 namespace detail {
 
@@ -475,7 +491,10 @@ class CpuSimdGemm final : public Implementation {
     // mc rows of A (an mc x kc block sits in L2), nc columns of B (a kc x nc block, shared by all
     // of a thread's row blocks), kc the K depth of both (a kc x NR B micro-panel sits in L1).
     // mc and nc are rounded down to the micro-tile; the first value of each is the default.
+    // stream_b: -1 auto (the small-M path up to kSmallMKn / kSmallMNk rows), 0 always pack B, 1
+    // always stream B (any M; tests use it to reach the small-M path's row groups).
     return {
+        {"stream_b", {-1, 0, 1}},
         {"mc", {168, 84, 112, 224, 336}},
         {"nc", {1024, 512, 2048, 4096}},
         {"kc", {256, 128, 192, 384, 512}},
@@ -501,6 +520,12 @@ class CpuSimdGemm final : public Implementation {
     g.bias = ix.bias >= 0 ? t[size_t(ix.bias)].data : nullptr;
     g.residual = ix.residual >= 0 ? t[size_t(ix.residual)].data : nullptr;
     g.c = t[size_t(ix.c)].data;
+    const int64_t stream_b = config_value(config, space, "stream_b");
+    const int64_t small_m = s.b == BLayout::nk ? kSmallMNk : kSmallMKn;
+    if (stream_b == 1 || (stream_b == -1 && s.m <= small_m)) {
+      gemm_small_m(s, g.a, g.b, g.bias, g.residual, g.c, ctx.threads);
+      return {};
+    }
     const int64_t mc = config_value(config, space, "mc"), nc = config_value(config, space, "nc");
     const int64_t kc = config_value(config, space, "kc");
     if (mc < 1 || nc < 1 || kc < 1) return Status::invalid("gemm", "config", "mc, nc and kc must be positive");
