@@ -19,9 +19,9 @@
 #include <cstdint>
 #include <cstring>
 #include <memory>
-#include <new>
 #include <utility>
 
+#include "cpu_scratch.hpp"
 #include "gemm.hpp"
 #include "tessel/cpu/parallel.hpp"
 #include "tessel/runtime/registry.hpp"
@@ -128,32 +128,6 @@ template void pack_a<float>(const float*, int64_t, int64_t, int64_t, int, float*
 template void pack_a<uint16_t>(const uint16_t*, int64_t, int64_t, int64_t, int, float*);
 template void pack_b<float>(const float*, int64_t, int64_t, int64_t, int64_t, int, float*);
 template void pack_b<uint16_t>(const uint16_t*, int64_t, int64_t, int64_t, int64_t, int, float*);
-
-// Per-thread scratch that survives between calls, so steady-state calls neither allocate nor
-// page-fault. Pool workers are persistent, so this is a few MiB per thread at most.
-class Scratch {
- public:
-  float* get(size_t floats) {
-    if (floats > capacity_) {
-      ptr_.reset(static_cast<float*>(::operator new[](floats * sizeof(float), std::align_val_t{64})));
-      capacity_ = floats;
-    }
-    return ptr_.get();
-  }
-
- private:
-  struct Free {
-    void operator()(float* p) const { ::operator delete[](p, std::align_val_t{64}); }
-  };
-  std::unique_ptr<float, Free> ptr_;
-  size_t capacity_ = 0;
-};
-
-enum ScratchSlot { kPackA, kPackB, kAccum, kSlots };
-inline float* scratch(ScratchSlot slot, size_t floats) {
-  thread_local Scratch s[kSlots];
-  return s[slot].get(floats);
-}
 
 }  // namespace detail
 }  // namespace tessel::gemm
@@ -360,9 +334,9 @@ void GemmRect(const CpuGemmArgs& g, const Rect& r) {
   const int64_t ncap = std::min(nc, r.n1 - r.n0);
   const int64_t chunk = kInPlace ? rows : std::min(rows, std::max<int64_t>(mc, (int64_t{1} << 19) / ncap / mc * mc));
 
-  float* pa = detail::scratch(detail::kPackA, size_t(mc * kc));
-  float* pb = detail::scratch(detail::kPackB, size_t((ncap + kNR - 1) / kNR * kNR * kc));
-  float* acc_buf = kInPlace ? nullptr : detail::scratch(detail::kAccum, size_t(chunk * ncap));
+  float* pa = detail::scratch<float>(detail::ScratchSlot::simd_pack_a, size_t(mc * kc));
+  float* pb = detail::scratch<float>(detail::ScratchSlot::simd_pack_b, size_t((ncap + kNR - 1) / kNR * kNR * kc));
+  float* acc_buf = kInPlace ? nullptr : detail::scratch<float>(detail::ScratchSlot::simd_accum, size_t(chunk * ncap));
 
   for (int64_t r0 = r.m0; r0 < r.m1; r0 += chunk) {
     const int64_t r1 = std::min(r.m1, r0 + chunk);

@@ -28,10 +28,10 @@
 #include <cstdint>
 #include <cstring>
 #include <memory>
-#include <new>
 #include <string>
 #include <utility>
 
+#include "cpu_scratch.hpp"
 #include "gemm.hpp"
 #include "tessel/cpu/parallel.hpp"
 #include "tessel/runtime/registry.hpp"
@@ -95,33 +95,6 @@ constexpr int kMR = 14;  // 28 accumulators + 2 B vectors + 1 broadcast = 31 of 
 constexpr int kNR = 32;  // two zmm of 16 f32 lanes; also two AMX B tiles of 16 columns
 constexpr int kAmxMR = 32;  // two AMX A tiles of 16 rows
 constexpr int64_t kAmxKPairs = 16;  // K pairs per AMX step: a tile row holds 32 bf16 of K
-
-// Per-thread scratch that survives between calls, so steady-state calls neither allocate nor
-// page-fault. Kept apart from cpu.simd's, so the two never resize each other's buffers.
-class Scratch {
- public:
-  void* get(size_t bytes) {
-    if (bytes > capacity_) {
-      ptr_.reset(static_cast<std::byte*>(::operator new[](bytes, std::align_val_t{64})));
-      capacity_ = bytes;
-    }
-    return ptr_.get();
-  }
-
- private:
-  struct Free {
-    void operator()(std::byte* p) const { ::operator delete[](p, std::align_val_t{64}); }
-  };
-  std::unique_ptr<std::byte, Free> ptr_;
-  size_t capacity_ = 0;
-};
-
-enum Slot { kPackA, kPackB, kAccum, kSlots };
-template <class T>
-T* scratch(Slot slot, size_t count) {
-  thread_local Scratch s[kSlots];
-  return static_cast<T*>(s[slot].get(count * sizeof(T)));
-}
 
 // The pair (p[0], p[1]) as one 32-bit word, p[0] in the low half: how vdpbf16ps pairs elements.
 // memcpy because with odd K a row starts at an odd element and the word is unaligned.
@@ -425,9 +398,9 @@ TESSEL_AMX_TARGET void gemm_rect(const Bf16Args& g, const Rect& r) {
 
   // The AMX kernel pads K to whole tiles (kpc to a multiple of 16 pairs) and rows to 32.
   const int64_t kpcap = kAmx ? (kpc + kAmxKPairs - 1) / kAmxKPairs * kAmxKPairs : kpc;
-  uint32_t* pa = scratch<uint32_t>(kPackA, size_t((mc + kAmxMR - 1) / kAmxMR * kAmxMR * kpcap));
-  uint32_t* pb = scratch<uint32_t>(kPackB, size_t((ncap + kNR - 1) / kNR * kNR * kpcap));
-  float* acc_buf = kInPlace ? nullptr : scratch<float>(kAccum, size_t(chunk * ncap));
+  uint32_t* pa = detail::scratch<uint32_t>(detail::ScratchSlot::bf16_pack_a, size_t((mc + kAmxMR - 1) / kAmxMR * kAmxMR * kpcap));
+  uint32_t* pb = detail::scratch<uint32_t>(detail::ScratchSlot::bf16_pack_b, size_t((ncap + kNR - 1) / kNR * kNR * kpcap));
+  float* acc_buf = kInPlace ? nullptr : detail::scratch<float>(detail::ScratchSlot::bf16_accum, size_t(chunk * ncap));
   alignas(64) float block[kAmxMR * kNR];  // the AMX kernel's 32 x 32 result, added into C with masks
   if constexpr (kAmx) amx_begin();
 

@@ -24,22 +24,10 @@
 #include <cstdint>
 #include <cstring>
 #include <utility>
-#include <vector>
 
+#include "cpu_scratch.hpp"
 #include "gemm.hpp"
 #include "tessel/cpu/parallel.hpp"
-
-namespace tessel::gemm::detail {
-
-// A per-thread f32 buffer that only grows, so steady-state calls do not allocate.
-enum SmallMSlot { kSmallA, kSmallAcc, kSmallSlots };
-inline float* small_m_scratch(SmallMSlot slot, size_t floats) {
-  thread_local std::vector<float> buf[kSmallSlots];
-  if (buf[slot].size() < floats) buf[slot].resize(floats);
-  return buf[slot].data();
-}
-
-}  // namespace tessel::gemm::detail
 
 #endif  // TESSEL_OPS_GEMM_CPU_SMALL_M_SHARED_
 
@@ -236,7 +224,7 @@ void SmallMTyped(const Shape& s, const float* a, const TB* b, const TOut* bias, 
   threads = int(std::max<double>(1, std::min({double(threads), macs / 1e6, double(units)})));
   cpu::parallel_for(units, threads, [&](int64_t u0, int64_t u1) {
     const int64_t n0 = u0 * unit, n1 = std::min(s.n, u1 * unit);
-    float* scratch = kInPlace ? nullptr : detail::small_m_scratch(detail::kSmallAcc, size_t(s.m * kBlockCols));
+    float* block_acc = kInPlace ? nullptr : detail::scratch<float>(detail::ScratchSlot::small_m_accum, size_t(s.m * kBlockCols));
     for (int64_t j0 = n0; j0 < n1; j0 += kBlockCols) {
       const int64_t cols = std::min(kBlockCols, n1 - j0);
       float* acc;
@@ -245,7 +233,7 @@ void SmallMTyped(const Shape& s, const float* a, const TB* b, const TOut* bias, 
         acc = reinterpret_cast<float*>(c) + j0;
         ld = s.n;
       } else {
-        acc = scratch;
+        acc = block_acc;
         ld = kBlockCols;
       }
       if (s.b == BLayout::nk) NkBlock(s, a, b, j0, cols, acc, ld);
@@ -263,7 +251,7 @@ void GemmSmallM(const Shape& s, const void* a, const void* b, const void* bias, 
                        static_cast<const float*>(residual), static_cast<float*>(c), threads);
   }
   // bf16 A is widened once (m x k, small next to B), so the kernels read f32 A.
-  float* a32 = detail::small_m_scratch(detail::kSmallA, size_t(s.m * s.k));
+  float* a32 = detail::scratch<float>(detail::ScratchSlot::small_m_a, size_t(s.m * s.k));
   const auto* a16 = static_cast<const uint16_t*>(a);
   for (int64_t i = 0; i < s.m * s.k; ++i) a32[i] = ScalarToF32(a16[i]);
   const auto* b16 = static_cast<const uint16_t*>(b);
