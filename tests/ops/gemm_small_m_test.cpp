@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "gemm/cpu_small_m.hpp"
 #include "hwy/targets.h"
 #include "tessel/core/dtype.hpp"
 #include "tessel/runtime/harness.hpp"
@@ -18,8 +19,8 @@
 namespace tessel {
 namespace {
 
-// cpu.cpp's kSmallMKn and kSmallMNk: up to this many rows, stream_b=auto takes the small-M path.
-constexpr int64_t kSmallMKn = 32, kSmallMNk = 64;
+using gemm::kSmallMKn;
+using gemm::kSmallMNk;
 
 const OpSpec& spec() { return *Registry::global().spec("gemm"); }
 const Implementation& simd() { return *Registry::global().impl("gemm", "cpu.simd"); }

@@ -13,7 +13,7 @@
 // Rows of A beyond the register budget form balanced groups that read the same part of B again
 // from L1 or L2. Threads split N, so each streams a disjoint part of B. bf16 A is widened to f32
 // once per call; bf16 B is widened as it is loaded. The epilogue is cpu.simd's (cpu_epilogue).
-// cpu.cpp decides when to come here (kSmallMKn, kSmallMNk, and the stream_b tunable).
+// cpu.cpp decides when to come here (small_m_streams_b in cpu_small_m.hpp, and the stream_b tunable).
 
 // ---- Shared, target-independent part (compiled once) ---------------------------------------------
 #ifndef TESSEL_OPS_GEMM_CPU_SMALL_M_SHARED_
@@ -26,6 +26,7 @@
 #include <utility>
 
 #include "cpu_scratch.hpp"
+#include "cpu_small_m.hpp"
 #include "gemm.hpp"
 #include "tessel/cpu/parallel.hpp"
 
@@ -271,7 +272,7 @@ namespace tessel::gemm {
 
 HWY_EXPORT(GemmSmallM);
 
-// Declared in cpu.cpp, which decides when to take this path.
+// Declared in cpu_small_m.hpp; cpu.cpp decides when to take this path.
 void gemm_small_m(const Shape& s, const void* a, const void* b, const void* bias, const void* residual, void* c,
                   int threads) {
   HWY_DYNAMIC_DISPATCH(GemmSmallM)(s, a, b, bias, residual, c, threads);
