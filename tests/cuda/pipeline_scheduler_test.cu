@@ -1,4 +1,5 @@
-// Tests of the stage-ring pipeline's phase bits over many passes, and of the tile scheduler's coverage.
+// Tests of the stage-ring pipeline's phase bits over many passes (TMA alone, and TMA with cp.async
+// copies completing on the same barrier), and of the tile scheduler's coverage.
 #include <vector>
 
 #include "cuda_test_util.cuh"
@@ -70,6 +71,67 @@ TEST(Pipeline, PhaseBitsHoldOverManyPasses) {
   const std::vector<int> c = counters.download();
   EXPECT_EQ(c[0], 0);
   EXPECT_EQ(c[1], 2 * iterations);
+}
+
+struct MixedShared {
+  alignas(128) float slot[kStages][kRowFloats];
+  float column[kStages][32];
+  tc::Pipeline<kStages> pipe;
+};
+
+// As ring_kernel, but the whole producer warp also copies column (it % 64) of the table, one float per
+// thread (a stride of a whole row: the scattered data TMA cannot box), with cp.async into the same
+// stage. The full barrier then expects 1 + 32 arrivals; a consumer that saw the TMA row but a stale
+// column would count an error.
+__global__ void mixed_ring_kernel(const __grid_constant__ CUtensorMap map, const float* table, int iterations,
+                                  int* errors) {
+  __shared__ MixedShared sh;
+  if (threadIdx.x == 0) sh.pipe.init(2, 1 + 32);
+  __syncthreads();
+  const int lane = tc::lane_id();
+  if (threadIdx.x < 32) {
+    tc::RingPosition<kStages> pos;
+    for (int it = 0; it < iterations; ++it) {
+      sh.pipe.producer_wait(pos);
+      tc::Barrier& full = sh.pipe.full[pos.stage];
+      if (lane == 0) {
+        tc::arrive_expect_tx(full, kRowFloats * sizeof(float));
+        tc::tma::load_async(sh.slot[pos.stage], map, 0, (7 * it) % kTableRows, full);
+      }
+      tc::async_copy::copy_4(&sh.column[pos.stage][lane], table + size_t(lane) * kRowFloats + (it % kRowFloats));
+      tc::async_copy::arrive_when_done(full);
+      pos.advance();
+    }
+  } else {
+    tc::RingPosition<kStages> pos;
+    for (int it = 0; it < iterations; ++it) {
+      sh.pipe.consumer_wait(pos);
+      const float row_want = static_cast<float>(((7 * it) % kTableRows) * 1000 + lane);
+      const float col_want = static_cast<float>(lane * 1000 + it % kRowFloats);
+      if (sh.slot[pos.stage][lane] != row_want || sh.column[pos.stage][lane] != col_want) atomicAdd(errors, 1);
+      __syncwarp();
+      if (lane == 0) sh.pipe.consumer_release(pos.stage);
+      pos.advance();
+    }
+  }
+}
+
+TEST(Pipeline, CpAsyncCopiesCompleteWithTheStage) {
+  TESSEL_REQUIRE_HOPPER();
+  std::vector<float> table(size_t(kTableRows) * kRowFloats);
+  for (int r = 0; r < kTableRows; ++r)
+    for (int c = 0; c < kRowFloats; ++c) table[size_t(r) * kRowFloats + c] = static_cast<float>(r * 1000 + c);
+  DeviceArray<float> dt(table.size());
+  DeviceArray<int> errors(1);
+  TESSEL_CHECK_CUDA(dt.upload(table));
+  TESSEL_CHECK_CUDA(cudaMemset(errors.ptr, 0, sizeof(int)));
+  CUtensorMap map;
+  const std::string err =
+      tc::make_tma_map(&map, tc::gl<float>{dt.ptr, kTableRows, kRowFloats, kRowFloats}, 1, kRowFloats, false);
+  ASSERT_TRUE(err.empty()) << err;
+  mixed_ring_kernel<<<1, 96>>>(map, dt.ptr, 10007, errors.ptr);
+  TESSEL_CHECK_CUDA(cudaDeviceSynchronize());
+  EXPECT_EQ(errors.download()[0], 0);
 }
 
 TEST(TileScheduler, GroupedOrderCoversEveryTileOnce) {

@@ -21,7 +21,7 @@ struct RingPosition {
 };
 
 // Pipeline<Stages>: lives in shared memory. full[s] completes when stage s's TMA bytes have landed
-// (one producer arrival plus the transactions); empty[s] completes when every consumer arrival has
+// (the producer's arrivals plus the transactions); empty[s] completes when every consumer arrival has
 // come in, which means the consumers finished reading stage s and the producer may overwrite it.
 template <int Stages>
 struct Pipeline {
@@ -30,10 +30,12 @@ struct Pipeline {
   Barrier full[Stages];
   Barrier empty[Stages];
 
-  // One thread initializes, then the CTA synchronizes before anyone waits.
-  TESSEL_DEVICE void init(int consumer_arrivals) {
+  // One thread initializes, then the CTA synchronizes before anyone waits. producer_arrivals is 1 (the
+  // TMA thread's arrive_expect_tx) plus one per thread that also fills the stage with cp.async
+  // copies and signs off with async_copy::arrive_when_done.
+  TESSEL_DEVICE void init(int consumer_arrivals, int producer_arrivals = 1) {
     for (int s = 0; s < Stages; ++s) {
-      cuda::init(full[s], 1);  // the TMA thread's arrive_expect_tx
+      cuda::init(full[s], producer_arrivals);
       cuda::init(empty[s], consumer_arrivals);
     }
     fence_barrier_init();
@@ -43,10 +45,13 @@ struct Pipeline {
   // returns the barrier its TMA loads complete on. The first pass over a fresh ring does not block:
   // it waits on the parity before the barriers' first phase.
   TESSEL_DEVICE Barrier& producer_acquire(const RingPosition<Stages>& p, uint32_t bytes) {
-    wait(empty[p.stage], p.phase ^ 1u);
+    producer_wait(p);
     arrive_expect_tx(full[p.stage], bytes);
     return full[p.stage];
   }
+  // Producer: waits until stage `p.stage` is free, without arriving. Threads that fill the stage
+  // with cp.async beside the TMA thread wait here before they write.
+  TESSEL_DEVICE void producer_wait(const RingPosition<Stages>& p) { wait(empty[p.stage], p.phase ^ 1u); }
 
   // Consumer: waits until stage `p.stage` holds data.
   TESSEL_DEVICE void consumer_wait(const RingPosition<Stages>& p) { wait(full[p.stage], p.phase); }

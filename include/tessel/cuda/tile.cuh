@@ -2,6 +2,7 @@
 // the stage-ring pipeline, the persistent scheduler and the epilogue. See docs/tile-layer.md.
 #pragma once
 
+#include "tessel/cuda/async_copy.cuh"
 #include "tessel/cuda/barrier.cuh"
 #include "tessel/cuda/common.cuh"
 #include "tessel/cuda/epilogue.cuh"

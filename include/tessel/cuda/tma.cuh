@@ -15,6 +15,8 @@ TESSEL_DEVICE void prefetch_map(const CUtensorMap& map) {
 
 // Copies the box at (col, row) of `map` into shared memory at `dst` and counts its bytes against
 // `bar`'s expected transactions. Issued by one thread; the box size was fixed when the map was made.
+// The hardware requires col * sizeof(element) to be a multiple of 16 bytes (else: illegal
+// instruction) and dst to be 128-byte aligned; rows and out-of-bounds boxes are free.
 TESSEL_DEVICE void load_async(void* dst, const CUtensorMap& map, int col, int row, Barrier& bar) {
   asm volatile(
       "cp.async.bulk.tensor.2d.shared::cluster.global.tile.mbarrier::complete_tx::bytes [%0], [%1, {%3, %4}], [%2];" ::
