@@ -66,6 +66,7 @@ void check(const std::string& desc) {
   const int64_t m = p->i64("m"), n = p->i64("n"), k = p->i64("k");
   const bool nk = p->str("b") == "nk";
   const std::string scale = p->str("scale");
+  const bool km = p->str("scale_layout") == "km";
   std::vector<int64_t> rows;
   for (int64_t i = 0; i < m; ++i) rows.push_back(i);
   std::vector<RefOutput> out;
@@ -82,7 +83,8 @@ void check(const std::string& desc) {
       double want = 0;
       for (int64_t kk = 0; kk < k; ++kk) {
         double term = at("A", i * k + kk) * at("B", nk ? j * k + kk : kk * n + j);
-        if (scale == "block") term *= at("scale_a", i * kb_count + kk / 128) * at("scale_b", (j / 128) * kb_count + kk / 128);
+        const int64_t sa = km ? (kk / 128) * m + i : i * kb_count + kk / 128;
+        if (scale == "block") term *= at("scale_a", sa) * at("scale_b", (j / 128) * kb_count + kk / 128);
         want += term;
       }
       if (scale == "tensor") want *= at("scale_a", 0) * at("scale_b", 0);
@@ -96,9 +98,25 @@ void check(const std::string& desc) {
 
 TEST(GemmReference, MatchesAPlainLoop) {
   for (const char* d : {"gemm m=3 n=130 k=260 dtype=e4m3 scale=block b=nk", "gemm m=2 n=257 k=129 dtype=e4m3 scale=block b=nk",
+                        "gemm m=3 n=130 k=260 dtype=e4m3 scale=block scale_layout=km b=nk",
+                        "gemm m=6 n=9 k=300 dtype=e4m3 scale=block scale_layout=km",
                         "gemm m=4 n=5 k=7 dtype=e4m3 scale=tensor b=nk", "gemm m=37 n=6 k=5 dtype=bf16 bias=true act=silu residual=true",
                         "gemm m=5 n=33 k=17 dtype=bf16 b=nk act=gelu", "gemm m=9 n=8 k=300"})
     check(d);
+}
+
+// The km layout transposes block scale_a ([k_blocks, m]); it means nothing without block scales.
+TEST(GemmSpec, ScaleLayoutKmIsForBlockScalesOnly) {
+  const Registry& reg = Registry::global();
+  auto p = reg.parse("gemm m=4 n=4 k=256 dtype=e4m3 scale=block scale_layout=km");
+  ASSERT_TRUE(p.ok());
+  const std::vector<TensorDesc> t = reg.spec("gemm")->tensors(*p);
+  ASSERT_EQ(t[2].name, "scale_a");
+  EXPECT_EQ(t[2].shape, (std::vector<int64_t>{2, 4}));
+  auto bad = reg.parse("gemm m=4 n=4 k=256 dtype=e4m3 scale=tensor scale_layout=km");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("scale_layout=km applies to scale=block only"), std::string::npos)
+      << bad.status().message();
 }
 
 }  // namespace

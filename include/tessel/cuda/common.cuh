@@ -40,6 +40,16 @@ TESSEL_DEVICE uint32_t smem_addr(const void* p) {
   return static_cast<uint32_t>(__cvta_generic_to_shared(p));
 }
 
+// A float read from shared memory as ld.shared. Through a pointer derived from an aligned-up
+// extern __shared__ base the compiler no longer knows the address space and emits a generic LD
+// (seen in the fp8 gemm's SASS); this says it. Volatile, so it stays after the barrier wait that
+// made the data valid.
+TESSEL_DEVICE float ld_shared(const float* p) {
+  float v;
+  asm volatile("ld.shared.f32 %0, [%1];" : "=f"(v) : "r"(smem_addr(p)) : "memory");
+  return v;
+}
+
 TESSEL_HOST_DEVICE constexpr int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
 // Makes ordinary shared-memory writes visible to the async proxy (TMA stores, wgmma operand reads).

@@ -42,7 +42,14 @@ using tc::fp8e4m3;
 //   a warpgroup promote one stage while the next runs in the tensor cores (see the main loop). The
 //   tile is 128 wide, which makes scale_b one scalar per stage. 64 + 2 x 64 accumulators nearly fill
 //   the consumers' 240 registers; a 256-wide tile would need 384, so N = 256 does not fit this scheme.
-enum Accum : int { kFast = 0, kPromote = 1, kBlock = 2 };
+//   The consumers load their scales from global memory right after issuing a stage and use them a
+//   stage later; with scale_a stored mk ([m, k_blocks]) those loads hit L1 85% of the time.
+// - kBlockStaged is kBlock with scale_a stored km ([k_blocks, m]): a tile's 128 row scales for one K
+//   block are one contiguous 512-byte run, which the producer's TMA loads into the stage beside A and
+//   B, so they arrive with the pipeline's lead. (Staging mk scales, strided by a whole row, measured
+//   0.85-0.96x of kBlock: docs/tile-layer.md, lesson 10.) scale_b stays a consumer load (one scalar
+//   per stage, the same address for the whole CTA).
+enum Accum : int { kFast = 0, kPromote = 1, kBlock = 2, kBlockStaged = 3 };
 
 inline constexpr int kBM = 128;
 inline constexpr int kBK = 128;  // fp8 values per 128-byte swizzled row; also the scale block
@@ -56,8 +63,9 @@ struct Fp8Args {
   int k_blocks = 0;  // of kBK
   tc::TileScheduler sched;
   FusedEpilogue<OutT> ep;  // bias, activation, residual (and per-tensor scales on the staged path)
-  const float* scale_a = nullptr;  // tensor: [1]; block: [m, k_blocks]
+  const float* scale_a = nullptr;  // tensor: [1]; block: [m, k_blocks] (mk) or [k_blocks, m] (km)
   const float* scale_b = nullptr;  // tensor: [1]; block: [n_blocks, k_blocks]
+  int64_t sa_row_stride = 0, sa_kb_stride = 0;  // block scale_a's element strides per row and K block
   OutT* c = nullptr;
   int64_t ldc = 0;
 };
@@ -67,13 +75,19 @@ struct Fp8Gemm {
   using ATile = tc::st_fp8<kBM, kBK>;
   using BTile = tc::st_fp8<BN, kBK>;  // B stored [N,K]: K-major, as fp8 wgmma requires
   using Staging = tc::epilogue::staging_tile<OutT>;
+  static constexpr bool kStagedScales = Mode == kBlockStaged;
+  struct ScaleRing {
+    alignas(128) float a[Stages][kBM];  // scale_a of the tile's rows for the stage's K block
+  };
+  struct NoScales {};
   struct Shared {
     ATile a[Stages];
     BTile b[Stages];
     Staging staging[kConsumers][2];
+    std::conditional_t<kStagedScales, ScaleRing, NoScales> scales;
     tc::Pipeline<Stages> pipe;
   };
-  static constexpr uint32_t kStageBytes = ATile::bytes + BTile::bytes;
+  static constexpr uint32_t kStageBytes = ATile::bytes + BTile::bytes + (kStagedScales ? kBM * sizeof(float) : 0);
   static constexpr size_t kSmemBytes = sizeof(Shared) + 1024;  // slack to round the base up to 1024
   static_assert(kSmemBytes <= 227 * 1024, "the stage ring and staging tiles exceed shared memory");
   static_assert(sizeof(Staging) * 2 >= 64 * 64 * sizeof(float), "store_staged needs a 64x64 f32 tile per consumer");
@@ -82,8 +96,9 @@ struct Fp8Gemm {
 template <class OutT, int BN, int Stages, int Mode, bool TmaStore>
 __global__ void __launch_bounds__(kThreads, 1)
     fp8_gemm_kernel(const __grid_constant__ CUtensorMap map_a, const __grid_constant__ CUtensorMap map_b,
-                    const __grid_constant__ CUtensorMap map_c, const Fp8Args<OutT> args) {
-  static_assert(Mode != kBlock || BN == kScaleBlock, "block scaling reads one scale_b per stage: BN must be 128");
+                    const __grid_constant__ CUtensorMap map_c, const __grid_constant__ CUtensorMap map_sa,
+                    const Fp8Args<OutT> args) {
+  static_assert(Mode < kBlock || BN == kScaleBlock, "block scaling reads one scale_b per stage: BN must be 128");
   using G = Fp8Gemm<OutT, BN, Stages, Mode>;
   extern __shared__ uint8_t smem_raw[];
   auto& sh = *reinterpret_cast<typename G::Shared*>((reinterpret_cast<uintptr_t>(smem_raw) + 1023) &
@@ -93,6 +108,7 @@ __global__ void __launch_bounds__(kThreads, 1)
     tc::tma::prefetch_map(map_a);
     tc::tma::prefetch_map(map_b);
     if constexpr (TmaStore) tc::tma::prefetch_map(map_c);
+    if constexpr (G::kStagedScales) tc::tma::prefetch_map(map_sa);
   }
   __syncthreads();
 
@@ -114,6 +130,8 @@ __global__ void __launch_bounds__(kThreads, 1)
           tc::Barrier& full = sh.pipe.producer_acquire(pos, G::kStageBytes);
           tc::tma::load_async(&sh.a[pos.stage], map_a, kb * kBK, m0, full);
           tc::tma::load_async(&sh.b[pos.stage], map_b, kb * kBK, n0, full);
+          // Row kb of km scale_a, columns m0..m0+127 (past m: zeros, never used).
+          if constexpr (G::kStagedScales) tc::tma::load_async(sh.scales.a[pos.stage], map_sa, m0, kb, full);
           pos.advance();
         }
       }
@@ -173,14 +191,20 @@ __global__ void __launch_bounds__(kThreads, 1)
       // after the other buffer's promotion, measured 0.96x on most shapes, H200, 2026-11-28: it put
       // the address arithmetic between the promotion and the next issue.) Rows past m read row m - 1
       // (their results are never stored).
+      // kBlockStaged reads scale_a from the stage instead (handed back a group later).
       float scales[2][3];
       const int row_a = min(m0 + c * 64 + frag_row, args.m - 1);
       const int row_b = min(m0 + c * 64 + frag_row + 8, args.m - 1);
       auto load_scales = [&](auto buf, int kb) {
-        if constexpr (Mode == kBlock) {
+        if constexpr (Mode >= kBlock) {
           constexpr int B = decltype(buf)::value;
-          scales[B][0] = __ldg(args.scale_a + int64_t(row_a) * k_blocks + kb);
-          scales[B][1] = __ldg(args.scale_a + int64_t(row_b) * k_blocks + kb);
+          if constexpr (Mode == kBlock) {
+            scales[B][0] = __ldg(args.scale_a + row_a * args.sa_row_stride + kb * args.sa_kb_stride);
+            scales[B][1] = __ldg(args.scale_a + row_b * args.sa_row_stride + kb * args.sa_kb_stride);
+          } else {
+            scales[B][0] = tc::ld_shared(&sh.scales.a[pos.stage][c * 64 + frag_row]);
+            scales[B][1] = tc::ld_shared(&sh.scales.a[pos.stage][c * 64 + frag_row + 8]);
+          }
           scales[B][2] = __ldg(args.scale_b + int64_t(tile.y) * k_blocks + kb);
         }
       };
@@ -202,7 +226,7 @@ __global__ void __launch_bounds__(kThreads, 1)
         constexpr int B = decltype(buf)::value;
         tc::wgmma::fence_operands(part[B]);
         if (tc::lane_id() == 0) sh.pipe.consumer_release(stage);
-        if constexpr (Mode == kBlock) {
+        if constexpr (Mode >= kBlock) {
           const float s0 = scales[B][0] * scales[B][2], s1 = scales[B][1] * scales[B][2];
 #pragma unroll
           for (int i = 0; i < BN / 2; ++i) acc[i] = fmaf(part[B][i], ((i / 2) % 2) ? s1 : s0, acc[i]);
@@ -247,7 +271,7 @@ __global__ void __launch_bounds__(kThreads, 1)
       tc::epilogue::store_staged<OutT, BN>(acc, reinterpret_cast<float*>(sh.staging[c]), args.c, args.ldc, args.m,
                                            args.n, m0 + c * 64, n0, 1 + c,
                                            [&](float v, int r, int col) { return args.ep.apply(v, r, col); });
-    } else if constexpr (Mode == kBlock) {
+    } else if constexpr (Mode >= kBlock) {
       tc::epilogue::store_via_smem<OutT, BN>(acc, sh.staging[c], map_c, m0 + c * 64, n0, 1 + c,
                                              [](float&, float&, int, int) {});
     } else {
@@ -322,11 +346,14 @@ Result<Operands> bind(const Shape& s, std::span<const TensorView> t) {
     if (v->rank() == 2 && v->stride(1) != 1)
       return Status::invalid("gemm", kImpl, "rows must be contiguous (stride 1 in the last dimension)");
   }
-  // The block-scale kernel indexes scale_a as [m, k_blocks] and scale_b as [n_blocks, k_blocks], densely.
+  // The block-scale kernels index scale_a as [m, k_blocks] (mk) or [k_blocks, m] (km) and scale_b as
+  // [n_blocks, k_blocks], densely.
+  const int64_t sa_row = s.scale_layout == ScaleLayout::mk ? s.k_blocks() : s.m;
   if (s.scaling == Scaling::block &&
-      ((o.scale_a->rank() == 2 && o.scale_a->stride(0) != s.k_blocks()) ||
+      ((o.scale_a->rank() == 2 && o.scale_a->stride(0) != sa_row) ||
        (o.scale_b->rank() == 2 && o.scale_b->stride(0) != s.k_blocks())))
-    return Status::invalid("gemm", kImpl, "block scales must be dense [rows, k_blocks]");
+    return Status::invalid("gemm", kImpl, "block scales must be dense: scale_a [m, k_blocks] (mk) or "
+                                          "[k_blocks, m] (km), scale_b [n_blocks, k_blocks]");
   return o;
 }
 
@@ -342,6 +369,8 @@ ck::Fp8Args<OutT> make_args(const Shape& s, const Operands& o, int bn, int group
   args.sched.group_rows = std::max(1, group_rows);
   args.scale_a = static_cast<const float*>(o.scale_a->data);
   args.scale_b = static_cast<const float*>(o.scale_b->data);
+  args.sa_row_stride = s.scale_layout == ScaleLayout::mk ? s.k_blocks() : 1;
+  args.sa_kb_stride = s.scale_layout == ScaleLayout::mk ? 1 : s.m;
   auto& ep = args.ep;
   ep.bias = o.bias ? static_cast<const OutT*>(o.bias->data) : nullptr;
   ep.residual = o.residual ? static_cast<const OutT*>(o.residual->data) : nullptr;
@@ -369,7 +398,7 @@ Status launch(const Shape& s, const Operands& o, int group_rows, cudaStream_t st
   });
   if (attr_error != cudaSuccess) return cuda_failure("cudaFuncSetAttribute", attr_error);
 
-  CUtensorMap map_a, map_b, map_c;
+  CUtensorMap map_a, map_b, map_c, map_sa;
   const tc::gl<fp8e4m3> ga{static_cast<fp8e4m3*>(o.a->data), s.m, s.k, o.a->stride(0)};
   const tc::gl<fp8e4m3> gb{static_cast<fp8e4m3*>(o.b->data), s.n, s.k, o.b->stride(0)};
   const tc::gl<OutT> gc{static_cast<OutT*>(o.c->data), s.m, s.n, o.c->stride(0)};
@@ -377,11 +406,15 @@ Status launch(const Shape& s, const Operands& o, int group_rows, cudaStream_t st
   if (err.empty()) err = tc::make_tma_map(&map_b, gb, BN, ck::kBK);
   if (err.empty() && TmaStore) err = tc::make_tma_map(&map_c, gc, 64, G::Staging::cols);
   if (!TmaStore) map_c = map_a;  // a valid map the kernel never uses
+  map_sa = map_a;                 // likewise, unless the scales are staged
+  if (err.empty() && G::kStagedScales)
+    err = tc::make_tma_map(&map_sa, tc::gl<float>{static_cast<float*>(o.scale_a->data), s.k_blocks(), s.m, s.m},
+                           1, ck::kBM, false);
   if (!err.empty()) return Status::invalid("gemm", kImpl, err);
 
   const ck::Fp8Args<OutT> args = make_args<OutT>(s, o, BN, group_rows);
   const int grid = std::min(args.sched.total(), sm_count());
-  kernel<<<grid, ck::kThreads, G::kSmemBytes, stream>>>(map_a, map_b, map_c, args);
+  kernel<<<grid, ck::kThreads, G::kSmemBytes, stream>>>(map_a, map_b, map_c, map_sa, args);
   if (cudaError_t e = cudaGetLastError(); e != cudaSuccess) return cuda_failure("kernel launch", e);
   return {};
 }
@@ -401,10 +434,19 @@ Status launch_store(const Shape& s, const Operands& o, int group, bool tma, cuda
              : launch<OutT, BN, Stages, Mode, false>(s, o, group, stream);
 }
 
+bool staged_scales_ok(const Shape& s, const Operands& o) {
+  const tc::gl<float> g{static_cast<float*>(o.scale_a->data), s.k_blocks(), s.m, s.m};
+  return s.scale_layout == ScaleLayout::km && g.tma_compatible();
+}
+
 template <class OutT>
 Status dispatch(const Shape& s, const Operands& o, int mode, int tile_n, int group, bool force_staged,
                 cudaStream_t stream) {
   const bool tma = tma_store_ok<OutT>(s, o, force_staged);
+  // km scales that TMA can box (16-byte aligned rows: m % 4 == 0) are staged; their 512 bytes a
+  // stage leave room for 5 stages, which measured the same as 6 for kBlock (H200, 2026-11-29).
+  if (mode == ck::kBlock && staged_scales_ok(s, o))
+    return launch_store<OutT, 128, 5, ck::kBlockStaged>(s, o, group, tma, stream);
   if (mode == ck::kBlock) return launch_store<OutT, 128, 6, ck::kBlock>(s, o, group, tma, stream);
   if (mode == ck::kPromote) return launch_store<OutT, 128, 6, ck::kPromote>(s, o, group, tma, stream);
   if (tile_n == 128) return launch_store<OutT, 128, 6, ck::kFast>(s, o, group, tma, stream);

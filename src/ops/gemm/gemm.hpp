@@ -12,6 +12,10 @@ namespace tessel::gemm {
 enum class BLayout { kn, nk };
 enum class Activation { none, silu, gelu };  // gelu: the tanh approximation
 enum class Scaling { none, tensor, block };  // block: A per 1x128 of K, B per 128x128 (DeepSeek-V3)
+// Block scale_a stored [M, K/128] row-major (mk: a row's scales together, as a per-token quantizer
+// writes them) or [K/128, M] (km: a K block's scales for consecutive rows together, so a GPU tile
+// loads its 128 rows' scales as one contiguous 512-byte run; the layout DeepGEMM takes).
+enum class ScaleLayout { mk, km };
 
 inline constexpr int64_t kScaleBlock = 128;
 
@@ -24,10 +28,15 @@ struct Shape {
   bool bias = false;
   bool residual = false;
   Scaling scaling = Scaling::none;
+  ScaleLayout scale_layout = ScaleLayout::mk;  // of block scale_a
 
   static Shape from(const Problem& p);
   int64_t k_blocks() const { return (k + kScaleBlock - 1) / kScaleBlock; }
   int64_t n_blocks() const { return (n + kScaleBlock - 1) / kScaleBlock; }
+  // Element offset of block scale_a for row `row` and K block `kb`, in either layout.
+  int64_t scale_a_offset(int64_t row, int64_t kb) const {
+    return scale_layout == ScaleLayout::mk ? row * k_blocks() + kb : kb * m + row;
+  }
 };
 
 // Tensor order, as spec.tensors() lists them: A, B, [bias], [residual], [scale_a, scale_b], C.

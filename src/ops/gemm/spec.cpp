@@ -26,6 +26,8 @@ const std::vector<ParamDef>& schema() {
       {"residual", K::boolean, "false", {}, 1, 1, "add residual[M,N] last"},
       {"scale", K::choice, "none", {"none", "tensor", "block"}, 1, 1,
        "fp8 scaling: per-tensor, or 1x128 (A) and 128x128 (B) blocks"},
+      {"scale_layout", K::choice, "mk", {"mk", "km"}, 1, 1,
+       "layout of block scale_a: [M, K/128] (mk) or [K/128, M] (km, a K block's row scales contiguous)"},
   };
   return defs;
 }
@@ -46,6 +48,8 @@ class GemmSpec final : public OpSpec {
       return Status::invalid("gemm", "scale", "e4m3 inputs need scale=tensor or scale=block");
     if (s.in != DType::e4m3 && s.scaling != Scaling::none)
       return Status::invalid("gemm", "scale", "scaling applies to dtype=e4m3 only");
+    if (s.scale_layout == ScaleLayout::km && s.scaling != Scaling::block)
+      return Status::invalid("gemm", "scale_layout", "scale_layout=km applies to scale=block only");
     // Keep the largest tensor addressable and the problem within what a harness can allocate.
     const double elems = double(s.m) * double(s.k) + double(s.n) * double(s.k) + double(s.m) * double(s.n);
     if (elems > double(int64_t{1} << 34))
@@ -66,7 +70,10 @@ class GemmSpec final : public OpSpec {
       t.push_back({"scale_a", R::input, DType::f32, {1}, 0.5, 0.5, true});
       t.push_back({"scale_b", R::input, DType::f32, {1}, 0.5, 0.5, true});
     } else if (s.scaling == Scaling::block) {
-      t.push_back({"scale_a", R::input, DType::f32, {s.m, s.k_blocks()}, 0.5, 0.5, true});
+      t.push_back({"scale_a", R::input, DType::f32,
+                   s.scale_layout == ScaleLayout::mk ? std::vector<int64_t>{s.m, s.k_blocks()}
+                                                     : std::vector<int64_t>{s.k_blocks(), s.m},
+                   0.5, 0.5, true});
       t.push_back({"scale_b", R::input, DType::f32, {s.n_blocks(), s.k_blocks()}, 0.5, 0.5, true});
     }
     t.push_back({"C", R::output, s.out, {s.m, s.n}});
@@ -117,6 +124,8 @@ class GemmSpec final : public OpSpec {
         "gemm m=19 n=144 k=256 dtype=e4m3 scale=tensor",
         "gemm m=130 n=257 k=384 dtype=e4m3 scale=block b=nk",
         "gemm m=5 n=130 k=200 dtype=e4m3 scale=block",
+        "gemm m=132 n=257 k=640 dtype=e4m3 scale=block scale_layout=km b=nk",
+        "gemm m=7 n=130 k=300 dtype=e4m3 scale=block scale_layout=km b=nk",
     };
   }
 
@@ -162,7 +171,7 @@ class GemmSpec final : public OpSpec {
           }
           // Each 128-long K block is scaled by its A-row block scale and B-tile scale.
           for (int64_t j = 0; j < s.n; ++j)
-            acc[size_t(j)] += block ? part[size_t(j)] * at(ix.scale_a, i * s.k_blocks() + kb) *
+            acc[size_t(j)] += block ? part[size_t(j)] * at(ix.scale_a, s.scale_a_offset(i, kb)) *
                                           at(ix.scale_b, (j / kScaleBlock) * s.k_blocks() + kb)
                                     : part[size_t(j)];
         }
@@ -212,6 +221,7 @@ Shape Shape::from(const Problem& p) {
   s.residual = p.flag("residual");
   const std::string& sc = p.str("scale");
   s.scaling = sc == "tensor" ? Scaling::tensor : sc == "block" ? Scaling::block : Scaling::none;
+  s.scale_layout = p.str("scale_layout") == "km" ? ScaleLayout::km : ScaleLayout::mk;
   return s;
 }
 
