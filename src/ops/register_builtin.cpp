@@ -44,6 +44,7 @@ void register_builtin_ops(Registry& r) {
   r.add_spec(qgemm::make_spec());
   qgemm::register_cpu_lut(r);
   qgemm::register_cpu_dequant(r);
+  qgemm::register_cpu_amx(r);
   qgemm::register_cpu_idot(r);
   // Fused memory-bound ops, each a fusion chain (include/tessel/fuse) on the CPU.
   r.add_spec(rmsnorm_residual::make_spec());

@@ -61,7 +61,9 @@ TEST(QGemmTargets, ChunksAndThreadsGiveIdenticalResults) {
   std::mt19937 rng(3);
   for (const char* d : {"qgemm m=37 n=64 k=100 wbits=3 group=32", "qgemm m=21 n=130 k=64 format=uint wbits=4 group=32",
                         "qgemm m=19 n=70 k=96 format=ternary", "qgemm m=13 n=65 k=72 wbits=6 format=uint group=64",
-                        "qgemm m=11 n=33 k=101 format=mxfp4", "qgemm m=10 n=20 k=64 format=nvfp4"}) {
+                        "qgemm m=11 n=33 k=101 format=mxfp4", "qgemm m=10 n=20 k=64 format=nvfp4",
+                        // cpu.amx's blocks: two of rows (512 + 18), three of K (512, 512, 96).
+                        "qgemm m=530 n=100 k=1100 wbits=2 group=64"}) {
     const Problem p = parse(d);
     const auto descs = spec().tensors(p);
     std::vector<std::vector<uint8_t>> bufs;
@@ -82,7 +84,7 @@ TEST(QGemmTargets, ChunksAndThreadsGiveIdenticalResults) {
       t.push_back({bufs[i].data(), descs[i].dtype, descs[i].shape, contiguous_strides(descs[i].shape)});
     float* y = t.back().ptr<float>();
     const int64_t ny = int64_t(bufs.back().size() / sizeof(float));
-    for (const char* name : {"cpu.lut", "cpu.dequant", "cpu.idot"}) {
+    for (const char* name : {"cpu.lut", "cpu.dequant", "cpu.idot", "cpu.amx"}) {
       if (!impl(name).supports(p).ok) continue;
       ASSERT_TRUE(impl(name).run(p, {}, t, RunContext{nullptr, 1}).ok());
       const std::vector<float> base(y, y + ny);
@@ -246,7 +248,7 @@ TEST(QGemmRealWeights, LutAndDequantAgreeWithTheReference) {
     if (ix.global_scale >= 0) t[size_t(ix.global_scale)] = {&gs, DType::f32, {1}, {1}};
     t[size_t(ix.y)] = {y.data(), DType::f32, {m, n}, {n, 1}};
     const auto dq = quant::dequantize(*q);
-    for (const char* name : {"cpu.lut", "cpu.dequant", "cpu.idot"}) {
+    for (const char* name : {"cpu.lut", "cpu.dequant", "cpu.idot", "cpu.amx"}) {
       if (!impl(name).supports(p).ok) continue;
       ASSERT_TRUE(impl(name).run(p, {}, t, {}).ok());
       double se = 0, ss = 0, se_f32 = 0, ss_f32 = 0;

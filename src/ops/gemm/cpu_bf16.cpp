@@ -31,6 +31,7 @@
 #include <string>
 #include <utility>
 
+#include "cpu_amx.hpp"
 #include "cpu_scratch.hpp"
 #include "gemm.hpp"
 #include "tessel/cpu/parallel.hpp"
@@ -38,10 +39,7 @@
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define TESSEL_BF16DOT_BUILT 1
-#include <cpuid.h>
 #include <immintrin.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 #else
 #define TESSEL_BF16DOT_BUILT 0
 #endif
@@ -54,25 +52,6 @@ bool cpu_has_avx512bf16() {
 #if TESSEL_BF16DOT_BUILT
   static const bool ok = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
                          __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bf16");
-  return ok;
-#else
-  return false;
-#endif
-}
-
-// Whether this CPU has AMX-BF16 and the kernel lets this process use the tile registers. Linux
-// hands out the 8 KiB tile state only on request (arch_prctl ARCH_REQ_XCOMP_PERM for
-// XFEATURE_XTILEDATA); asked once, for the whole process. GCC 12's __builtin_cpu_supports("amx-bf16")
-// reads false on our AMX machine, so CPUID leaf 7 is read directly (EDX bit 22 AMX-BF16, 24 AMX-TILE).
-bool cpu_has_amx_bf16() {
-#if TESSEL_BF16DOT_BUILT && defined(__linux__)
-  static const bool ok = [] {
-    unsigned a = 0, b = 0, c = 0, d = 0;
-    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return false;
-    if (!(d & (1u << 22)) || !(d & (1u << 24)) || !cpu_has_avx512bf16()) return false;
-    constexpr long kReqXcompPerm = 0x1023, kXfeatureXtiledata = 18;
-    return syscall(SYS_arch_prctl, kReqXcompPerm, kXfeatureXtiledata) == 0;
-  }();
   return ok;
 #else
   return false;
@@ -93,8 +72,8 @@ struct Bf16Args {
 
 constexpr int kMR = 14;  // 28 accumulators + 2 B vectors + 1 broadcast = 31 of 32 zmm registers
 constexpr int kNR = 32;  // two zmm of 16 f32 lanes; also two AMX B tiles of 16 columns
-constexpr int kAmxMR = 32;  // two AMX A tiles of 16 rows
-constexpr int64_t kAmxKPairs = 16;  // K pairs per AMX step: a tile row holds 32 bf16 of K
+constexpr int kAmxMR = amx::kRows;
+constexpr int64_t kAmxKPairs = amx::kKPairs;
 
 // The pair (p[0], p[1]) as one 32-bit word, p[0] in the low half: how vdpbf16ps pairs elements.
 // memcpy because with odd K a row starts at an odd element and the word is unaligned.
@@ -306,56 +285,11 @@ constexpr std::array<KernelFn, sizeof...(I)> make_kernels(std::integer_sequence<
 // kKernels[r - 1] computes r rows, so row tails cost no wasted multiply-adds.
 constexpr auto kKernels = make_kernels(std::make_integer_sequence<int, kMR>());
 
-// ---- AMX ----------------------------------------------------------------------------------------------
+// ---- AMX (cpu_amx.hpp) --------------------------------------------------------------------------------
 
+// The driver below is compiled for AMX machines; its kernels run only after amx::usable().
 #define TESSEL_AMX_TARGET \
   __attribute__((target("amx-tile,amx-bf16,avx512f,avx512bw,avx512vl,avx512dq,avx512bf16")))
-
-// The tile palette: all eight tiles 16 rows x 64 bytes. tmm0-3 hold a 32 x 32 f32 block of C,
-// tmm4-5 two 16-row A tiles (32 bf16 of K each), tmm6-7 two B tiles (16 K pairs x 16 columns).
-struct alignas(64) TileConfig {
-  uint8_t palette = 1, start_row = 0;
-  uint8_t reserved[14] = {};
-  uint16_t colsb[16] = {};
-  uint8_t rows[16] = {};
-};
-
-TESSEL_AMX_TARGET void amx_begin() {
-  TileConfig cfg;
-  for (int t = 0; t < 8; ++t) {
-    cfg.colsb[t] = 64;
-    cfg.rows[t] = 16;
-  }
-  _tile_loadconfig(&cfg);
-}
-TESSEL_AMX_TARGET void amx_end() { _tile_release(); }
-
-// out[32][32] = Apanel . Bpanel over `steps` steps of 16 K pairs. The A panel is 32 rows of lda
-// bf16 (pack_a_amx), the B panel [steps*16][32] words (the pair layout tdpbf16ps wants, as for
-// vdpbf16ps: two 16-column tiles side by side, 128 bytes a row).
-TESSEL_AMX_TARGET void amx_block(int64_t steps, const uint16_t* pa, int64_t lda, const uint32_t* pb, float* out) {
-  _tile_zero(0);
-  _tile_zero(1);
-  _tile_zero(2);
-  _tile_zero(3);
-  const int64_t sa = lda * int64_t(sizeof(uint16_t));
-  for (int64_t st = 0; st < steps; ++st) {
-    const uint16_t* a = pa + st * 2 * kAmxKPairs;
-    const uint32_t* b = pb + st * kAmxKPairs * kNR;
-    _tile_loadd(4, a, sa);
-    _tile_loadd(5, a + 16 * lda, sa);
-    _tile_loadd(6, b, kNR * 4);
-    _tile_loadd(7, b + 16, kNR * 4);
-    _tile_dpbf16ps(0, 4, 6);
-    _tile_dpbf16ps(1, 4, 7);
-    _tile_dpbf16ps(2, 5, 6);
-    _tile_dpbf16ps(3, 5, 7);
-  }
-  _tile_stored(0, out, kNR * 4);
-  _tile_stored(1, out + 16, kNR * 4);
-  _tile_stored(2, out + 16 * kNR, kNR * 4);
-  _tile_stored(3, out + 16 * kNR + 16, kNR * 4);
-}
 
 // C[rows, cols given by masks] (+)= out[32][32]; only the valid part of C is touched.
 TESSEL_BF16_TARGET void add_block(const float* out, float* c, int64_t ldc, int64_t rows, __mmask16 m0, __mmask16 m1,
@@ -402,7 +336,7 @@ TESSEL_AMX_TARGET void gemm_rect(const Bf16Args& g, const Rect& r) {
   uint32_t* pb = detail::scratch<uint32_t>(detail::ScratchSlot::bf16_pack_b, size_t((ncap + kNR - 1) / kNR * kNR * kpcap));
   float* acc_buf = kInPlace ? nullptr : detail::scratch<float>(detail::ScratchSlot::bf16_accum, size_t(chunk * ncap));
   alignas(64) float block[kAmxMR * kNR];  // the AMX kernel's 32 x 32 result, added into C with masks
-  if constexpr (kAmx) amx_begin();
+  if constexpr (kAmx) amx::begin();
 
   for (int64_t r0 = r.m0; r0 < r.m1; r0 += chunk) {
     const int64_t r1 = std::min(r.m1, r0 + chunk);
@@ -436,7 +370,7 @@ TESSEL_AMX_TARGET void gemm_rect(const Bf16Args& g, const Rect& r) {
             const uint32_t* bp = pb + jr * kp;
             if constexpr (kAmx) {
               for (int64_t ir = 0; ir < mb; ir += kAmxMR) {
-                amx_block(kp / kAmxKPairs, pa16 + ir * 2 * kp, 2 * kp, bp, block);
+                amx::block(kp / kAmxKPairs, pa16 + ir * 2 * kp, 2 * kp, bp, block);
                 add_block(block, dblock + ir * ld + jr, ld, std::min<int64_t>(kAmxMR, mb - ir), m0, m1, !first);
               }
             } else {
@@ -454,7 +388,7 @@ TESSEL_AMX_TARGET void gemm_rect(const Bf16Args& g, const Rect& r) {
       }
     }
   }
-  if constexpr (kAmx) amx_end();
+  if constexpr (kAmx) amx::end();
 }
 
 template <class TOut, bool kAmx>
@@ -531,7 +465,7 @@ class CpuBf16Gemm final : public Implementation {
     if (s.in != DType::bf16)
       return Support::no(name() + " handles dtype=bf16 only, not " + std::string(dtype_name(s.in)));
     if (s.scaling != Scaling::none) return Support::no(name() + " has no scaling");
-    if (amx_ && !cpu_has_amx_bf16())
+    if (amx_ && !amx::usable())
       return Support::no_hardware("cpu.amx needs AMX-BF16 and the OS's permission for tile state, which this machine lacks");
     if (!cpu_has_avx512bf16())
       return Support::no_hardware(name() + " needs AVX512-BF16, which this CPU lacks; cpu.simd runs bf16 here");

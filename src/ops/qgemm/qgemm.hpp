@@ -35,6 +35,7 @@ std::unique_ptr<OpSpec> make_spec();
 void register_cpu_lut(Registry& r);
 void register_cpu_dequant(Registry& r);
 void register_cpu_idot(Registry& r);
+void register_cpu_amx(Registry& r);
 
 // The Highway target the dynamic dispatch picks for each implementation right now (for tests that
 // force a target with hwy::SetSupportedTargetsForTest).
