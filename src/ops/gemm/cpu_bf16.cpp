@@ -33,6 +33,7 @@
 
 #include "cpu_amx.hpp"
 #include "cpu_scratch.hpp"
+#include "cpu_small_m.hpp"
 #include "gemm.hpp"
 #include "tessel/cpu/parallel.hpp"
 #include "tessel/runtime/registry.hpp"
@@ -447,6 +448,10 @@ void gemm_bf16(const Bf16Args&, bool) {}  // never called: supports() and run() 
 
 // One class, two engines: "cpu.amx" (tdpbf16ps on AMX tiles) and "cpu.bf16dot" (vdpbf16ps on zmm
 // registers). Both share the packing, blocking and threading above and cpu.simd's epilogue.
+// Up to these many rows cpu.amx hands the call to the small-M path (see run()).
+constexpr int64_t kAmxStreamNk = 16;
+constexpr int64_t kAmxStreamKn = 8;
+
 class CpuBf16Gemm final : public Implementation {
  public:
   explicit CpuBf16Gemm(bool amx) : amx_(amx) {}
@@ -477,11 +482,14 @@ class CpuBf16Gemm final : public Implementation {
     // block shared by a thread's row blocks), kc the K depth (even; a kc x 32 B micro-panel, 64*kc
     // bytes, sits in L1). mc and nc are rounded down to the micro-tile; the first value is the
     // default. The AMX engine pads each K block to a multiple of 32, so its kc values are.
+    // stream_b (cpu.amx): -1 auto (small M takes cpu.simd's streaming path, see run()), 0 always the
+    // AMX tiles, 1 always the streaming path.
     if (amx_)
       return {
           {"mc", {256, 128, 384, 512}},
           {"nc", {1024, 512, 2048, 4096}},
           {"kc", {512, 256, 384, 768, 1024}},
+          {"stream_b", {-1, 0, 1}},
       };
     return {
         {"mc", {336, 168, 224, 448, 672}},
@@ -507,6 +515,19 @@ class CpuBf16Gemm final : public Implementation {
     const int64_t mc = config_value(config, space, "mc"), nc = config_value(config, space, "nc");
     const int64_t kc = config_value(config, space, "kc");
     if (mc < 1 || nc < 1 || kc < 2) return Status::invalid("gemm", "config", "mc, nc must be positive and kc at least 2");
+    // Packing B costs cpu.amx more than its tiles save at small M, so decode shapes take cpu.simd's
+    // small-M path (B streamed once, in place), which this implementation ranks above. Medians on
+    // the 2-core Sapphire Rapids VM (2026-11-29), n = k = 4096 bf16, cpu.amx's tiles vs that path:
+    // b=nk m=16 5.98 vs 3.93 ms, m=32 5.84 vs 5.78, m=64 6.38 vs 11.83; b=kn m=16 4.08 vs 4.29,
+    // m=32 4.67 vs 7.08.
+    if (amx_) {
+      const int64_t stream_b = config_value(config, space, "stream_b");
+      if (stream_b == 1 || (stream_b == -1 && s.m <= (s.b == BLayout::nk ? kAmxStreamNk : kAmxStreamKn))) {
+        gemm_small_m(s, t[size_t(ix.a)].data, t[size_t(ix.b)].data, ix.bias >= 0 ? t[size_t(ix.bias)].data : nullptr,
+                     ix.residual >= 0 ? t[size_t(ix.residual)].data : nullptr, t[size_t(ix.c)].data, ctx.threads);
+        return {};
+      }
+    }
     const int64_t mr = amx_ ? kAmxMR : kMR;
     Bf16Args g;
     g.s = s;
