@@ -88,12 +88,28 @@ TESSEL_AMX_TARGET void block(int64_t steps, const uint16_t* pa, int64_t lda, con
   _tile_stored(3, out + 16 * kCols + 16, kCols * 4);
 }
 
+TESSEL_AMX_TARGET void add_block(const float* out, float* c, int64_t ldc, int64_t rows, int64_t cols, bool accumulate) {
+  const __mmask16 m0 = cols >= 16 ? __mmask16(0xffff) : __mmask16((1u << cols) - 1);
+  const __mmask16 m1 = cols >= 32 ? __mmask16(0xffff) : cols <= 16 ? __mmask16(0) : __mmask16((1u << (cols - 16)) - 1);
+  for (int64_t i = 0; i < rows; ++i) {
+    __m512 v0 = _mm512_load_ps(out + i * kCols), v1 = _mm512_load_ps(out + i * kCols + 16);
+    float* row = c + i * ldc;
+    if (accumulate) {
+      v0 = _mm512_add_ps(v0, _mm512_maskz_loadu_ps(m0, row));
+      v1 = _mm512_add_ps(v1, _mm512_maskz_loadu_ps(m1, row + 16));
+    }
+    _mm512_mask_storeu_ps(row, m0, v0);
+    _mm512_mask_storeu_ps(row + 16, m1, v1);
+  }
+}
+
 #else  // !TESSEL_AMX_BUILT: never called, usable() is false
 
 bool usable() { return false; }
 void begin() {}
 void end() {}
 void block(int64_t, const uint16_t*, int64_t, const uint32_t*, float*) {}
+void add_block(const float*, float*, int64_t, int64_t, int64_t, bool) {}
 
 #endif
 

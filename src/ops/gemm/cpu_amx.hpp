@@ -25,4 +25,8 @@ void end();
 // out[32][32] (row stride 32 floats) = A . B over `steps` steps of 32 values of K.
 void block(int64_t steps, const uint16_t* a, int64_t lda, const uint32_t* b, float* out);
 
+// C[0:rows, 0:cols] = (or +=, when accumulate) out[0:rows, 0:cols], rows and cols at most 32; only
+// that part of C (row stride ldc floats) is read or written.
+void add_block(const float* out, float* c, int64_t ldc, int64_t rows, int64_t cols, bool accumulate);
+
 }  // namespace tessel::gemm::amx

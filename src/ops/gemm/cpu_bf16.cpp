@@ -292,20 +292,6 @@ constexpr auto kKernels = make_kernels(std::make_integer_sequence<int, kMR>());
 #define TESSEL_AMX_TARGET \
   __attribute__((target("amx-tile,amx-bf16,avx512f,avx512bw,avx512vl,avx512dq,avx512bf16")))
 
-// C[rows, cols given by masks] (+)= out[32][32]; only the valid part of C is touched.
-TESSEL_BF16_TARGET void add_block(const float* out, float* c, int64_t ldc, int64_t rows, __mmask16 m0, __mmask16 m1,
-                                  bool accumulate) {
-  for (int64_t i = 0; i < rows; ++i) {
-    __m512 v0 = _mm512_load_ps(out + i * kNR), v1 = _mm512_load_ps(out + i * kNR + 16);
-    float* row = c + i * ldc;
-    if (accumulate) {
-      v0 = _mm512_add_ps(v0, _mm512_maskz_loadu_ps(m0, row));
-      v1 = _mm512_add_ps(v1, _mm512_maskz_loadu_ps(m1, row + 16));
-    }
-    _mm512_mask_storeu_ps(row, m0, v0);
-    _mm512_mask_storeu_ps(row + 16, m1, v1);
-  }
-}
 
 
 // ---- Driver -----------------------------------------------------------------------------------------
@@ -372,7 +358,7 @@ TESSEL_AMX_TARGET void gemm_rect(const Bf16Args& g, const Rect& r) {
             if constexpr (kAmx) {
               for (int64_t ir = 0; ir < mb; ir += kAmxMR) {
                 amx::block(kp / kAmxKPairs, pa16 + ir * 2 * kp, 2 * kp, bp, block);
-                add_block(block, dblock + ir * ld + jr, ld, std::min<int64_t>(kAmxMR, mb - ir), m0, m1, !first);
+                amx::add_block(block, dblock + ir * ld + jr, ld, std::min<int64_t>(kAmxMR, mb - ir), w, !first);
               }
             } else {
               for (int64_t ir = 0; ir < mb; ir += kMR) {

@@ -178,22 +178,6 @@ DecodeFn decoder(int bits) {
   }
 }
 
-// Y[rows, cols] (+)= out[32][32] for the valid part.
-TESSEL_QAMX_TARGET void add_block(const float* out, float* y, int64_t ldy, int64_t rows, int64_t cols, bool accumulate) {
-  const __mmask16 m0 = cols >= 16 ? __mmask16(0xffff) : __mmask16((1u << cols) - 1);
-  const __mmask16 m1 = cols >= 32 ? __mmask16(0xffff) : cols <= 16 ? __mmask16(0) : __mmask16((1u << (cols - 16)) - 1);
-  for (int64_t i = 0; i < rows; ++i) {
-    __m512 v0 = _mm512_load_ps(out + i * amx::kCols), v1 = _mm512_load_ps(out + i * amx::kCols + 16);
-    float* row = y + i * ldy;
-    if (accumulate) {
-      v0 = _mm512_add_ps(v0, _mm512_maskz_loadu_ps(m0, row));
-      v1 = _mm512_add_ps(v1, _mm512_maskz_loadu_ps(m1, row + 16));
-    }
-    _mm512_mask_storeu_ps(row, m0, v0);
-    _mm512_mask_storeu_ps(row + 16, m1, v1);
-  }
-}
-
 void amx_qgemm(const CpuArgs& a) {
   const Shape& s = a.s;
   const int64_t kpad = (a.octets * quant::kOctet + 31) / 32 * 32;  // whole AMX steps
@@ -223,7 +207,7 @@ void amx_qgemm(const CpuArgs& a) {
               const int64_t c0 = n0 + 32 * half;
               if (c0 >= s.n) break;
               amx::block(kb / 32, xb + r * kpad + k0, kpad, half == 0 ? panel0 : panel1, out);
-              add_block(out, a.y + (m0 + r) * s.n + c0, s.n, std::min<int64_t>(amx::kRows, mb - r),
+              amx::add_block(out, a.y + (m0 + r) * s.n + c0, s.n, std::min<int64_t>(amx::kRows, mb - r),
                         std::min<int64_t>(amx::kCols, s.n - c0), k0 > 0);
             }
           }
