@@ -52,19 +52,31 @@ __global__ void ring_kernel(const __grid_constant__ CUtensorMap map, int iterati
   }
 }
 
+// The table both ring tests stream: element (r, c) = r * 1000 + c, on the device, with a TMA map
+// whose box is one row.
+struct DeviceTable {
+  DeviceArray<float> data{size_t(kTableRows) * kRowFloats};
+  CUtensorMap map{};
+  std::string error;
+  DeviceTable() {
+    std::vector<float> table(size_t(kTableRows) * kRowFloats);
+    for (int r = 0; r < kTableRows; ++r)
+      for (int c = 0; c < kRowFloats; ++c) table[size_t(r) * kRowFloats + c] = static_cast<float>(r * 1000 + c);
+    if (cudaError_t e = data.upload(table); e != cudaSuccess) {
+      error = cudaGetErrorString(e);
+      return;
+    }
+    error = tc::make_tma_map(&map, tc::gl<float>{data.ptr, kTableRows, kRowFloats, kRowFloats}, 1, kRowFloats, false);
+  }
+};
+
 TEST(Pipeline, PhaseBitsHoldOverManyPasses) {
   TESSEL_REQUIRE_HOPPER();
-  std::vector<float> table(size_t(kTableRows) * kRowFloats);
-  for (int r = 0; r < kTableRows; ++r)
-    for (int c = 0; c < kRowFloats; ++c) table[size_t(r) * kRowFloats + c] = static_cast<float>(r * 1000 + c);
-  DeviceArray<float> dt(table.size());
+  DeviceTable dt;
+  ASSERT_TRUE(dt.error.empty()) << dt.error;
   DeviceArray<int> counters(2);
-  TESSEL_CHECK_CUDA(dt.upload(table));
   TESSEL_CHECK_CUDA(cudaMemset(counters.ptr, 0, 2 * sizeof(int)));
-  CUtensorMap map;
-  const std::string err =
-      tc::make_tma_map(&map, tc::gl<float>{dt.ptr, kTableRows, kRowFloats, kRowFloats}, 1, kRowFloats, false);
-  ASSERT_TRUE(err.empty()) << err;
+  const CUtensorMap& map = dt.map;
   const int iterations = 10007;  // not a multiple of the stage count, so every stage ends mid-pass
   ring_kernel<<<1, 96>>>(map, iterations, counters.ptr, counters.ptr + 1);
   TESSEL_CHECK_CUDA(cudaDeviceSynchronize());
@@ -118,18 +130,11 @@ __global__ void mixed_ring_kernel(const __grid_constant__ CUtensorMap map, const
 
 TEST(Pipeline, CpAsyncCopiesCompleteWithTheStage) {
   TESSEL_REQUIRE_HOPPER();
-  std::vector<float> table(size_t(kTableRows) * kRowFloats);
-  for (int r = 0; r < kTableRows; ++r)
-    for (int c = 0; c < kRowFloats; ++c) table[size_t(r) * kRowFloats + c] = static_cast<float>(r * 1000 + c);
-  DeviceArray<float> dt(table.size());
+  DeviceTable dt;
+  ASSERT_TRUE(dt.error.empty()) << dt.error;
   DeviceArray<int> errors(1);
-  TESSEL_CHECK_CUDA(dt.upload(table));
   TESSEL_CHECK_CUDA(cudaMemset(errors.ptr, 0, sizeof(int)));
-  CUtensorMap map;
-  const std::string err =
-      tc::make_tma_map(&map, tc::gl<float>{dt.ptr, kTableRows, kRowFloats, kRowFloats}, 1, kRowFloats, false);
-  ASSERT_TRUE(err.empty()) << err;
-  mixed_ring_kernel<<<1, 96>>>(map, dt.ptr, 10007, errors.ptr);
+  mixed_ring_kernel<<<1, 96>>>(dt.map, dt.data.ptr, 10007, errors.ptr);
   TESSEL_CHECK_CUDA(cudaDeviceSynchronize());
   EXPECT_EQ(errors.download()[0], 0);
 }
