@@ -8,7 +8,8 @@
 // tolerance, which is built on cpu.lut's coarser int8 activations; cpu.dequant stays the f32 route.
 //
 // Blocking: threads own disjoint ranges of 64-row weight tiles (so disjoint columns of Y). Per block
-// of up to 512 rows of X (packed to bf16 once, by all threads) and 512 of K, a thread decodes each of
+// of up to 512 rows of X (packed to bf16 once, by all threads; fewer rows when K is long enough for
+// them to pass 64 MiB) and 512 of K, a thread decodes each of
 // its tiles into two 32-column B panels (64 KiB) and sweeps the X block over them in 32 x 32 blocks,
 // adding into Y. The X block (512 KiB) stays in L2 across the thread's tiles.
 #include <algorithm>
@@ -34,7 +35,8 @@ namespace {
 
 namespace amx = tessel::gemm::amx;
 
-constexpr int64_t kRowBlock = 512;  // rows of X per pass
+constexpr int64_t kRowBlock = 512;  // rows of X per pass, at most
+constexpr int64_t kXBytes = int64_t{64} << 20;  // and at most this much bf16 X per pass (long K)
 constexpr int64_t kKBlock = 512;    // values of K per decoded panel (a multiple of 32)
 
 #if TESSEL_QGEMM_AMX_BUILT
@@ -181,12 +183,14 @@ DecodeFn decoder(int bits) {
 void amx_qgemm(const CpuArgs& a) {
   const Shape& s = a.s;
   const int64_t kpad = (a.octets * quant::kOctet + 31) / 32 * 32;  // whole AMX steps
-  const int64_t rows = std::min(kRowBlock, (s.m + amx::kRows - 1) / amx::kRows * amx::kRows);
+  // Rows of X per pass: up to 512, fewer when K is so long that 512 bf16 rows would pass kXBytes.
+  const int64_t row_block = std::clamp<int64_t>(kXBytes / (2 * kpad) / amx::kRows * amx::kRows, amx::kRows, kRowBlock);
+  const int64_t rows = std::min(row_block, (s.m + amx::kRows - 1) / amx::kRows * amx::kRows);
   const DecodeFn decode = decoder(s.fmt.bits);
   const int threads = call_threads(a, cpu::hardware_threads());
   auto* xb = static_cast<uint16_t*>(scratch_bytes<7>(size_t(rows * kpad) * 2));
-  for (int64_t m0 = 0; m0 < s.m; m0 += kRowBlock) {
-    const int64_t mb = std::min(kRowBlock, s.m - m0);
+  for (int64_t m0 = 0; m0 < s.m; m0 += row_block) {
+    const int64_t mb = std::min(row_block, s.m - m0);
     const int64_t mpad = (mb + amx::kRows - 1) / amx::kRows * amx::kRows;
     cpu::parallel_for(mpad, threads, [&](int64_t r0, int64_t r1) { pack_x(a, m0 + r0, m0 + r1, kpad, xb + r0 * kpad); });
     cpu::parallel_for(a.tiles, threads, [&](int64_t t0, int64_t t1) {
