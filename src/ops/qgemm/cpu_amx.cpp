@@ -8,10 +8,10 @@
 // tolerance, which is built on cpu.lut's coarser int8 activations; cpu.dequant stays the f32 route.
 //
 // Blocking: threads own disjoint ranges of 64-row weight tiles (so disjoint columns of Y). Per block
-// of up to 512 rows of X (packed to bf16 once, by all threads; fewer rows when K is long enough for
-// them to pass 64 MiB) and 512 of K, a thread decodes each of
-// its tiles into two 32-column B panels (64 KiB) and sweeps the X block over them in 32 x 32 blocks,
-// adding into Y. The X block (512 KiB) stays in L2 across the thread's tiles.
+// of up to 512 rows of X (packed to bf16 once, by all threads; fewer rows when K is so long that
+// they would pass 64 MiB) and 512 of K, a thread decodes each of its tiles into two 32-column B
+// panels (64 KiB) and sweeps the X block over them in 32 x 32 blocks, adding into Y. That part of
+// the X block (512 KiB) stays in L2 across the thread's tiles.
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
