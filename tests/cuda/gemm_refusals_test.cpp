@@ -35,6 +35,7 @@ TEST(CudaGemmRefusals, Fp8SaysWhatItNeeds) {
   const char* fp8 = "cuda.wgmma.fp8";
   EXPECT_TRUE(impl(fp8).supports(parse("gemm m=130 n=257 k=384 dtype=e4m3 scale=block b=nk")).ok);
   EXPECT_TRUE(impl(fp8).supports(parse("gemm m=1 n=16 k=16 dtype=e4m3 scale=tensor b=nk")).ok);
+  EXPECT_TRUE(impl(fp8).supports(parse("gemm m=7 n=130 k=304 dtype=e4m3 scale=block scale_layout=km b=nk")).ok);
   expect_refused(fp8, "gemm m=64 n=64 k=64 dtype=bf16 b=nk", "e4m3");
   expect_refused(fp8, "gemm m=64 n=64 k=64 dtype=e4m3 scale=block b=kn", "b=nk");
   expect_refused(fp8, "gemm m=64 n=64 k=64 dtype=e4m3 scale=tensor b=nk out=f32", "out=bf16");

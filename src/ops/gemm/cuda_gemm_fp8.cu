@@ -348,9 +348,10 @@ Result<Operands> bind(const Shape& s, std::span<const TensorView> t) {
   }
   // The block-scale kernels index scale_a as [m, k_blocks] (mk) or [k_blocks, m] (km) and scale_b as
   // [n_blocks, k_blocks], densely.
-  const int64_t sa_row = s.scale_layout == ScaleLayout::mk ? s.k_blocks() : s.m;
+  const Shape::ScaleStrides sa = s.scale_a_strides();
+  const int64_t sa_lead = s.scale_layout == ScaleLayout::mk ? sa.row : sa.kb;  // the outer dimension's stride
   if (s.scaling == Scaling::block &&
-      ((o.scale_a->rank() == 2 && o.scale_a->stride(0) != sa_row) ||
+      ((o.scale_a->rank() == 2 && o.scale_a->stride(0) != sa_lead) ||
        (o.scale_b->rank() == 2 && o.scale_b->stride(0) != s.k_blocks())))
     return Status::invalid("gemm", kImpl, "block scales must be dense: scale_a [m, k_blocks] (mk) or "
                                           "[k_blocks, m] (km), scale_b [n_blocks, k_blocks]");
@@ -369,8 +370,8 @@ ck::Fp8Args<OutT> make_args(const Shape& s, const Operands& o, int bn, int group
   args.sched.group_rows = std::max(1, group_rows);
   args.scale_a = static_cast<const float*>(o.scale_a->data);
   args.scale_b = static_cast<const float*>(o.scale_b->data);
-  args.sa_row_stride = s.scale_layout == ScaleLayout::mk ? s.k_blocks() : 1;
-  args.sa_kb_stride = s.scale_layout == ScaleLayout::mk ? 1 : s.m;
+  args.sa_row_stride = s.scale_a_strides().row;
+  args.sa_kb_stride = s.scale_a_strides().kb;
   auto& ep = args.ep;
   ep.bias = o.bias ? static_cast<const OutT*>(o.bias->data) : nullptr;
   ep.residual = o.residual ? static_cast<const OutT*>(o.residual->data) : nullptr;

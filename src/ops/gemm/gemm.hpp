@@ -33,9 +33,16 @@ struct Shape {
   static Shape from(const Problem& p);
   int64_t k_blocks() const { return (k + kScaleBlock - 1) / kScaleBlock; }
   int64_t n_blocks() const { return (n + kScaleBlock - 1) / kScaleBlock; }
-  // Element offset of block scale_a for row `row` and K block `kb`, in either layout.
+  // Block scale_a's element strides per row and per K block, in either layout (dense).
+  struct ScaleStrides {
+    int64_t row, kb;
+  };
+  ScaleStrides scale_a_strides() const {
+    return scale_layout == ScaleLayout::mk ? ScaleStrides{k_blocks(), 1} : ScaleStrides{1, m};
+  }
   int64_t scale_a_offset(int64_t row, int64_t kb) const {
-    return scale_layout == ScaleLayout::mk ? row * k_blocks() + kb : kb * m + row;
+    const ScaleStrides st = scale_a_strides();
+    return row * st.row + kb * st.kb;
   }
 };
 
