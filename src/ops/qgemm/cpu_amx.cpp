@@ -212,7 +212,7 @@ void amx_qgemm(const CpuArgs& a) {
               if (c0 >= s.n) break;
               amx::block(kb / 32, xb + r * kpad + k0, kpad, half == 0 ? panel0 : panel1, out);
               amx::add_block(out, a.y + (m0 + r) * s.n + c0, s.n, std::min<int64_t>(amx::kRows, mb - r),
-                        std::min<int64_t>(amx::kCols, s.n - c0), k0 > 0);
+                             std::min<int64_t>(amx::kCols, s.n - c0), k0 > 0);
             }
           }
         }
@@ -245,7 +245,8 @@ class CpuAmxQgemm final : public Implementation {
     if (!s.fmt.planar())
       return Support::no("cpu.amx needs bit-plane codes (int, uint, ternary); " +
                          std::string(quant::scheme_name(s.fmt.scheme)) + " goes to cpu.dequant");
-    if (!amx::usable()) return Support::no("cpu.amx needs AMX-BF16 and AVX512-BF16, and the OS's leave to use AMX tiles");
+    if (!amx::usable())
+      return Support::no_hardware("cpu.amx needs AMX-BF16 and AVX512-BF16, and the OS's leave to use AMX tiles");
     return Support::yes();
   }
 
