@@ -1,5 +1,6 @@
-// Tests of the stage-ring pipeline's phase bits over many passes (TMA alone, and TMA with cp.async
-// copies completing on the same barrier), and of the tile scheduler's coverage.
+// Tests of the stage-ring pipeline's phase bits over many passes (TMA alone, TMA with cp.async copies
+// completing on the same barrier, and a ring shared by a cluster of two CTAs through multicast), and
+// of the tile scheduler's coverage.
 #include <vector>
 
 #include "cuda_test_util.cuh"
@@ -137,6 +138,72 @@ TEST(Pipeline, CpAsyncCopiesCompleteWithTheStage) {
   mixed_ring_kernel<<<1, 96>>>(dt.map, dt.data.ptr, 10007, errors.ptr);
   TESSEL_CHECK_CUDA(cudaDeviceSynchronize());
   EXPECT_EQ(errors.download()[0], 0);
+}
+
+struct PairShared {
+  alignas(128) float slot[kStages][2][kRowFloats];  // row r of a stage comes from the pair's CTA r
+  tc::Pipeline<kStages> pipe;
+};
+
+// A cluster of two CTAs shares its ring: each CTA's producer loads one of a stage's two rows and
+// multicasts it to both, and a stage is free only once the consumers of both CTAs released it. A
+// missing remote release shows as a stale row (an overwrite while the peer still reads) or a hang.
+__global__ void pair_ring_kernel(const __grid_constant__ CUtensorMap map, int iterations, int* errors, int* consumed) {
+  __shared__ PairShared sh;
+  if (threadIdx.x == 0) sh.pipe.init(2 * 2);
+  tc::cluster::sync();
+  const int rank = static_cast<int>(tc::cluster::rank());
+  if (threadIdx.x < 32) {
+    if (threadIdx.x == 0) {
+      tc::RingPosition<kStages> pos;
+      for (int it = 0; it < iterations; ++it) {
+        tc::Barrier& full = sh.pipe.producer_acquire(pos, 2 * kRowFloats * sizeof(float));
+        tc::tma::load_multicast(sh.slot[pos.stage][rank], map, 0, (7 * it + rank) % kTableRows, full, 0b11);
+        pos.advance();
+      }
+    }
+  } else {
+    tc::RingPosition<kStages> pos;
+    const int lane = tc::lane_id();
+    for (int it = 0; it < iterations; ++it) {
+      sh.pipe.consumer_wait(pos);
+      for (int r = 0; r < 2; ++r) {
+        const float want = static_cast<float>(((7 * it + r) % kTableRows) * 1000 + lane);
+        if (sh.slot[pos.stage][r][lane] != want) atomicAdd(errors, 1);
+      }
+      __syncwarp();
+      if (lane == 0) {
+        sh.pipe.consumer_release_cluster<2>(pos.stage);
+        atomicAdd(consumed, 1);
+      }
+      pos.advance();
+    }
+  }
+  tc::cluster::sync();  // the peer may still arrive on this CTA's barriers
+}
+
+TEST(Pipeline, ClusterPairSharesTheRingByMulticast) {
+  TESSEL_REQUIRE_HOPPER();
+  DeviceTable dt;
+  ASSERT_TRUE(dt.error.empty()) << dt.error;
+  DeviceArray<int> counters(2);
+  TESSEL_CHECK_CUDA(cudaMemset(counters.ptr, 0, 2 * sizeof(int)));
+  cudaLaunchConfig_t launch{};
+  cudaLaunchAttribute attr{};
+  attr.id = cudaLaunchAttributeClusterDimension;
+  attr.val.clusterDim.x = 2;
+  attr.val.clusterDim.y = 1;
+  attr.val.clusterDim.z = 1;
+  launch.gridDim = dim3(4);  // two clusters
+  launch.blockDim = dim3(96);
+  launch.attrs = &attr;
+  launch.numAttrs = 1;
+  const int iterations = 10007;
+  TESSEL_CHECK_CUDA(cudaLaunchKernelEx(&launch, pair_ring_kernel, dt.map, iterations, counters.ptr, counters.ptr + 1));
+  TESSEL_CHECK_CUDA(cudaDeviceSynchronize());
+  const std::vector<int> c = counters.download();
+  EXPECT_EQ(c[0], 0);
+  EXPECT_EQ(c[1], 4 * 2 * iterations);
 }
 
 TEST(TileScheduler, GroupedOrderCoversEveryTileOnce) {

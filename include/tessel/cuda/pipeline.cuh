@@ -2,6 +2,7 @@
 #pragma once
 
 #include "tessel/cuda/barrier.cuh"
+#include "tessel/cuda/cluster.cuh"
 
 namespace tessel::cuda {
 
@@ -57,6 +58,25 @@ struct Pipeline {
   TESSEL_DEVICE void consumer_wait(const RingPosition<Stages>& p) { wait(full[p.stage], p.phase); }
   // Consumer: hands stage `stage` back; each of the consumer_arrivals arrivers calls it once per pass.
   TESSEL_DEVICE void consumer_release(int stage) { arrive(empty[stage]); }
+  // Consumer in a cluster whose producers multicast into each other's stages: hands stage `stage`
+  // back to every CTA of the cluster, since any of their producers may overwrite it. Each CTA's
+  // empty barriers then count consumer_arrivals * ClusterSize arrivals.
+  template <int ClusterSize>
+  TESSEL_DEVICE void consumer_release_cluster(int stage) {
+    if constexpr (ClusterSize == 1) {
+      arrive(empty[stage]);
+    } else {
+      const uint32_t me = cluster::rank();
+#pragma unroll
+      for (int r = 0; r < ClusterSize; ++r) {
+        if (static_cast<uint32_t>(r) == me) {
+          arrive(empty[stage]);
+        } else {
+          cluster::arrive_on_peer(empty[stage], static_cast<uint32_t>(r));
+        }
+      }
+    }
+  }
 };
 
 }  // namespace tessel::cuda

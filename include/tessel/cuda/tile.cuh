@@ -4,6 +4,7 @@
 
 #include "tessel/cuda/async_copy.cuh"
 #include "tessel/cuda/barrier.cuh"
+#include "tessel/cuda/cluster.cuh"
 #include "tessel/cuda/common.cuh"
 #include "tessel/cuda/epilogue.cuh"
 #include "tessel/cuda/global_layout.cuh"

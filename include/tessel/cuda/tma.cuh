@@ -25,6 +25,19 @@ TESSEL_DEVICE void load_async(void* dst, const CUtensorMap& map, int col, int ro
       : "memory");
 }
 
+// load_async into the same offset of shared memory in every CTA of the cluster whose bit is set in
+// `cta_mask`, completing on each one's barrier at `bar`'s offset. Each receiving CTA counts the bytes
+// in its own expected transactions; the bytes may land before that CTA's arrive_expect_tx for the
+// phase, which the barrier allows (its phase cannot complete while the producer's arrival is missing).
+TESSEL_DEVICE void load_multicast(void* dst, const CUtensorMap& map, int col, int row, Barrier& bar,
+                                  uint16_t cta_mask) {
+  asm volatile(
+      "cp.async.bulk.tensor.2d.shared::cluster.global.tile.mbarrier::complete_tx::bytes.multicast::cluster"
+      " [%0], [%1, {%3, %4}], [%2], %5;" ::"r"(smem_addr(dst)),
+      "l"(reinterpret_cast<uint64_t>(&map)), "r"(smem_addr(&bar)), "r"(col), "r"(row), "h"(cta_mask)
+      : "memory");
+}
+
 // Copies a shared tile to the box at (col, row); elements outside the tensor are not written. The
 // source must have been made visible with fence_proxy_async_smem() by every thread that wrote it.
 TESSEL_DEVICE void store_async(const CUtensorMap& map, const void* src, int col, int row) {
