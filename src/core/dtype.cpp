@@ -102,6 +102,23 @@ uint32_t encode_float(const FloatFormat& f, double x) {
 
   const int emin = 1 - f.bias;  // exponent of the smallest normal
   const int emax = static_cast<int>(f.max_finite_bits >> f.man_bits) - f.bias;
+
+  // Fast path, the common case: a normal double whose binade is a normal binade of the target. Round
+  // to nearest even straight from the double's bits: put the target's biased exponent above the
+  // 52 significand bits, add half a target quantum minus one plus the kept lowest bit, and shift the
+  // dropped bits out; a carry out of the significand bumps the exponent, as below. Integer-only,
+  // so it needs no FP rounding mode either (the input generator calls this for every element).
+  const auto dbits = std::bit_cast<uint64_t>(a);
+  const int de = static_cast<int>(dbits >> 52) - 1023;  // a in [2^de, 2^(de+1)) for a normal double
+  if (de >= emin && de <= emax) {
+    const int drop = 52 - f.man_bits;
+    uint64_t r = (static_cast<uint64_t>(de + f.bias) << 52) | (dbits & ((uint64_t{1} << 52) - 1));
+    r += ((uint64_t{1} << (drop - 1)) - 1) + ((r >> drop) & 1u);
+    r >>= drop;
+    if (r > f.max_finite_bits) return sign | overflow_bits;
+    return sign | static_cast<uint32_t>(r);
+  }
+
   int frexp_exp = 0;
   (void)std::frexp(a, &frexp_exp);
   int e = frexp_exp - 1;  // a in [2^e, 2^(e+1))

@@ -1,6 +1,7 @@
 // Harness-owned memory: guarded buffers, counter-based seeded inputs, poison patterns, comparisons.
 #include "harness_memory.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <numbers>
@@ -127,22 +128,43 @@ uint64_t mix(uint64_t x) {
 }
 double unit(uint64_t bits) { return (double(bits >> 11) + 0.5) * 0x1p-53; }  // (0, 1)
 
-double draw(Distribution d, uint64_t seed, uint64_t i) {
+// Mostly normal, with 1% outliers 20-50x larger: the values that break narrow accumulators. Element
+// by element, as the statistical tolerances of the low-bit ops were calibrated on these very draws.
+double draw_heavy_tailed(uint64_t seed, uint64_t i) {
   const uint64_t a = mix(seed ^ mix(2 * i)), b = mix(seed ^ mix(2 * i + 1));
+  const double z = std::sqrt(-2 * std::log(unit(a))) * std::cos(2 * std::numbers::pi * unit(b));
+  const uint64_t c = mix(a ^ b);
+  if (c % 100 == 0) return (c & 128 ? -1 : 1) * (20 + 30 * unit(mix(c)));
+  return z;
+}
+
+// Elements 2j and 2j + 1 of a draw, from one pair of counters: for the normal distribution the
+// cosine and the sine of one Box-Muller draw, so a pair costs one logarithm (input generation is
+// most of a CPU bench's wall time). Element i depends only on (seed, i), never on how the elements
+// are split across threads.
+void draw_pair(Distribution d, uint64_t seed, uint64_t j, double out[2]) {
+  const uint64_t a = mix(seed ^ mix(2 * j)), b = mix(seed ^ mix(2 * j + 1));
   switch (d) {
-    case Distribution::normal:
-      return std::sqrt(-2 * std::log(unit(a))) * std::cos(2 * std::numbers::pi * unit(b));
-    case Distribution::uniform: return 2 * unit(a) - 1;
-    case Distribution::heavy_tailed: {
-      // Mostly normal, with 1% outliers 20-50x larger: the values that break narrow accumulators.
-      const double z = std::sqrt(-2 * std::log(unit(a))) * std::cos(2 * std::numbers::pi * unit(b));
-      const uint64_t c = mix(a ^ b);
-      if (c % 100 == 0) return (c & 128 ? -1 : 1) * (20 + 30 * unit(mix(c)));
-      return z;
+    case Distribution::normal: {
+      const double r = std::sqrt(-2 * std::log(unit(a))), theta = 2 * std::numbers::pi * unit(b);
+      out[0] = r * std::cos(theta);
+      out[1] = r * std::sin(theta);
+      return;
     }
-    case Distribution::small_int: return double(int64_t(a % 7) - 3);  // exact in every dtype
+    case Distribution::heavy_tailed:
+      out[0] = draw_heavy_tailed(seed, 2 * j);
+      out[1] = draw_heavy_tailed(seed, 2 * j + 1);
+      return;
+    case Distribution::uniform:
+      out[0] = 2 * unit(a) - 1;
+      out[1] = 2 * unit(b) - 1;
+      return;
+    case Distribution::small_int:  // exact in every dtype
+      out[0] = double(int64_t(a % 7) - 3);
+      out[1] = double(int64_t(b % 7) - 3);
+      return;
   }
-  return 0;
+  out[0] = out[1] = 0;
 }
 
 }  // namespace
@@ -156,16 +178,26 @@ std::vector<std::vector<unsigned char>> make_inputs(const std::vector<TensorDesc
     const int64_t n = rows_of(d) * cols_of(d);
     std::vector<unsigned char> buf(bytes_of(d), 0);
     const uint64_t tseed = mix(seed * 0x100000001b3ull + t);
-    auto fill = [&](int64_t lo, int64_t hi) {
-      for (int64_t i = lo; i < hi; ++i) {
-        double v = draw(dist, tseed, uint64_t(i));
-        if (d.positive) v = std::fabs(v);
-        store_from_double(d.dtype, buf.data(), i, d.offset + d.scale * v);
+    // Fills elements [2 * lo, 2 * hi) clipped to n: whole pairs, so each pair is drawn once.
+    auto fill_pairs = [&](int64_t lo, int64_t hi) {
+      double v[2];
+      for (int64_t j = lo; j < hi; ++j) {
+        draw_pair(dist, tseed, uint64_t(j), v);
+        for (int64_t h = 0; h < 2 && 2 * j + h < n; ++h) {
+          const double x = d.positive ? std::fabs(v[h]) : v[h];
+          store_from_double(d.dtype, buf.data(), 2 * j + h, d.offset + d.scale * x);
+        }
       }
     };
-    // Packed dtypes share bytes between neighbours, so they are filled by one thread.
-    if (dtype_is_packed(d.dtype)) fill(0, n);
-    else cpu::parallel_for(n, threads, fill);
+    // Packed dtypes share bytes between neighbours: threads take whole runs of 8 elements (4 pairs),
+    // which start on a byte for every width, so no byte is written by two threads.
+    const int64_t pairs = (n + 1) / 2;
+    if (dtype_is_packed(d.dtype)) {
+      cpu::parallel_for((pairs + 3) / 4, threads,
+                        [&](int64_t lo, int64_t hi) { fill_pairs(4 * lo, std::min(4 * hi, pairs)); });
+    } else {
+      cpu::parallel_for(pairs, threads, fill_pairs);
+    }
     // Never all zeros: an all-zero input hides unwritten outputs and wrong indexing.
     bool any = false;
     for (int64_t i = 0; i < n && !any; ++i) any = load_as_double(d.dtype, buf.data(), i) != 0;
