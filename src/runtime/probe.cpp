@@ -40,7 +40,7 @@ namespace {
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
-constexpr int kJsonVersion = 1;
+constexpr int kJsonVersion = 2;  // 2: cpu.read_gbps
 constexpr size_t kMiB = size_t{1} << 20;
 constexpr size_t kGiB = size_t{1} << 30;
 
@@ -435,6 +435,76 @@ Result<double> measure_mem_gbps(int threads, size_t llc_bytes, bool quick) {
   return 2.0 * static_cast<double>(copied) / med / 1e9;  // read + write bytes
 }
 
+// Sums `bytes` with 16-byte loads into four independent accumulators (so the loop never waits on an
+// add), returning the sum so the compiler keeps the loads.
+uint64_t read_stream(const char* src, size_t bytes) {
+#ifdef TESSEL_PROBE_X86
+  const auto* s = reinterpret_cast<const __m128i*>(src);
+  __m128i a = _mm_setzero_si128(), b = a, c = a, d = a;
+  const size_t n = bytes / 64;
+  for (size_t i = 0; i < n; ++i) {
+    a = _mm_add_epi64(a, _mm_load_si128(s + 4 * i + 0));
+    b = _mm_add_epi64(b, _mm_load_si128(s + 4 * i + 1));
+    c = _mm_add_epi64(c, _mm_load_si128(s + 4 * i + 2));
+    d = _mm_add_epi64(d, _mm_load_si128(s + 4 * i + 3));
+  }
+  const __m128i t = _mm_add_epi64(_mm_add_epi64(a, b), _mm_add_epi64(c, d));
+  uint64_t out[2];
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(out), t);
+  uint64_t sum = out[0] + out[1];
+  for (size_t i = n * 64; i < bytes; ++i) sum += static_cast<unsigned char>(src[i]);
+  return sum;
+#else
+  uint64_t sum = 0;
+  for (size_t i = 0; i < bytes; i += 8) {
+    uint64_t v = 0;
+    std::memcpy(&v, src + i, std::min<size_t>(8, bytes - i));
+    sum += v;
+  }
+  return sum;
+#endif
+}
+
+// The read-only twin of measure_mem_gbps, on a buffer of the same size: every thread streams its
+// slice. A GEMV reads its weights and writes almost nothing, so this, not the copy, is its ceiling.
+Result<double> measure_read_gbps(int threads, size_t llc_bytes, bool quick) {
+  const MemPlan plan = plan_memory(llc_bytes, quick);
+  size_t bytes = plan.buffer_bytes;
+  std::unique_ptr<Mapping> src;
+  for (;; bytes /= 2) {
+    src = std::make_unique<Mapping>(bytes);
+    if (src->get() != nullptr) break;
+    if (bytes <= 16 * kMiB)
+      return Status::error(StatusCode::internal, "probe", "read_gbps", "could not map the read buffer");
+  }
+  const size_t per = bytes / static_cast<size_t>(threads) / 4096 * 4096;
+  auto slice_begin = [&](int t) { return per * static_cast<size_t>(t); };
+  auto slice_len = [&](int t) { return t == threads - 1 ? bytes - slice_begin(t) : per; };
+
+  int rep = 0;
+  double elapsed = 0;
+  std::vector<double> secs;
+  std::vector<uint64_t> sums(static_cast<size_t>(threads));
+  auto setup = [&](int t) { std::memset(src->get() + slice_begin(t), 0x5a, slice_len(t)); };
+  auto work = [&](int t) { sums[size_t(t)] += read_stream(src->get() + slice_begin(t), slice_len(t)); };
+  auto after = [&](double s) {
+    elapsed += s;
+    if (rep++ > 0) secs.push_back(s);  // rep 0 warms TLBs and clocks; it is not counted
+    const int counted = static_cast<int>(secs.size());
+    return counted < plan.min_reps || (counted < plan.max_reps && elapsed < plan.budget_s);
+  };
+  const int ran = run_lockstep(threads, setup, work, after);
+  uint64_t total = 0;
+  for (uint64_t v : sums) total += v;
+  if (total == 1) std::fputc(' ', stderr);  // never true; the loads must stay
+
+  size_t read = 0;
+  for (int t = 0; t < ran; ++t) read += slice_len(t);
+  const double med = median(secs);
+  if (!(med > 0)) return Status::error(StatusCode::internal, "probe", "read_gbps", "the read took no measurable time");
+  return static_cast<double>(read) / med / 1e9;
+}
+
 // ---- FMA peak -------------------------------------------------------------------------------------
 
 // Twelve independent chains cover FMA latency (4-5 cycles) times throughput (2 per cycle) with room to
@@ -707,6 +777,7 @@ Status parse_probe(const json& j, MachineProbe& m) {
   TESSEL_RETURN_IF_ERROR(get_size(*cpu, "llc_bytes", cp, std::numeric_limits<size_t>::max(), u));
   m.cpu.llc_bytes = static_cast<size_t>(u);
   TESSEL_RETURN_IF_ERROR(get_real(*cpu, "mem_gbps", cp, m.cpu.mem_gbps));
+  TESSEL_RETURN_IF_ERROR(get_real(*cpu, "read_gbps", cp, m.cpu.read_gbps));
   TESSEL_RETURN_IF_ERROR(get_real(*cpu, "fma_gflops", cp, m.cpu.fma_gflops));
 
   const auto hg = j.find("has_gpu");
@@ -739,7 +810,7 @@ std::string probe_to_json(const MachineProbe& m) {
   j["cpu"] = {
       {"model", m.cpu.model},       {"isa", m.cpu.isa},           {"cores", m.cpu.cores},
       {"caches", m.cpu.caches},     {"llc_bytes", m.cpu.llc_bytes}, {"mem_gbps", m.cpu.mem_gbps},
-      {"fma_gflops", m.cpu.fma_gflops},
+      {"read_gbps", m.cpu.read_gbps},   {"fma_gflops", m.cpu.fma_gflops},
   };
   j["has_gpu"] = m.has_gpu;
   j["gpu"] = {
@@ -776,6 +847,9 @@ Result<MachineProbe> run_probe(bool quick) {
   Result<double> mem = measure_mem_gbps(cpu.cores, cpu.llc_bytes, quick);
   if (!mem.ok()) return mem.status();
   cpu.mem_gbps = *mem;
+  Result<double> read = measure_read_gbps(cpu.cores, cpu.llc_bytes, quick);
+  if (!read.ok()) return read.status();
+  cpu.read_gbps = *read;
   Result<double> fma = measure_fma_gflops(cpu.cores, isa, quick);
   if (!fma.ok()) return fma.status();
   cpu.fma_gflops = *fma;

@@ -25,6 +25,7 @@ MachineProbe sample_probe() {
   m.cpu.caches = {"L1d 48 KiB", "L1i 32 KiB", "L2 2 MiB", "L3 105 MiB"};
   m.cpu.llc_bytes = size_t{105} << 20;
   m.cpu.mem_gbps = 231.123456789012345;  // many digits: the round trip must keep all of them
+  m.cpu.read_gbps = 187.25;
   m.cpu.fma_gflops = 6543.21;
   m.has_gpu = true;
   m.gpu.name = "NVIDIA H200";
@@ -60,6 +61,7 @@ TEST(ProbeJson, RoundTripKeepsEveryField) {
   EXPECT_EQ(back->cpu.caches, m.cpu.caches);
   EXPECT_EQ(back->cpu.llc_bytes, m.cpu.llc_bytes);
   EXPECT_EQ(back->cpu.mem_gbps, m.cpu.mem_gbps);
+  EXPECT_EQ(back->cpu.read_gbps, m.cpu.read_gbps);
   EXPECT_EQ(back->cpu.fma_gflops, m.cpu.fma_gflops);
   EXPECT_TRUE(back->has_gpu);
   EXPECT_EQ(back->gpu.name, m.gpu.name);
@@ -113,7 +115,10 @@ TEST(ProbeJson, RejectsWrongTypesNamingTheField) {
   expect_rejected("\"has_gpu\": true", "\"has_gpu\": \"yes\"", "has_gpu");
   expect_rejected("\"host\": \"box-0123abcd\"", "\"host\": 7", "host");
   expect_rejected("\"sse4_2\",", "3,", "cpu.isa");
-  expect_rejected("\"version\": 1", "\"version\": 99", "version");
+  expect_rejected("\"read_gbps\": 187.25", "\"read_gbps\": \"lots\"", "cpu.read_gbps");
+  expect_rejected(",\n    \"read_gbps\": 187.25", "", "cpu.read_gbps");  // a version-1 cache lacks it
+  expect_rejected("\"version\": 2", "\"version\": 99", "version");
+  expect_rejected("\"version\": 2", "\"version\": 1", "version");
   expect_rejected("\"sms\": 132", "\"sms\": null", "gpu.sms");
   expect_rejected("\"measured_at\"", "\"measured\"", "measured_at");
 }
@@ -221,6 +226,7 @@ TEST(ProbeRun, QuickProbeIsSane) {
   const CpuProbe& cpu = r->cpu;
   EXPECT_GE(cpu.cores, 1);
   EXPECT_GT(cpu.mem_gbps, 0);
+  EXPECT_GT(cpu.read_gbps, 0);
   EXPECT_GT(cpu.fma_gflops, 0);
   EXPECT_FALSE(cpu.model.empty());
   EXPECT_FALSE(r->host.empty());

@@ -155,6 +155,7 @@ int cmd_probe(bool refresh, bool quick, bool json) {
   std::printf("isa         %s\n", isa.c_str());
   std::printf("caches      %s\n", caches.c_str());
   std::printf("memory      %.1f GB/s (measured copy, read+write)\n", c.mem_gbps);
+  std::printf("read        %.1f GB/s (measured read-only stream)\n", c.read_gbps);
   std::printf("f32 fma     %.1f GFLOP/s (measured, all threads)\n", c.fma_gflops);
   if (m->has_gpu) {
     std::printf("gpu         %s, %d SMs, L2 %.0f MiB\n", m->gpu.name.c_str(), m->gpu.sms, double(m->gpu.l2_bytes) / (1 << 20));

@@ -16,6 +16,8 @@ struct CpuProbe {
   std::vector<std::string> caches;  // e.g. "L1d 48 KiB", "L2 2 MiB", "L3 105 MiB"
   size_t llc_bytes = 0;
   double mem_gbps = 0;      // measured: read+write bytes of a large copy with all threads, GB/s
+  double read_gbps = 0;     // measured: bytes of a large read-only stream with all threads, GB/s (what a
+                            // GEMV's weight stream can reach; a copy shares the bus with its writes)
   double fma_gflops = 0;    // measured: f32 FMA peak with all threads and the widest vector ISA
 };
 
