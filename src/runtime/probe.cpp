@@ -394,6 +394,38 @@ MemPlan plan_memory(size_t llc_bytes, bool quick) {
   return {bytes, 5, 40, 1.2};
 }
 
+// One thread's share of a buffer of `bytes`: slices are multiples of 4 KiB so each thread's pages are
+// its own and its pointers stay aligned; the last thread takes the rest.
+struct Slices {
+  size_t bytes, per;
+  Slices(size_t total, int threads) : bytes(total), per(total / static_cast<size_t>(threads) / 4096 * 4096) {}
+  size_t begin(int t) const { return per * static_cast<size_t>(t); }
+  size_t len(int t, int threads) const { return t == threads - 1 ? bytes - begin(t) : per; }
+};
+
+// Runs `work` on every thread in lockstep until the plan's repetitions or budget are spent, and
+// returns the median repetition's seconds (repetition 0 warms TLBs and clocks and is not counted)
+// and, in `bytes_per_rep`, the bytes the threads that ran covered. `what` names the measurement.
+Result<double> median_stream_seconds(const char* what, int threads, const MemPlan& plan, const Slices& slices,
+                                     const std::function<void(int)>& setup, const std::function<void(int)>& work,
+                                     size_t* bytes_per_rep) {
+  int rep = 0;
+  double elapsed = 0;
+  std::vector<double> secs;
+  auto after = [&](double s) {
+    elapsed += s;
+    if (rep++ > 0) secs.push_back(s);
+    const int counted = static_cast<int>(secs.size());
+    return counted < plan.min_reps || (counted < plan.max_reps && elapsed < plan.budget_s);
+  };
+  const int ran = run_lockstep(threads, setup, work, after);
+  *bytes_per_rep = 0;
+  for (int t = 0; t < ran; ++t) *bytes_per_rep += slices.len(t, threads);
+  const double med = median(secs);
+  if (!(med > 0)) return Status::error(StatusCode::internal, "probe", what, "the stream took no measurable time");
+  return med;
+}
+
 Result<double> measure_mem_gbps(int threads, size_t llc_bytes, bool quick) {
   const MemPlan plan = plan_memory(llc_bytes, quick);
   size_t bytes = plan.buffer_bytes;
@@ -406,33 +438,16 @@ Result<double> measure_mem_gbps(int threads, size_t llc_bytes, bool quick) {
     if (bytes <= 16 * kMiB)
       return Status::error(StatusCode::internal, "probe", "mem_gbps", "could not map copy buffers");
   }
-
-  // Slices are multiples of 4 KiB so each thread's pages are its own and its pointers stay aligned.
-  const size_t per = bytes / static_cast<size_t>(threads) / 4096 * 4096;
-  auto slice_begin = [&](int t) { return per * static_cast<size_t>(t); };
-  auto slice_len = [&](int t) { return t == threads - 1 ? bytes - slice_begin(t) : per; };
-
-  int rep = 0;
-  double elapsed = 0;
-  std::vector<double> secs;
+  const Slices sl(bytes, threads);
   auto setup = [&](int t) {
-    std::memset(src->get() + slice_begin(t), 0x5a, slice_len(t));
-    std::memset(dst->get() + slice_begin(t), 0, slice_len(t));
+    std::memset(src->get() + sl.begin(t), 0x5a, sl.len(t, threads));
+    std::memset(dst->get() + sl.begin(t), 0, sl.len(t, threads));
   };
-  auto work = [&](int t) { copy_stream(dst->get() + slice_begin(t), src->get() + slice_begin(t), slice_len(t)); };
-  auto after = [&](double s) {
-    elapsed += s;
-    if (rep++ > 0) secs.push_back(s);  // rep 0 warms TLBs and clocks; it is not counted
-    const int counted = static_cast<int>(secs.size());
-    return counted < plan.min_reps || (counted < plan.max_reps && elapsed < plan.budget_s);
-  };
-  const int ran = run_lockstep(threads, setup, work, after);
-
+  auto work = [&](int t) { copy_stream(dst->get() + sl.begin(t), src->get() + sl.begin(t), sl.len(t, threads)); };
   size_t copied = 0;
-  for (int t = 0; t < ran; ++t) copied += slice_len(t);
-  const double med = median(secs);
-  if (!(med > 0)) return Status::error(StatusCode::internal, "probe", "mem_gbps", "copy took no measurable time");
-  return 2.0 * static_cast<double>(copied) / med / 1e9;  // read + write bytes
+  Result<double> med = median_stream_seconds("mem_gbps", threads, plan, sl, setup, work, &copied);
+  if (!med.ok()) return med.status();
+  return 2.0 * static_cast<double>(copied) / *med / 1e9;  // read + write bytes
 }
 
 // Sums `bytes` with 16-byte loads into four independent accumulators (so the loop never waits on an
@@ -477,32 +492,17 @@ Result<double> measure_read_gbps(int threads, size_t llc_bytes, bool quick) {
     if (bytes <= 16 * kMiB)
       return Status::error(StatusCode::internal, "probe", "read_gbps", "could not map the read buffer");
   }
-  const size_t per = bytes / static_cast<size_t>(threads) / 4096 * 4096;
-  auto slice_begin = [&](int t) { return per * static_cast<size_t>(t); };
-  auto slice_len = [&](int t) { return t == threads - 1 ? bytes - slice_begin(t) : per; };
-
-  int rep = 0;
-  double elapsed = 0;
-  std::vector<double> secs;
+  const Slices sl(bytes, threads);
   std::vector<uint64_t> sums(static_cast<size_t>(threads));
-  auto setup = [&](int t) { std::memset(src->get() + slice_begin(t), 0x5a, slice_len(t)); };
-  auto work = [&](int t) { sums[size_t(t)] += read_stream(src->get() + slice_begin(t), slice_len(t)); };
-  auto after = [&](double s) {
-    elapsed += s;
-    if (rep++ > 0) secs.push_back(s);  // rep 0 warms TLBs and clocks; it is not counted
-    const int counted = static_cast<int>(secs.size());
-    return counted < plan.min_reps || (counted < plan.max_reps && elapsed < plan.budget_s);
-  };
-  const int ran = run_lockstep(threads, setup, work, after);
+  auto setup = [&](int t) { std::memset(src->get() + sl.begin(t), 0x5a, sl.len(t, threads)); };
+  auto work = [&](int t) { sums[size_t(t)] += read_stream(src->get() + sl.begin(t), sl.len(t, threads)); };
+  size_t read = 0;
+  Result<double> med = median_stream_seconds("read_gbps", threads, plan, sl, setup, work, &read);
+  if (!med.ok()) return med.status();
   uint64_t total = 0;
   for (uint64_t v : sums) total += v;
-  if (total == 1) std::fputc(' ', stderr);  // never true; the loads must stay
-
-  size_t read = 0;
-  for (int t = 0; t < ran; ++t) read += slice_len(t);
-  const double med = median(secs);
-  if (!(med > 0)) return Status::error(StatusCode::internal, "probe", "read_gbps", "the read took no measurable time");
-  return static_cast<double>(read) / med / 1e9;
+  if (total == 1) std::fputc(' ', stderr);  // never true; it keeps the loads
+  return static_cast<double>(read) / *med / 1e9;
 }
 
 // ---- FMA peak -------------------------------------------------------------------------------------
