@@ -627,10 +627,10 @@ Status dispatch_wgmma_tile(const Shape& s, const Operands& o, int tile_n, int gr
 }
 
 // Splits of K for cuda.wgmma when its tiles leave SMs idle (few rows of A, e.g. m = 128 with a
-// 4096-wide weight: 32 tiles of 128 x 128 on 132 SMs). With 128-wide tiles (now only when the config
-// asks for them; auto_tile_n picks 64-wide ones there): The partials round trip through L2 and
-// the last CTA of a tile adds them in split order (deterministic). Measured on the H200 (2026-11-28,
-// m=128, b=nk): n=4096 k=4096: 26.3 / 24.8 / 26.3 / 52.2 us unsplit / 2 / 4 / 8 splits; n=6144 k=4096:
+// 4096-wide weight: 32 tiles of 128 x 128 on 132 SMs). The partials round trip through L2 and the
+// last CTA of a tile adds them in split order (deterministic). With 128-wide tiles (which such shapes
+// now get only when the config asks: auto_tile_n picks 64-wide ones), measured on the H200
+// (2026-11-28, m=128, b=nk): n=4096 k=4096: 26.3 / 24.8 / 26.3 / 52.2 us unsplit / 2 / 4 / 8 splits; n=6144 k=4096:
 // 29.3 / 28.1 / 43.5; n=4096 k=14336: 72.7 / 51.7 / 49.6 / 94.7. Short splits lose to the pipeline
 // fill and the serial reduction, so each split keeps at least 32 K stages (2048 of K), and splits
 // only when the tiles leave more than half of the SMs idle. b=kn is left unsplit (not the LLM layout).
