@@ -56,6 +56,9 @@ TEST(CudaGemmRefusals, TunablesOutsideTheirListsAreRejected) {
   EXPECT_TRUE(check_config(impl("cuda.wgmma.fp8"), p, {{"accum", 1}}).ok());
   EXPECT_FALSE(check_config(impl("cuda.wgmma.fp8"), p, {{"accum", 3}}).ok());
   EXPECT_FALSE(check_config(impl("cuda.wgmma.fp8"), p, {{"tile_n", 192}}).ok());
+  const Problem b = parse("gemm m=128 n=4096 k=4096 dtype=bf16 b=nk");
+  EXPECT_TRUE(check_config(impl("cuda.wgmma"), b, {{"tile_n", 64}, {"splits", 2}}).ok());
+  EXPECT_FALSE(check_config(impl("cuda.wgmma"), b, {{"tile_n", 32}}).ok());
 }
 
 // Host pointers where device memory is expected: a clear error before any CUDA call.
