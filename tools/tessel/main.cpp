@@ -215,9 +215,18 @@ int cmd_bench(const Registry& reg, const Selection& sel, BenchOptions opt, bool 
   auto machine = load_or_run_probe(refresh_probe, false);
   if (!machine.ok())
     std::fprintf(stderr, "tessel: probe failed (%s); %% of roofline will read 0\n", machine.status().message().c_str());
-  else
-    std::fprintf(stderr, "roofline: the ceilings probed %s%s\n", machine->measured_at.c_str(),
+  else {
+    // The ceilings themselves, so a reader can tell a slow-state probe from a fast one (the CPU's
+    // read-only stream too: the ceiling of read-bound rows, which % of roofline takes as the copy).
+    char gpu[96] = "";
+    if (machine->has_gpu)
+      std::snprintf(gpu, sizeof gpu, ", GPU copy %.0f GB/s, bf16 %.0f TFLOP/s", machine->gpu.copy_gbps,
+                    machine->gpu.bf16_tflops);
+    std::fprintf(stderr, "roofline: CPU copy %.1f GB/s (read-only %.1f), f32 FMA %.0f GFLOP/s%s; probed %s%s\n",
+                 machine->cpu.mem_gbps, machine->cpu.read_gbps, machine->cpu.fma_gflops, gpu,
+                 machine->measured_at.c_str(),
                  refresh_probe ? " (measured now)" : " (cached; --refresh-probe measures again)");
+  }
   opt.threads = sel.threads;
   opt.progress = [](const std::string& s) { std::fprintf(stderr, "%s\n", s.c_str()); };
   std::vector<BenchRow> all;
