@@ -59,7 +59,8 @@
 namespace tessel::fuse::cuda {
 
 // Where and how a launch runs: its stream, and the slots per thread on the vector path (0: the
-// runner's choice, kVecSlotsReduce or kVecSlotsMap; else 2 or 4). A cudaStream_t converts to it.
+// runner's choice, kVecSlotsReduce, kVecSlotsMap or kVecSlotsMapOneStream; else 2 or 4). A
+// cudaStream_t converts to it.
 struct Launch {
   cudaStream_t stream = nullptr;
   int vec_slots = 0;
@@ -86,10 +87,25 @@ inline constexpr int kPerMap = 8;
 // threads per SM leave) keep 64 bytes in flight per input stream, 2 slots 32. Measured on the H200
 // (bf16; docs/fusion.md): 4 slots made rmsnorm, layernorm, softmax and rmsnorm_quant 1.06-1.7x
 // faster; 2 slots suit chains that stream two inputs into registers (rmsnorm_residual: 4 spills and
-// is 10% slower) and chains without reductions (with 4, a 256-thread tile of 8192 columns wastes
-// half of a 4096-column row; 0.66-0.76x at 1024 and 4096 columns, 1.05x at 8192).
+// is 10% slower). Chains without reductions take 4 when they stream one input (gelu_tanh 1.07-1.11x
+// at all three bf16 shapes) and 2 when they stream two (swiglu, silu_mul: 0.92-0.96x with 4).
 inline constexpr int kVecSlotsReduce = 4;
 inline constexpr int kVecSlotsMap = 2;
+inline constexpr int kVecSlotsMapOneStream = 4;
+
+// The tensors a chain streams in: its first read, plus what each zipped source streams.
+template <class Op>
+struct InputStreams {
+  static constexpr int value = Op::kind == Kind::read ? 1 : 0;
+};
+template <class F, class Src>
+struct InputStreams<Zip<F, Src>> {
+  static constexpr int value = InputStreams<Src>::value;
+};
+template <class... Ops>
+struct InputStreams<Chain<Ops...>> {
+  static constexpr int value = (0 + ... + InputStreams<Ops>::value);
+};
 inline constexpr int kMaxGroup = 1024;
 inline constexpr int kMinBlock = 256;
 // Rows longer than this (with reductions) take the recompute kernel.
@@ -480,19 +496,23 @@ cudaError_t launch_groups(cudaStream_t stream, int64_t widest, const Instance<C>
   using First = std::tuple_element_t<0, std::tuple<C...>>;
   if constexpr (First::kReductions == 0) {
     // No reductions: short rows (rope's heads of 128, as floats) in single warps with half the
-    // slots, rows of up to 128 threads' columns in 128-thread groups (64 with vectors, whose
-    // threads cover twice the columns), anything longer in column tiles of 256 threads.
-    // (Few shapes, not one per group size: eltwise alone instantiates 18 chains.)
+    // slots, rows of up to 128 threads' columns in 128-thread groups, anything longer in column
+    // tiles of 256 threads. (Few shapes, not one per group size: eltwise alone instantiates 18
+    // chains.)
     if constexpr (lanes_v<V> == 1) {
       if (widest <= kShortCols) return launch_stash<32, kPer / 2, V>(stream, in...);
       if (widest <= 128 * kCols) return launch_stash<128, kPer, V>(stream, in...);
+      return launch_stash<kMinBlock, kPer, V>(stream, in...);
     } else {
       // Rows of at most 128 columns (rope's heads): 16 threads of one vector each cover a row
       // exactly (a group need not fill a warp when nothing is reduced), kShortRows rows a group.
+      // Longer rows: column tiles of one warp up to a warp's columns, else of 64 threads. Only a
+      // row's last tile can be partial, and its idle slots are at most a tile: with 4 slots, a
+      // 256-thread tile (8192 columns) left half of a 4096-column row's slots idle.
       if (widest <= kShortGroup * lanes_v<V>) return launch_short_rows(stream, in...);
-      if (widest <= 64 * kCols) return launch_stash<64, kPer, V>(stream, in...);
+      if (widest <= 32 * kCols) return launch_stash<32, kPer, V>(stream, in...);
+      return launch_stash<64, kPer, V>(stream, in...);
     }
-    return launch_stash<kMinBlock, kPer, V>(stream, in...);
   } else {
     // The smallest group whose registers hold the widest row.
     switch (group_for(widest, kCols, kMaxGroup)) {
@@ -565,7 +585,10 @@ cudaError_t run_many(const Launch& launch, const Instance<C>&... in) {
   int64_t widest = 0;
   ((widest = in.cols > widest ? in.cols : widest), ...);
   if constexpr ((VecCapable<C> && ...)) {
-    const int slots = launch.vec_slots != 0 ? launch.vec_slots : per == kPerMap ? kVecSlotsMap : kVecSlotsReduce;
+    constexpr int kDefault = per != kPerMap                                    ? kVecSlotsReduce
+                             : ((InputStreams<C>::value == 1) && ...) ? kVecSlotsMapOneStream
+                                                                       : kVecSlotsMap;
+    const int slots = launch.vec_slots != 0 ? launch.vec_slots : kDefault;
     if (slots != 2 && slots != 4) return cudaErrorInvalidValue;
     if (uses_vectors(in...))
       return slots == 2 ? detail::launch_groups<2, DVecF>(stream, widest, in...)

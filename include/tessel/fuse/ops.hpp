@@ -85,11 +85,37 @@ TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE double exp_d(double x) {
   return __builtin_exp(x);
 #endif
 }
-TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE double sqrt_d(double x) {
+// The per-row statistics' last step, in double: a / b and 1 / sqrt(x). On the GPU every thread of a
+// row's group computes them, and the IEEE double division, square root and reciprocal are
+// subroutines of dozens of double instructions each, at half the f32 rate: about 100 per thread
+// and row in RmsScale, as much as the row's own arithmetic at 32 elements a thread. There they
+// start from the hardware's approximations (MUFU, about 20 bits) and take three Newton steps
+// (quadratic: past 53 bits), a dozen double FMAs; the result is within an ulp of the IEEE one, so
+// its rounding to float (what the ops keep) differs only in rare near-ties. The CPU keeps IEEE.
+TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE double div_d(double a, double b) {
 #if defined(__CUDA_ARCH__)
-  return ::sqrt(x);
+  double y;
+  asm("rcp.approx.ftz.f64 %0, %1;" : "=d"(y) : "d"(b));
+  if (isfinite(y) && y != 0.0) {  // b finite and nonzero: refine (else y is already exact: 0 or inf)
+#pragma unroll
+    for (int i = 0; i < 3; ++i) y = fma(y, fma(-b, y, 1.0), y);
+  }
+  return a * y;
 #else
-  return __builtin_sqrt(x);
+  return a / b;
+#endif
+}
+TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE double rsqrt_d(double x) {
+#if defined(__CUDA_ARCH__)
+  double y;
+  asm("rsqrt.approx.ftz.f64 %0, %1;" : "=d"(y) : "d"(x));
+  if (isfinite(y) && y != 0.0) {  // x finite and positive (x = 0 gives inf, as 1 / sqrt(0))
+#pragma unroll
+    for (int i = 0; i < 3; ++i) y = fma(0.5 * y, fma(-x * y, y, 1.0), y);
+  }
+  return y;
+#else
+  return 1.0 / __builtin_sqrt(x);
 #endif
 }
 
@@ -518,7 +544,7 @@ struct RmsScale : VecOpBase {
     a.template add<kTail>(v * v, n);
   }
   TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE void finish(const Acc<float>& a, int64_t cols) {
-    scale = float(1.0 / detail::sqrt_d(a.s / double(cols) + double(eps)));
+    scale = float(detail::rsqrt_d(detail::div_d(a.s, double(cols)) + double(eps)));
   }
   template <class V, class A>
   TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE void apply(V& v, const A&) const {
@@ -537,7 +563,7 @@ struct Center : VecOpBase {
     a.template add<kTail>(v, n);
   }
   TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE void finish(const Acc<float>& a, int64_t cols) {
-    mean = float(a.s / double(cols));
+    mean = float(detail::div_d(a.s, double(cols)));
   }
   template <class V, class A>
   TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE void apply(V& v, const A&) const {
@@ -557,7 +583,7 @@ struct Softmax : VecOpBase {
   }
   TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE void finish(const Acc<float>& a, int64_t) {
     mx = a.m;
-    inv = float(1.0 / a.s);
+    inv = float(detail::div_d(1.0, a.s));
   }
   template <class V, class A>
   TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE void apply(V& v, const A&) const {
@@ -610,7 +636,7 @@ struct NormalizeSum : VecOpBase {
   TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE void add(Acc<V>& a, const V& v, int n) const {
     a.template add<kTail>(v, n);
   }
-  TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE void finish(const Acc<float>& a, int64_t) { inv = float(1.0 / a.s); }
+  TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE void finish(const Acc<float>& a, int64_t) { inv = float(detail::div_d(1.0, a.s)); }
   template <class V, class A>
   TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE void apply(V& v, const A&) const {
     v = v * inv;
@@ -635,7 +661,7 @@ struct Mean {
   TESSEL_HOST_DEVICE static V input(const V& v) {
     return v;
   }
-  TESSEL_HOST_DEVICE static float result(const SumAcc<float>& a, int64_t cols) { return float(a.s / double(cols)); }
+  TESSEL_HOST_DEVICE static float result(const SumAcc<float>& a, int64_t cols) { return float(detail::div_d(a.s, double(cols))); }
 };
 struct MeanSquare {
   template <class V>
@@ -644,7 +670,7 @@ struct MeanSquare {
   TESSEL_HOST_DEVICE static V input(const V& v) {
     return v * v;
   }
-  TESSEL_HOST_DEVICE static float result(const SumAcc<float>& a, int64_t cols) { return float(a.s / double(cols)); }
+  TESSEL_HOST_DEVICE static float result(const SumAcc<float>& a, int64_t cols) { return float(detail::div_d(a.s, double(cols))); }
 };
 struct Max {
   template <class V>

@@ -221,6 +221,13 @@ struct ReadRope {
     const bool one_token = t0 == token(rows[K - 1]);
     float sn[kPairs], co[kPairs];
     if (one_token) trig(c, double(positions[t0]), sn, co);
+    // Unrolled by hand: left to the compiler, NeoX's larger body kept the loop rolled, so out[k]
+    // (dynamically indexed) lived in local memory, 160 bytes a thread through L1 and L2 (ptxas's
+    // "stack frame"): that held NeoX at 41-48% of copy with L2 95% busy. Unrolled: 69-79%, 1.65x
+    // (H200, bench/results/h200/session8, call 1). Splitting NeoX's trig between partner threads
+    // by shuffle and recomputing it only where a warp-wide vote saw a token change measured slower
+    // (0.83-0.89x; the vote and shuffles kept later rows' loads from moving ahead), call 2.
+#pragma unroll
     for (int k = 0; k < K; ++k) {
       const auto* row = p + rows[k] * dim;
       const DVecF x = T::template load<DVecF>(row + c);

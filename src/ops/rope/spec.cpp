@@ -87,6 +87,9 @@ class RopeSpec final : public OpSpec {
         "rope tokens=9 heads_q=5 heads_k=3 dim=34 dtype=bf16 style=gptj",
         "rope tokens=1 heads_q=1 heads_k=1 dim=2 dtype=bf16 style=gptj",
         "rope tokens=17 heads_q=8 heads_k=2 dim=128 dtype=bf16 theta=500000",
+        // f32 NeoX at 128 (the GPU's short-row path, four rows a group): rows of 3 and of 1 head
+        // put 2 and 4 tokens in one group.
+        "rope tokens=11 heads_q=3 heads_k=1 dim=128",
         "rope tokens=129 heads_q=16 heads_k=4 dim=256 style=gptj",
         // 2M elements and more take the streaming-store path.
         "rope tokens=520 heads_q=32 heads_k=8 dim=128 dtype=bf16",
