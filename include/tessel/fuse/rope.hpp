@@ -206,6 +206,25 @@ struct ReadRope {
     else
       combine(out, x, partner<V>(row, c), c, sn, co);
   }
+  // NeoX's 8 sines and cosines for a 16-thread group on a row of exactly 128 columns: thread t
+  // (columns 8t) and thread t ^ 8 (8t -+ 64) take the same 8 frequencies, so each computes 4 and the
+  // pair swaps them by shuffle: per column GPT-J's trig count (its pairs share a thread) instead of
+  // twice it. Every thread of the 16-lane group must call it together.
+  __device__ TESSEL_FUSE_INLINE void trig_shared(int c, double pos, float (&sn)[kPairs], float (&co)[kPairs]) const {
+    static_assert(kStyle == RopeStyle::neox && kPairs == 8);
+    const unsigned group = 0xffffu << (threadIdx.x & 16);  // this thread's 16 lanes of the warp
+    const bool low = (threadIdx.x & 8) == 0;                // computes frequencies 0-3 of the 8, its partner 4-7
+    double f[4];
+    load_freqs<4>(inv_freq + (c < 64 ? c : c - 64) + (low ? 0 : 4), f);
+#pragma unroll
+    for (int l = 0; l < 4; ++l) {
+      float s, k;
+      sincos_f(pos * f[l], s, k);
+      const float ps = __shfl_xor_sync(group, s, 8), pk = __shfl_xor_sync(group, k, 8);
+      sn[l] = low ? s : ps, sn[l + 4] = low ? ps : s;
+      co[l] = low ? k : pk, co[l + 4] = low ? pk : k;
+    }
+  }
   // K rows' vectors at column col, for the runner's short-row path (consecutive rows, ascending;
   // 16 threads a row, thread t at column 8t). Rows of one token share its sines and cosines:
   // computed once for the K rows (per element that was one double-reduced sincos for NeoX). NeoX
@@ -220,13 +239,24 @@ struct ReadRope {
     const int64_t t0 = token(rows[0]);
     const bool one_token = t0 == token(rows[K - 1]);
     float sn[kPairs], co[kPairs];
-    if (one_token) trig(c, double(positions[t0]), sn, co);
+    if (one_token) {
+      // (Whole groups agree on one_token, so the 16 lanes that trig_shared needs are all here.)
+      if constexpr (kStyle == RopeStyle::neox) {
+        if (dim == 16 * kDeviceLanes)
+          trig_shared(c, double(positions[t0]), sn, co);
+        else
+          trig(c, double(positions[t0]), sn, co);
+      } else {
+        trig(c, double(positions[t0]), sn, co);
+      }
+    }
     // Unrolled by hand: left to the compiler, NeoX's larger body kept the loop rolled, so out[k]
     // (dynamically indexed) lived in local memory, 160 bytes a thread through L1 and L2 (ptxas's
     // "stack frame"): that held NeoX at 41-48% of copy with L2 95% busy. Unrolled: 69-79%, 1.65x
-    // (H200, bench/results/h200/session8, call 1). Splitting NeoX's trig between partner threads
-    // by shuffle and recomputing it only where a warp-wide vote saw a token change measured slower
-    // (0.83-0.89x; the vote and shuffles kept later rows' loads from moving ahead), call 2.
+    // (H200, bench/results/h200/session8, call 1). trig_shared stays out of this loop: with it
+    // inside, behind a warp vote on token changes, the one-token rows measured 0.83-0.89x (the
+    // vote and shuffles kept later rows' loads from moving ahead; call 2); before the loop it
+    // gives 1.02-1.03x (call 5).
 #pragma unroll
     for (int k = 0; k < K; ++k) {
       const auto* row = p + rows[k] * dim;
