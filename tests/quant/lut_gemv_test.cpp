@@ -25,7 +25,11 @@ const Implementation& lut() { return impl("cpu.lut"); }
 // GEMV shapes that reach every path of the tile loop: a partial last block (k %
 // 32) and octet (k % 8), several groups and per-row scales, a partial last tile
 // (n % 64), every plane count, uint zero points, bf16 activations and scales;
-// and m = 5 (a block of 4 rows of X plus one).
+// and m = 5 (a block of 4 rows of X plus one). From 4 tiles per thread up, rows
+// of fewer than a block sweep two tiles at once (kGemvTiles): the shapes from
+// n = 400 on take that path with every plane count, an odd number of tiles
+// (the last one alone) and a partial last tile; n = 400 (7 tiles) takes it with
+// one thread and not with two, so TargetsAgreeBitForBit compares both paths.
 const char* kShapes[] = {
     "qgemm m=1 n=4096 k=512 wbits=2 group=128",
     "qgemm m=1 n=130 k=1000 wbits=2 group=64",
@@ -37,6 +41,12 @@ const char* kShapes[] = {
     "qgemm m=1 n=70 k=260 format=uint wbits=3 group=64",
     "qgemm m=5 n=100 k=390 wbits=2 group=32",
     "qgemm m=5 n=64 k=129 format=uint wbits=2 group=channel act=bf16",
+    "qgemm m=1 n=400 k=300 wbits=2 group=64",
+    "qgemm m=1 n=540 k=700 format=ternary group=64",
+    "qgemm m=1 n=1000 k=333 wbits=3 group=32 act=bf16",
+    "qgemm m=1 n=520 k=260 wbits=1 group=channel",
+    "qgemm m=1 n=640 k=256 wbits=4 group=128 sdtype=bf16",
+    "qgemm m=3 n=600 k=200 format=uint wbits=4 group=64",
 };
 
 TEST(LutGemv, PassesOnEveryTarget) {

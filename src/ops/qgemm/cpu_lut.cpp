@@ -227,8 +227,12 @@ HWY_INLINE V8 LookupNibble(V8 table, V8 index) {
 #endif
 }
 
-// All of K for rows m0 .. m0+MB-1 of X against one 64-row tile. P plane pairs, plus one odd plane.
-template <int P, bool ODD, int MB>
+// All of K for rows m0 .. m0+MB-1 of X against NT adjacent 64-row tiles (tile .. tile+NT-1), P
+// plane pairs plus one odd plane. The NT tiles are read side by side, octet by octet, and share
+// each octet's tables: two concurrent streams per core keep more lines in flight than one, which
+// matters where a single row of X leaves little arithmetic to hide the memory behind (see
+// kGemvTiles).
+template <int P, bool ODD, int MB, int NT>
 HWY_NOINLINE void LutTile(const CpuArgs& a, const LutConsts& lc, const LutRows& rows, int64_t tile, int64_t m0) {
   const D16 d16;
   const DI32 di32;
@@ -244,49 +248,57 @@ HWY_NOINLINE void LutTile(const CpuArgs& a, const LutConsts& lc, const LutRows& 
   // of the file for why an int16 holds them).
   const V16 start_full = hn::Set(d16, int16_t(-lc.quad_offset * 2 * kOctetsPerBlock));
 
-  HWY_ALIGN float gacc[MB][quant::kTileRows] = {};
-  HWY_ALIGN float yacc[MB][quant::kTileRows] = {};
-  const uint8_t* HWY_RESTRICT wt = a.w + tile * a.octets * B * quant::kTileRows;
+  HWY_ALIGN float gacc[NT][MB][quant::kTileRows] = {};
+  HWY_ALIGN float yacc[NT][MB][quant::kTileRows] = {};
+  const uint8_t* HWY_RESTRICT wt[NT];
+  for (int t = 0; t < NT; ++t) wt[t] = a.w + (tile + t) * a.octets * B * quant::kTileRows;
   const uint8_t* HWY_RESTRICT tb[MB];
   for (int m = 0; m < MB; ++m) tb[m] = rows.tbl + (m0 + m) * rows.tbl_stride;
 
   for (int64_t blk = 0, in_group = 0; blk < lc.blocks; ++blk) {
     const int64_t o0 = blk * kOctetsPerBlock, o1 = std::min(o0 + kOctetsPerBlock, a.octets);
     const V16 start = o1 - o0 == kOctetsPerBlock ? start_full : hn::Set(d16, int16_t(-lc.quad_offset * 2 * (o1 - o0)));
-    V16 acc[MB][kAcc];
-    for (int m = 0; m < MB; ++m)
-      for (int i = 0; i < kAcc; ++i) acc[m][i] = start;
+    // The loops over tiles are unrolled so that acc stays in registers (NT <= 4).
+    V16 acc[NT][MB][kAcc];
+    HWY_UNROLL(4)
+    for (int t = 0; t < NT; ++t)
+      for (int m = 0; m < MB; ++m)
+        for (int i = 0; i < kAcc; ++i) acc[t][m][i] = start;
     for (int64_t o = o0; o < o1; ++o) {
-      const uint8_t* HWY_RESTRICT wo = wt + o * B * quant::kTileRows;
-      // The hardware prefetcher stops at 4 KiB pages; a software prefetch a few KiB ahead keeps
-      // the stream going across them.
-      for (int line = 0; line < B; ++line) PrefetchL2(wo + kPrefetchBytes + line * 64);
       V8 tlo[MB], thi[MB];
       for (int m = 0; m < MB; ++m) {
         tlo[m] = hn::LoadDup128(D8(), tb[m] + o * 32);
         thi[m] = hn::LoadDup128(D8(), tb[m] + o * 32 + 16);
       }
-      for (int j = 0; j < P; ++j) {
-        HWY_UNROLL(8)
-        for (int i = 0; i < kAcc; ++i) {
-          const Nibbles nb = SplitNibbles(hn::LoadU(D8(), wo + j * 128 + i * kV));
-          for (int m = 0; m < MB; ++m) {
-            const V16 s = hn::Add(MulPairs(d16, LookupNibble(tlo[m], nb.lo), cpair[j]),
-                                  MulPairs(d16, LookupNibble(thi[m], nb.hi), cpair[j]));
-            acc[m][i] = hn::Add(acc[m][i], s);
+      HWY_UNROLL(4)
+      for (int t = 0; t < NT; ++t) {
+        const uint8_t* HWY_RESTRICT wo = wt[t] + o * B * quant::kTileRows;
+        // The hardware prefetcher stops at 4 KiB pages; a software prefetch a few KiB ahead keeps
+        // the stream going across them.
+        for (int line = 0; line < B; ++line) PrefetchL2(wo + kPrefetchBytes + line * 64);
+        for (int j = 0; j < P; ++j) {
+          HWY_UNROLL(8)
+          for (int i = 0; i < kAcc; ++i) {
+            const Nibbles nb = SplitNibbles(hn::LoadU(D8(), wo + j * 128 + i * kV));
+            for (int m = 0; m < MB; ++m) {
+              const V16 s = hn::Add(MulPairs(d16, LookupNibble(tlo[m], nb.lo), cpair[j]),
+                                    MulPairs(d16, LookupNibble(thi[m], nb.hi), cpair[j]));
+              acc[t][m][i] = hn::Add(acc[t][m][i], s);
+            }
           }
         }
-      }
-      if constexpr (ODD) {
-        // One plane, 64 rows in 64 bytes: the even byte of each pair is a row of 0..31, the odd
-        // byte the row 32 further; weights (c, 0) and (0, c) pick them apart.
-        HWY_UNROLL(4)
-        for (int i = 0; i < kAcc / 2; ++i) {
-          const Nibbles nb = SplitNibbles(hn::LoadU(D8(), wo + P * 128 + i * kV));
-          for (int m = 0; m < MB; ++m) {
-            const V8 slo = LookupNibble(tlo[m], nb.lo), shi = LookupNibble(thi[m], nb.hi);
-            acc[m][i] = hn::Add(acc[m][i], hn::Add(MulPairs(d16, slo, ceven), MulPairs(d16, shi, ceven)));
-            acc[m][i + kAcc / 2] = hn::Add(acc[m][i + kAcc / 2], hn::Add(MulPairs(d16, slo, codd), MulPairs(d16, shi, codd)));
+        if constexpr (ODD) {
+          // One plane, 64 rows in 64 bytes: the even byte of each pair is a row of 0..31, the odd
+          // byte the row 32 further; weights (c, 0) and (0, c) pick them apart.
+          HWY_UNROLL(4)
+          for (int i = 0; i < kAcc / 2; ++i) {
+            const Nibbles nb = SplitNibbles(hn::LoadU(D8(), wo + P * 128 + i * kV));
+            for (int m = 0; m < MB; ++m) {
+              const V8 slo = LookupNibble(tlo[m], nb.lo), shi = LookupNibble(thi[m], nb.hi);
+              acc[t][m][i] = hn::Add(acc[t][m][i], hn::Add(MulPairs(d16, slo, ceven), MulPairs(d16, shi, ceven)));
+              acc[t][m][i + kAcc / 2] =
+                  hn::Add(acc[t][m][i + kAcc / 2], hn::Add(MulPairs(d16, slo, codd), MulPairs(d16, shi, codd)));
+            }
           }
         }
       }
@@ -294,56 +306,60 @@ HWY_NOINLINE void LutTile(const CpuArgs& a, const LutConsts& lc, const LutRows& 
     // Block done: scale by the block's table step, add to the group sums.
     for (int m = 0; m < MB; ++m) {
       const auto ts = hn::Set(df, rows.tscale[(m0 + m) * lc.blocks + blk]);
-      for (int i = 0; i < kAcc; ++i) {
-        float* g = gacc[m] + i * L16;
-        const auto lo = hn::ConvertTo(df, hn::PromoteTo(di32, hn::LowerHalf(dh16, acc[m][i])));
-        const auto hi = hn::ConvertTo(df, hn::PromoteTo(di32, hn::UpperHalf(dh16, acc[m][i])));
-        hn::Store(hn::MulAdd(lo, ts, hn::Load(df, g)), df, g);
-        hn::Store(hn::MulAdd(hi, ts, hn::Load(df, g + L32)), df, g + L32);
-      }
+      HWY_UNROLL(4)
+      for (int t = 0; t < NT; ++t)
+        for (int i = 0; i < kAcc; ++i) {
+          float* g = gacc[t][m] + i * L16;
+          const auto lo = hn::ConvertTo(df, hn::PromoteTo(di32, hn::LowerHalf(dh16, acc[t][m][i])));
+          const auto hi = hn::ConvertTo(df, hn::PromoteTo(di32, hn::UpperHalf(dh16, acc[t][m][i])));
+          hn::Store(hn::MulAdd(lo, ts, hn::Load(df, g)), df, g);
+          hn::Store(hn::MulAdd(hi, ts, hn::Load(df, g + L32)), df, g + L32);
+        }
     }
     if (++in_group == lc.blocks_per_group || blk + 1 == lc.blocks) {
       LutRows sub = rows;
       sub.bsum = rows.bsum + m0 * lc.blocks;
-      CloseGroup<MB>(a, lc, sub, tile, blk / lc.blocks_per_group, gacc, yacc);
+      for (int t = 0; t < NT; ++t) CloseGroup<MB>(a, lc, sub, tile + t, blk / lc.blocks_per_group, gacc[t], yacc[t]);
       in_group = 0;
     }
   }
-  StoreRows<MB>(a, tile, m0, yacc);
+  for (int t = 0; t < NT; ++t) StoreRows<MB>(a, tile + t, m0, yacc[t]);
 }
 
-#else  // HWY_SCALAR: the same arithmetic, one lookup at a time.
+#else  // HWY_SCALAR: the same arithmetic, one lookup at a time, one tile after the other.
 
 constexpr int kMB = 1;
 
-template <int P, bool ODD, int MB>
-HWY_NOINLINE void LutTile(const CpuArgs& a, const LutConsts& lc, const LutRows& rows, int64_t tile, int64_t m0) {
+template <int P, bool ODD, int MB, int NT>
+HWY_NOINLINE void LutTile(const CpuArgs& a, const LutConsts& lc, const LutRows& rows, int64_t first_tile, int64_t m0) {
   constexpr int B = 2 * P + (ODD ? 1 : 0);
-  float gacc[1][quant::kTileRows] = {}, yacc[1][quant::kTileRows] = {};
-  const uint8_t* wt = a.w + tile * a.octets * B * quant::kTileRows;
-  const uint8_t* tb = rows.tbl + m0 * rows.tbl_stride;
-  for (int64_t blk = 0; blk < lc.blocks; ++blk) {
-    int32_t acc[quant::kTileRows] = {};
-    const int64_t o0 = blk * kOctetsPerBlock, o1 = std::min(o0 + kOctetsPerBlock, a.octets);
-    for (int64_t o = o0; o < o1; ++o) {
-      const uint8_t* wo = wt + o * B * quant::kTileRows;
-      for (int r = 0; r < quant::kTileRows; ++r)
-        for (int b = 0; b < B; ++b) {
-          const int64_t pos = b < 2 * P ? (b / 2) * 128 + 16 * (r / 8) + 2 * (r % 8) + (b % 2)
-                                        : int64_t(B - 1) * 64 + 16 * ((r % 32) / 8) + 2 * (r % 8) + r / 32;
-          const uint8_t byte = wo[pos];
-          acc[r] += lc.c[b] * (int(tb[o * 32 + (byte & 15)]) + int(tb[o * 32 + 16 + (byte >> 4)]));
-        }
+  for (int64_t tile = first_tile; tile < first_tile + NT; ++tile) {
+    float gacc[1][quant::kTileRows] = {}, yacc[1][quant::kTileRows] = {};
+    const uint8_t* wt = a.w + tile * a.octets * B * quant::kTileRows;
+    const uint8_t* tb = rows.tbl + m0 * rows.tbl_stride;
+    for (int64_t blk = 0; blk < lc.blocks; ++blk) {
+      int32_t acc[quant::kTileRows] = {};
+      const int64_t o0 = blk * kOctetsPerBlock, o1 = std::min(o0 + kOctetsPerBlock, a.octets);
+      for (int64_t o = o0; o < o1; ++o) {
+        const uint8_t* wo = wt + o * B * quant::kTileRows;
+        for (int r = 0; r < quant::kTileRows; ++r)
+          for (int b = 0; b < B; ++b) {
+            const int64_t pos = b < 2 * P ? (b / 2) * 128 + 16 * (r / 8) + 2 * (r % 8) + (b % 2)
+                                          : int64_t(B - 1) * 64 + 16 * ((r % 32) / 8) + 2 * (r % 8) + r / 32;
+            const uint8_t byte = wo[pos];
+            acc[r] += lc.c[b] * (int(tb[o * 32 + (byte & 15)]) + int(tb[o * 32 + 16 + (byte >> 4)]));
+          }
+      }
+      const float ts = rows.tscale[m0 * lc.blocks + blk];
+      for (int r = 0; r < quant::kTileRows; ++r) gacc[0][r] += float(acc[r] - lc.quad_offset * 2 * (o1 - o0)) * ts;
+      if ((blk + 1) % lc.blocks_per_group == 0 || blk + 1 == lc.blocks) {
+        LutRows sub = rows;
+        sub.bsum = rows.bsum + m0 * lc.blocks;
+        CloseGroup<1>(a, lc, sub, tile, blk / lc.blocks_per_group, gacc, yacc);
+      }
     }
-    const float ts = rows.tscale[m0 * lc.blocks + blk];
-    for (int r = 0; r < quant::kTileRows; ++r) gacc[0][r] += float(acc[r] - lc.quad_offset * 2 * (o1 - o0)) * ts;
-    if ((blk + 1) % lc.blocks_per_group == 0 || blk + 1 == lc.blocks) {
-      LutRows sub = rows;
-      sub.bsum = rows.bsum + m0 * lc.blocks;
-      CloseGroup<1>(a, lc, sub, tile, blk / lc.blocks_per_group, gacc, yacc);
-    }
+    StoreRows<1>(a, tile, m0, yacc);
   }
-  StoreRows<1>(a, tile, m0, yacc);
 }
 
 #endif  // HWY_TARGET != HWY_SCALAR
@@ -364,10 +380,22 @@ HWY_INLINE void ActivationSpan(const CpuArgs& a, int64_t row, int64_t k0, int64_
 
 using TileFn = void (*)(const CpuArgs&, const LutConsts&, const LutRows&, int64_t, int64_t);
 
+// Tiles one row of X sweeps at once when a chunk has fewer rows than kMB (a GEMV). On the 2-core
+// VM, cold, two threads (bench/results/cpu/lut-gemv-streams.cpp): reading W with the lookups'
+// arithmetic, two tiles side by side are 12-18% faster than one at a time, a plain read gains only
+// 6-9%: with one stream the arithmetic between the loads leaves fewer lines in flight. In the
+// kernel, 2-bit and ternary GEMVs at k = 4096 and 14336 went 1.04-1.10x faster; 4 tiles were slower
+// than 2 (docs/formats.md, "Two tiles per GEMV row").
+constexpr int kGemvTiles = 2;
+
+// The tile kernels of one bit width: kMB rows per tile, one row per tile, one row per kGemvTiles.
+struct TileFns {
+  TileFn block, single, gemv;
+};
+
 template <int P, bool ODD>
-void PickTiles(TileFn* block, TileFn* single) {
-  *block = &LutTile<P, ODD, kMB>;
-  *single = &LutTile<P, ODD, 1>;
+TileFns PickTiles() {
+  return {&LutTile<P, ODD, kMB, 1>, &LutTile<P, ODD, 1, 1>, &LutTile<P, ODD, 1, kGemvTiles>};
 }
 
 void LutGemm(const CpuArgs& a) {
@@ -387,12 +415,12 @@ void LutGemm(const CpuArgs& a) {
   lc.blocks = (a.octets + kOctetsPerBlock - 1) / kOctetsPerBlock;
   lc.blocks_per_group = s.fmt.group == 0 ? lc.blocks : s.fmt.group / kLutBlock;
 
-  TileFn block_fn = nullptr, single_fn = nullptr;
+  TileFns fns{};
   switch (s.fmt.bits) {
-    case 1: PickTiles<0, true>(&block_fn, &single_fn); break;
-    case 2: PickTiles<1, false>(&block_fn, &single_fn); break;
-    case 3: PickTiles<1, true>(&block_fn, &single_fn); break;
-    default: PickTiles<2, false>(&block_fn, &single_fn); break;
+    case 1: fns = PickTiles<0, true>(); break;
+    case 2: fns = PickTiles<1, false>(); break;
+    case 3: fns = PickTiles<1, true>(); break;
+    default: fns = PickTiles<2, false>(); break;
   }
 
   const int64_t quads = 2 * a.octets;
@@ -414,15 +442,16 @@ void LutGemm(const CpuArgs& a) {
     const int64_t rows_here = std::min(chunk, s.m - mc0);
     const LutRows rows{tbl, tbl_stride, tscale, bsum};
     const int64_t mblocks = (rows_here + kMB - 1) / kMB;
+    // A chunk of fewer rows than kMB (a GEMV) runs its rows one by one, each against kGemvTiles
+    // adjacent tiles, when every thread still gets a few items of those.
+    const bool gemv = rows_here < kMB && a.tiles >= 2 * kGemvTiles * threads;
+    const int64_t tiles_per_item = gemv ? kGemvTiles : 1, units = (a.tiles + tiles_per_item - 1) / tiles_per_item;
     // With fewer tiles than threads, rows of X are split too.
     const int64_t split = a.tiles >= threads ? 1 : std::min<int64_t>(mblocks, (threads + a.tiles - 1) / a.tiles);
-    const int64_t items = a.tiles * split, spans = rows_here * spans_per_row;
-    // Threads take work from shared counters rather than fixed halves: a pool worker that wakes
-    // late (a futex wake-up on a VM can take longer than a whole GEMV) still gets its share, and
-    // nobody waits for it. First the tables (everyone helps, then waits until all are built), then
-    // one item (a tile, or part of one) at a time: each tile is one contiguous stretch of W (64 KiB
-    // and up for a GEMV), long enough for the prefetchers, and taking one at a time leaves the two
-    // threads at most one tile apart at the end (runs of 4 tiles were 4% slower at k = 14336).
+    const int64_t items = units * split, spans = rows_here * spans_per_row;
+    // Tables are indexed by row of the chunk; outputs start at the chunk's first row.
+    CpuArgs shifted = a;
+    shifted.y = a.y + mc0 * s.n;
     std::atomic<int64_t> next_span{0}, spans_done{0}, next{0};
     cpu::parallel_for(threads, threads, [&](int64_t, int64_t) {
       HWY_ALIGN float xf[kSpanBlocks * kLutBlock];
@@ -439,17 +468,25 @@ void LutGemm(const CpuArgs& a) {
       for (;;) {
         const int64_t it = next.fetch_add(1, std::memory_order_relaxed);
         if (it >= items) break;
+        if (gemv) {
+          const int64_t tile = it * kGemvTiles;
+          for (int64_t m = 0; m < rows_here; ++m) {
+            if (tile + kGemvTiles <= a.tiles) {
+              fns.gemv(shifted, lc, rows, tile, m);
+            } else {
+              for (int64_t t = tile; t < a.tiles; ++t) fns.single(shifted, lc, rows, t, m);
+            }
+          }
+          continue;
+        }
         const int64_t tile = it / split, part = it % split;
         const int64_t mb0 = mblocks * part / split, mb1 = mblocks * (part + 1) / split;
         for (int64_t mb = mb0; mb < mb1; ++mb) {
           const int64_t m0 = mb * kMB, count = std::min<int64_t>(kMB, rows_here - m0);
-          // Tables are indexed by row of the chunk; outputs start at the chunk's first row.
-          CpuArgs shifted = a;
-          shifted.y = a.y + mc0 * s.n;
           if (count == kMB) {
-            block_fn(shifted, lc, rows, tile, m0);
+            fns.block(shifted, lc, rows, tile, m0);
           } else {
-            for (int64_t m = m0; m < m0 + count; ++m) single_fn(shifted, lc, rows, tile, m);
+            for (int64_t m = m0; m < m0 + count; ++m) fns.single(shifted, lc, rows, tile, m);
           }
         }
       }
