@@ -192,8 +192,10 @@ constexpr int kMB = kV >= 64 ? 4 : kV >= 32 ? 2 : 1;
 // threads 2 KiB 21.2, 4 KiB 21.4, 8 KiB 19.5, 16 KiB 19.8 GB/s (probed copy bandwidth 24.7).
 // Again with the vpermb kernel (bench/results/cpu/lut-gemv-probe.cpp, probe ~40): two threads 512 B 15.7,
 // 1 KiB 18.5, 2 KiB 20.4-21.5, 4 KiB 20.5-20.9 GB/s; one thread 4 KiB 12.4, 2 KiB 11.9-12.5; a
-// T0 prefetch at 2 KiB was worse (20.6).
-constexpr int64_t kPrefetchBytes = 4096;
+// T0 prefetch at 2 KiB was worse (20.6). Since a GEMV row reads two tiles at once (kGemvTiles),
+// twice as many lines are ahead per core at the same distance: 3 KiB is 0-3% faster than 4 KiB there
+// (2048: 0-2%, 6144: 1-3% slower), and no slower at m = 8 (in-process A/B, docs/formats.md).
+constexpr int64_t kPrefetchBytes = 3072;
 HWY_INLINE void PrefetchL2(const void* p) {
 #if HWY_ARCH_X86
   _mm_prefetch(static_cast<const char*>(p), _MM_HINT_T1);
