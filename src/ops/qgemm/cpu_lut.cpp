@@ -192,10 +192,12 @@ constexpr int kMB = kV >= 64 ? 4 : kV >= 32 ? 2 : 1;
 // threads 2 KiB 21.2, 4 KiB 21.4, 8 KiB 19.5, 16 KiB 19.8 GB/s (probed copy bandwidth 24.7).
 // Again with the vpermb kernel (bench/results/cpu/lut-gemv-probe.cpp, probe ~40): two threads 512 B 15.7,
 // 1 KiB 18.5, 2 KiB 20.4-21.5, 4 KiB 20.5-20.9 GB/s; one thread 4 KiB 12.4, 2 KiB 11.9-12.5; a
-// T0 prefetch at 2 KiB was worse (20.6). Since a GEMV row reads two tiles at once (kGemvTiles),
-// twice as many lines are ahead per core at the same distance: 3 KiB is 0-3% faster than 4 KiB there
-// (2048: 0-2%, 6144: 1-3% slower), and no slower at m = 8 (in-process A/B, docs/formats.md).
-constexpr int64_t kPrefetchBytes = 3072;
+// T0 prefetch at 2 KiB was worse (20.6). A GEMV row reads two tiles at once (kGemvTiles), so at
+// the same distance twice as many lines are ahead per core: there 3 KiB per stream is 0-3% faster
+// than 4 KiB (2 KiB: 0-2%, 6 KiB: 1-3% slower), while the one-stream path of m = 8 stays at 4 KiB
+// (3 KiB read 2.5-3.6% slower at k = 14336, 3 and 4 bits; docs/formats.md).
+template <int NT>
+constexpr int64_t kPrefetchBytes = NT == 1 ? 4096 : 3072;
 HWY_INLINE void PrefetchL2(const void* p) {
 #if HWY_ARCH_X86
   _mm_prefetch(static_cast<const char*>(p), _MM_HINT_T1);
@@ -277,7 +279,7 @@ HWY_NOINLINE void LutTile(const CpuArgs& a, const LutConsts& lc, const LutRows& 
         const uint8_t* HWY_RESTRICT wo = wt[t] + o * B * quant::kTileRows;
         // The hardware prefetcher stops at 4 KiB pages; a software prefetch a few KiB ahead keeps
         // the stream going across them.
-        for (int line = 0; line < B; ++line) PrefetchL2(wo + kPrefetchBytes + line * 64);
+        for (int line = 0; line < B; ++line) PrefetchL2(wo + kPrefetchBytes<NT> + line * 64);
         for (int j = 0; j < P; ++j) {
           HWY_UNROLL(8)
           for (int i = 0; i < kAcc; ++i) {
