@@ -193,8 +193,8 @@ constexpr int kMB = kV >= 64 ? 4 : kV >= 32 ? 2 : 1;
 // Again with the vpermb kernel (bench/results/cpu/lut-gemv-probe.cpp, probe ~40): two threads 512 B 15.7,
 // 1 KiB 18.5, 2 KiB 20.4-21.5, 4 KiB 20.5-20.9 GB/s; one thread 4 KiB 12.4, 2 KiB 11.9-12.5; a
 // T0 prefetch at 2 KiB was worse (20.6). A GEMV row reads two tiles at once (kGemvTiles), so at
-// the same distance twice as many lines are ahead per core: there 3 KiB per stream is 0-3% faster
-// than 4 KiB (2 KiB: 0-2%, 6 KiB: 1-3% slower), while the one-stream path of m = 8 stays at 4 KiB
+// the same distance twice as many lines are ahead per core: there 3 KiB per stream is 0-4% faster
+// than 4 KiB (2 KiB: 1-2%, 6 KiB: 2-4% slower), while the one-stream path of m = 8 stays at 4 KiB
 // (3 KiB read 2.5-3.6% slower at k = 14336, 3 and 4 bits; docs/formats.md).
 template <int NT>
 constexpr int64_t kPrefetchBytes = NT == 1 ? 4096 : 3072;
@@ -386,10 +386,10 @@ using TileFn = void (*)(const CpuArgs&, const LutConsts&, const LutRows&, int64_
 
 // Tiles one row of X sweeps at once when a chunk has fewer rows than kMB (a GEMV). On the 2-core
 // VM, cold, two threads (bench/results/cpu/lut-gemv-streams.cpp): reading W with the lookups'
-// arithmetic, two tiles side by side are 12-18% faster than one at a time, a plain read gains only
+// arithmetic, two tiles side by side are 13-22% faster than one at a time, a plain read gains only
 // 6-9%: with one stream the arithmetic between the loads leaves fewer lines in flight. In the
-// kernel, 2-bit and ternary GEMVs at k = 4096 and 14336 went 1.04-1.10x faster; 4 tiles were slower
-// than 2 (docs/formats.md, "Two tiles per GEMV row").
+// kernel (with kPrefetchBytes<2>), 2-bit and ternary GEMVs at k = 4096 and 14336 went 1.10-1.15x
+// faster (medians); 4 tiles were slower than 2 (docs/formats.md, "Two tiles per GEMV row").
 constexpr int kGemvTiles = 2;
 
 // The tile kernels of one bit width: kMB rows per tile, one row per tile, one row per kGemvTiles.
