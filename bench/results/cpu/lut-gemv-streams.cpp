@@ -1,9 +1,10 @@
 // Why cpu.lut's GEMV reads two tiles at once: a cold two-thread read of W in 64 KiB tiles taken from
 // a shared counter (as the kernel takes them), each tile read alone or side by side with the next,
 // with and without lookup-like arithmetic (shift, two vpermb, two vpmaddubsw, two adds per 64
-// bytes: what cpu.lut does per 64 bytes of a 2-bit tile). Software prefetch 4 KiB ahead, as the
-// kernel does. The variants are interleaved call by call, so a machine whose speed drifts affects
-// them alike; medians are quoted.
+// bytes: what cpu.lut does per 64 bytes of a 2-bit tile). Software prefetch 4 KiB ahead in every
+// stream (the kernel's distance before it read two tiles; it now uses 3 KiB there). The variants
+// are interleaved call by call, so a machine whose speed drifts affects them alike; medians are
+// quoted.
 // Not part of the build; from the repo root, after building build/cpu:
 //   g++ -std=c++20 -O2 -mavx512f -mavx512bw -mavx512vbmi -I include bench/results/cpu/lut-gemv-streams.cpp
 //       build/cpu/libtessel.a -lhwy -lopenblas -ldnnl -lgomp -lpthread -o /tmp/lut-streams
