@@ -47,6 +47,10 @@ const char* kShapes[] = {
     "qgemm m=1 n=520 k=260 wbits=1 group=channel",
     "qgemm m=1 n=640 k=256 wbits=4 group=128 sdtype=bf16",
     "qgemm m=3 n=600 k=200 format=uint wbits=4 group=64",
+    // Heavy-tailed draws put an outlier activation and an outlier scale on one output here: 21% and
+    // 38% of the output RMS, inside the L2 bound (the spec's tolerance() explains the elementwise one).
+    "qgemm m=1 n=571 k=700 format=ternary group=64",
+    "qgemm m=1 n=777 k=260 wbits=1 group=channel",
 };
 
 TEST(LutGemv, PassesOnEveryTarget) {

@@ -133,10 +133,20 @@ class QGemmSpec final : public OpSpec {
       // each block's max|x|^2 is part of sum x^2, the relative L2 error is at most
       //   sqrt(16 * 8 / 12) / 127 * sqrt(sum_b c_b^2 / E[v^2])   (kappa = the last root, ~2)
       // for the harness's uniform random codes: about 5%. Typical data sits 3-5x below this bound.
+      // Elementwise, heavy-tailed draws break it as for cpu.idot below, and worse: an outlier
+      // activation (20-50x) coarsens the step of its block's tables, and when the same group of
+      // a row also drew an outlier scale the row's error is that coarse step times a 40x scale.
+      // Measured (heavy-tailed seed 1000009, "qgemm m=1 n=576 k=704 format=ternary group=64",
+      // row 549: group 4 has max|x| 42.5 and scale -4.0 against ~0.1): that one output errs by
+      // 21% of the output RMS (3.77 of 17.8) at a relative L2 of 1.4%; with the row scale 4.2 of
+      // "qgemm m=1 n=777 k=260 wbits=1 group=channel" (row 589), 38% at 1.8%. The model above expects it:
+      // the outlier's block has a table step of about 0.35 instead of 0.08, so its 16 lookups err
+      // by about 0.4 (in units of x), 1.6 after the scale, and the worst of 576 rows drew 2.3x
+      // that. So, as there, the L2 bound is the precise check and the elementwise one 10x looser.
       const double bound = std::sqrt(16.0 * 8.0 / 12.0) / 127.0 * lut_kappa(s.fmt);
       t.max_rel_l2 = bound;
       t.elem_rtol = 2 * bound;
-      t.elem_atol = 3 * bound;
+      t.elem_atol = 10 * bound;
     } else if (s.fmt.planar()) {
       // The integer-dot route (cpu.idot) quantizes activations to int8: every 32 of a row with one
       // step d = max|x| / 127, each rounded to nearest, so each errs by at most d/2 (variance
