@@ -636,7 +636,9 @@ struct NormalizeSum : VecOpBase {
   TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE void add(Acc<V>& a, const V& v, int n) const {
     a.template add<kTail>(v, n);
   }
-  TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE void finish(const Acc<float>& a, int64_t) { inv = float(detail::div_d(1.0, a.s)); }
+  TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE void finish(const Acc<float>& a, int64_t) {
+    inv = float(detail::div_d(1.0, a.s));
+  }
   template <class V, class A>
   TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE void apply(V& v, const A&) const {
     v = v * inv;
@@ -661,7 +663,9 @@ struct Mean {
   TESSEL_HOST_DEVICE static V input(const V& v) {
     return v;
   }
-  TESSEL_HOST_DEVICE static float result(const SumAcc<float>& a, int64_t cols) { return float(detail::div_d(a.s, double(cols))); }
+  TESSEL_HOST_DEVICE static float result(const SumAcc<float>& a, int64_t cols) {
+    return float(detail::div_d(a.s, double(cols)));
+  }
 };
 struct MeanSquare {
   template <class V>
@@ -670,7 +674,9 @@ struct MeanSquare {
   TESSEL_HOST_DEVICE static V input(const V& v) {
     return v * v;
   }
-  TESSEL_HOST_DEVICE static float result(const SumAcc<float>& a, int64_t cols) { return float(detail::div_d(a.s, double(cols))); }
+  TESSEL_HOST_DEVICE static float result(const SumAcc<float>& a, int64_t cols) {
+    return float(detail::div_d(a.s, double(cols)));
+  }
 };
 struct Max {
   template <class V>

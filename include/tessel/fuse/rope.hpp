@@ -250,7 +250,7 @@ struct ReadRope {
         trig(c, double(positions[t0]), sn, co);
       }
     }
-    // Unrolled by hand: left to the compiler, NeoX's larger body kept the loop rolled, so out[k]
+    // Unrolled on purpose: left to the compiler, NeoX's larger body kept the loop rolled, so out[k]
     // (dynamically indexed) lived in local memory, 160 bytes a thread through L1 and L2 (ptxas's
     // "stack frame"): that held NeoX at 41-48% of copy with L2 95% busy. Unrolled: 69-79%, 1.65x
     // (H200, bench/results/h200/session8, call 1). trig_shared stays out of this loop: with it
