@@ -95,6 +95,29 @@ void check_residual_layernorm(int64_t rows, int64_t cols, bool shift = false) {
   }
 }
 
+// The runner's multiply-and-shift division (host arithmetic, no GPU): every small divisor against a
+// run of dividends, and edge divisors (powers of two and their neighbours, the largest) against the
+// ends of the range and random dividends. A wrong magic number is off by one on some quotient.
+TEST(FuseCuda, Divider31MatchesDivision) {
+  const int64_t top = (int64_t{1} << 31) - 1;
+  for (int64_t d = 1; d <= 3000; ++d) {
+    const fc::Divider31 div(d);
+    for (int64_t n = 0; n < 4 * d + 64; ++n) ASSERT_EQ(div(n), n / d) << n << " / " << d;
+    for (int64_t n = top - 4 * d; n <= top; ++n) ASSERT_EQ(div(n), n / d) << n << " / " << d;
+  }
+  std::mt19937_64 rng(7);
+  std::vector<int64_t> ds = {top, top - 1, 3, 7, 12345, 1000003};
+  for (int l = 1; l < 31; ++l) ds.insert(ds.end(), {(int64_t{1} << l) - 1, int64_t{1} << l, (int64_t{1} << l) + 1});
+  for (int64_t d : ds) {
+    const fc::Divider31 div(d);
+    for (int64_t n : {int64_t{0}, d - 1, d, d + 1, top - 1, top}) ASSERT_EQ(div(n), n / d) << n << " / " << d;
+    for (int i = 0; i < 20000; ++i) {
+      const int64_t n = int64_t(rng() % uint64_t(top + 1));
+      ASSERT_EQ(div(n), n / d) << n << " / " << d;
+    }
+  }
+}
+
 TEST(FuseCuda, GroupSizesCoverTheRow) {
   EXPECT_EQ(fc::group_for(1, 16, 1024), 32);
   EXPECT_EQ(fc::group_for(512, 16, 1024), 32);

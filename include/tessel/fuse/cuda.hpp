@@ -59,7 +59,7 @@
 namespace tessel::fuse::cuda {
 
 // Where and how a launch runs: its stream, and the slots per thread on the vector path (0: the
-// runner's choice, kVecSlotsReduce, kVecSlotsMap or kVecSlotsMapOneStream; else 2 or 4). A
+// runner's choice, kVecSlotsReduce or kVecSlotsMap; else 2 or 4). A
 // cudaStream_t converts to it.
 struct Launch {
   cudaStream_t stream = nullptr;
@@ -87,29 +87,37 @@ inline constexpr int kPerMap = 8;
 // threads per SM leave) keep 64 bytes in flight per input stream, 2 slots 32. Measured on the H200
 // (bf16; docs/fusion.md): 4 slots made rmsnorm, layernorm, softmax and rmsnorm_quant 1.06-1.7x
 // faster; 2 slots suit chains that stream two inputs into registers (rmsnorm_residual: 4 spills and
-// is 10% slower). Chains without reductions take 4 when they stream one input (gelu_tanh 1.07-1.11x
-// at all three bf16 shapes) and 2 when they stream two (swiglu, silu_mul: 0.92-0.96x with 4).
+// is 10% slower). Chains without reductions take 2: against 4, relu (a near-copy) was 1.08-1.16x and
+// gelu_tanh 1.03-1.10x faster at the bf16 shapes, twice the threads hiding the stores (session 9,
+// call 3; gelu_tanh had preferred 4 while its exp was expensive), and two-input chains such as swiglu
+// had been 0.92-0.96x with 4.
 inline constexpr int kVecSlotsReduce = 4;
 inline constexpr int kVecSlotsMap = 2;
-inline constexpr int kVecSlotsMapOneStream = 4;
-
-// The tensors a chain streams in: its first read, plus what each zipped source streams.
-template <class Op>
-struct InputStreams {
-  static constexpr int value = Op::kind == Kind::read ? 1 : 0;
-};
-template <class F, class Src>
-struct InputStreams<Zip<F, Src>> {
-  static constexpr int value = InputStreams<Src>::value;
-};
-template <class... Ops>
-struct InputStreams<Chain<Ops...>> {
-  static constexpr int value = (0 + ... + InputStreams<Ops>::value);
-};
 inline constexpr int kMaxGroup = 1024;
 inline constexpr int kMinBlock = 256;
 // Rows longer than this (with reductions) take the recompute kernel.
 inline constexpr int64_t kStashCols = int64_t{kMaxGroup} * kPerReduce;
+
+// Division of any n < 2^31 by a divisor fixed at launch, as a multiply and a shift (Granlund and
+// Montgomery): with 2^(l-1) < d <= 2^l and m = floor(2^(31+l) / d) + 1, m * d lies in (2^(31+l),
+// 2^(31+l) + 2^l], which makes floor(m * n / 2^(31+l)) = floor(n / d). Why: every thread of a map
+// chain splits its virtual row into (row, column tile), and the 64-bit division this replaces is a
+// subroutine of about seventy instructions that ran before the thread could issue its first load.
+// Measured on the H200 (session 9): no gain at 4 slots a thread (1.00-1.02x, 6% fewer
+// instructions), but at 2 slots, twice the threads, gelu_tanh ran 1.03-1.10x faster than the 4-slot
+// build with it (call 3) and 0.99-1.06x without it (call 4).
+struct Divider31 {
+  uint64_t m = (uint64_t{1} << 31) + 1;
+  int shift = 31;
+  Divider31() = default;
+  explicit Divider31(int64_t d) {
+    int l = 0;
+    while ((int64_t{1} << l) < d) ++l;
+    shift = 31 + l;
+    m = (uint64_t{1} << shift) / uint64_t(d) + 1;  // at most 2^32: m * n < 2^63
+  }
+  TESSEL_HOST_DEVICE int64_t operator()(int64_t n) const { return int64_t((m * uint64_t(n)) >> shift); }
+};
 
 // How one instance is laid out on the grid (host-computed, passed by value). The group size is
 // the launch's, a template parameter of the kernel.
@@ -118,6 +126,7 @@ struct Layout {
   int64_t vrows = 0;        // rows * tiles
   int64_t block_begin = 0;  // first block of this instance
   int64_t blocks = 0;
+  Divider31 by_tiles;       // vrow / tiles, for vrows < 2^31
 };
 
 // The group for a row of `cols` with `per` slots per thread: the smallest power of two (at least a
@@ -265,7 +274,7 @@ __device__ TESSEL_FUSE_INLINE void stash_block(const Instance<C>& in, const Layo
   if constexpr (C::kReductions > 0) {
     r = valid ? vrow : 0;
   } else {
-    r = valid ? vrow / lay.tiles : 0;
+    r = valid ? (lay.vrows <= INT32_MAX ? lay.by_tiles(vrow) : vrow / lay.tiles) : 0;
     c0 = valid ? (vrow - r * lay.tiles) * kTile : 0;
   }
   C c = in.chain;  // per-thread copy: reductions keep their row statistics in it
@@ -387,6 +396,7 @@ Layout plan(const Instance<C>& in, int64_t tile) {
   const int64_t w = tile;
   l.tiles = C::kReductions > 0 ? 1 : (in.cols + w - 1) / w;
   l.vrows = in.rows * l.tiles;
+  l.by_tiles = Divider31(l.tiles);
   return l;
 }
 
@@ -587,9 +597,7 @@ cudaError_t run_many(const Launch& launch, const Instance<C>&... in) {
   int64_t widest = 0;
   ((widest = in.cols > widest ? in.cols : widest), ...);
   if constexpr ((VecCapable<C> && ...)) {
-    constexpr int kDefault = per != kPerMap                                    ? kVecSlotsReduce
-                             : ((InputStreams<C>::value == 1) && ...) ? kVecSlotsMapOneStream
-                                                                       : kVecSlotsMap;
+    constexpr int kDefault = per != kPerMap ? kVecSlotsReduce : kVecSlotsMap;
     const int slots = launch.vec_slots != 0 ? launch.vec_slots : kDefault;
     if (slots != 2 && slots != 4) return cudaErrorInvalidValue;
     if (uses_vectors(in...))
