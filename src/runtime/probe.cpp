@@ -28,6 +28,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "machine_files.hpp"
+
 #if defined(__x86_64__) || defined(__i386__)
 #define TESSEL_PROBE_X86 1
 #include <cpuid.h>
@@ -901,7 +903,18 @@ Roofline roofline_for(const MachineProbe& m, Device d) {
   }
   // No separate matrix-unit (AMX) measurement yet, so the matrix ceiling is the vector one.
   r.matrix_flops_per_s = r.flops_per_s;
+  r.units = d == Device::cuda ? m.gpu.sms : m.cpu.cores;
   return r;
 }
+
+std::string cache_directory() { return cache_dir().string(); }
+
+namespace machine {
+
+std::string cpu_model_name() { return cpu_model(); }
+int usable_core_count() { return usable_cores(); }
+bool write_file_atomically(const std::string& path, const std::string& text) { return write_cache(path, text); }
+
+}  // namespace machine
 
 }  // namespace tessel

@@ -51,6 +51,17 @@ std::string format_config(const Config& config) {
   return s;
 }
 
+double roofline_seconds(const Work& work, const Roofline& roof) {
+  const double peak = work.matrix_bound ? roof.matrix_flops_per_s * work.matrix_rate : roof.flops_per_s;
+  const double compute = peak > 0 ? work.flops / peak : 0;
+  const double memory = roof.bytes_per_s > 0 ? work.min_bytes / roof.bytes_per_s : 0;
+  return std::max(compute, memory);
+}
+
+double Implementation::predict_seconds(const Problem&, const Config&, const Work& work, const Roofline& roof) const {
+  return roofline_seconds(work, roof);
+}
+
 Status check_config(const Implementation& impl, const Problem& p, const Config& config) {
   const std::vector<Tunable> space = impl.config_space(p);
   for (const auto& [key, value] : config) {

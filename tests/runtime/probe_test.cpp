@@ -133,6 +133,8 @@ TEST(ProbeRoofline, CpuAndCuda) {
   EXPECT_DOUBLE_EQ(g.bytes_per_s, m.gpu.copy_gbps * 1e9);
   EXPECT_DOUBLE_EQ(g.flops_per_s, m.gpu.bf16_tflops * 1e12);
   EXPECT_DOUBLE_EQ(g.matrix_flops_per_s, g.flops_per_s);
+  EXPECT_EQ(c.units, m.cpu.cores);  // what a cost model spreads work over
+  EXPECT_EQ(g.units, m.gpu.sms);
 }
 
 // Points TESSEL_CACHE_DIR at a fresh temporary directory for one test and restores it afterwards,

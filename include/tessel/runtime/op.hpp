@@ -11,6 +11,7 @@
 #include "tessel/core/problem.hpp"
 #include "tessel/core/status.hpp"
 #include "tessel/core/tensor.hpp"
+#include "tessel/runtime/probe.hpp"
 
 namespace tessel {
 
@@ -126,6 +127,13 @@ class Implementation {
   virtual int priority() const { return 0; }
   virtual Support supports(const Problem& p) const = 0;
   virtual std::vector<Tunable> config_space(const Problem&) const { return {}; }
+  // The cost model: the predicted seconds of one run of `p` with `config` (complete or partial; missing
+  // tunables take their defaults) on a device with ceilings `roof`, given the op's work model. The
+  // tuner measures candidates in this order, so a model only has to order configs well, not to be
+  // exact. The default is the roofline bound, the same for every config: an implementation overrides
+  // it where a tunable changes the predicted time (cuda.wgmma's tile width and K splits).
+  virtual double predict_seconds(const Problem& p, const Config& config, const Work& work,
+                                 const Roofline& roof) const;
   // `tensors` follows spec.tensors(p): inputs then outputs.
   virtual Status run(const Problem& p, const Config& config, std::span<const TensorView> tensors,
                      const RunContext& ctx) const = 0;
@@ -137,6 +145,10 @@ int64_t config_value(const Config& config, const std::vector<Tunable>& space, co
 Result<Config> parse_config(const std::string& text);
 // "key=value,..." in key order; empty for the empty config.
 std::string format_config(const Config& config);
+// The roofline bound of a work model: the larger of its flops at the binding peak (the matrix unit's,
+// times work.matrix_rate, for matrix-bound ops; else the vector peak) and its minimum bytes at the copy
+// bandwidth. 0 when the ceilings are unknown.
+double roofline_seconds(const Work& work, const Roofline& roof);
 // Whether `impl` takes `config` on `p`: every key one of its tunables, every value one it lists.
 Status check_config(const Implementation& impl, const Problem& p, const Config& config);
 

@@ -42,6 +42,7 @@ struct Roofline {
   double bytes_per_s = 0;
   double flops_per_s = 0;         // vector FMA peak (CPU) or bf16 matrix peak (GPU)
   double matrix_flops_per_s = 0;  // matrix-unit peak where known, else flops_per_s
+  int units = 0;                  // parallel units the work spreads over: SMs (GPU), threads (CPU); 0 unknown
 };
 
 // Measures everything (takes a few seconds). `quick` shortens the measurements.
@@ -50,6 +51,10 @@ Result<MachineProbe> run_probe(bool quick);
 // Cache file: $TESSEL_CACHE_DIR or $XDG_CACHE_HOME/tessel or ~/.cache/tessel, "probe-<host>.json".
 Result<MachineProbe> load_or_run_probe(bool refresh, bool quick);
 Roofline roofline_for(const MachineProbe& m, Device d);
+
+// The directory tessel caches what it measured in (the probe, the tuning database):
+// $TESSEL_CACHE_DIR, else $XDG_CACHE_HOME/tessel, else ~/.cache/tessel; empty when none can be found.
+std::string cache_directory();
 
 // Measures the GPU ceilings of device 0. Implemented by the CUDA backend (src/runtime/cuda_backend.cu)
 // and only linked when tessel is built with TESSEL_WITH_CUDA; run_probe calls it only in that build.

@@ -12,6 +12,7 @@
 #include <type_traits>
 
 #include "cuda_epilogue.cuh"
+#include "cuda_gemm_model.hpp"
 #include "gemm.hpp"
 #include "tessel/cuda/tile.cuh"
 #include "tessel/runtime/registry.hpp"
@@ -606,7 +607,7 @@ Status dispatch_wgmma_tile(const Shape& s, const Operands& o, int tile_n, int gr
   const bool tma = tma_store_ok<OutT>(s, o, force_staged);
   // Split K runs 128-wide tiles, b=nk (the LLM weight layout, where few rows of A leave SMs idle).
   if constexpr (!BKN) {
-    if (tile_n == 64) {  // few rows of A: more, smaller stages (see auto_tile_n)
+    if (tile_n == 64) {  // few rows of A: more, smaller stages (see wgmma_auto_tile_n)
       if (splits > 1)
         return tma ? launch_wgmma<OutT, 64, 7, BKN, true, true>(s, o, group, stream, splits)
                    : launch_wgmma<OutT, 64, 7, BKN, false, true>(s, o, group, stream, splits);
@@ -626,44 +627,8 @@ Status dispatch_wgmma_tile(const Shape& s, const Operands& o, int tile_n, int gr
              : launch_wgmma<OutT, 256, 4, BKN, false>(s, o, group, stream);
 }
 
-// Splits of K for cuda.wgmma when its tiles leave SMs idle (few rows of A, e.g. m = 128 with a
-// 4096-wide weight: 32 tiles of 128 x 128 on 132 SMs). The partials round trip through L2 and the
-// last CTA of a tile adds them in split order (deterministic). With 128-wide tiles (which such shapes
-// now get only when the config asks: auto_tile_n picks 64-wide ones), measured on the H200
-// (2026-11-28, m=128, b=nk): n=4096 k=4096: 26.3 / 24.8 / 26.3 / 52.2 us unsplit / 2 / 4 / 8 splits; n=6144 k=4096:
-// 29.3 / 28.1 / 43.5; n=4096 k=14336: 72.7 / 51.7 / 49.6 / 94.7. Short splits lose to the pipeline
-// fill and the serial reduction, so each split keeps at least 32 K stages (2048 of K), and splits
-// only when the tiles leave more than half of the SMs idle. b=kn is left unsplit (not the LLM layout).
-int auto_splits(const Shape& s, int tile_n, int sms) {
-  if (s.b != BLayout::nk) return 1;
-  const int k_blocks = static_cast<int>(tc::ceil_div(s.k, ck::kBK));
-  if (tile_n == 64) {
-    // Measured with 128 x 64 tiles (session 7, call 7): unsplit was best at k = 4096 (n = 6144: 19.9 us
-    // against 30.5 with 2 splits; n = 4096: 18.6 against 19.2), 2 splits at k = 14336 (38.9 against
-    // 48.0 unsplit). So split only where each split keeps about 96 K blocks (6144 of K).
-    const int tiles = static_cast<int>(tc::ceil_div(s.m, ck::kBM) * tc::ceil_div(s.n, 64));
-    return std::max(1, std::min(sms / tiles, k_blocks / 96));
-  }
-  const int tiles = static_cast<int>(tc::ceil_div(s.m, ck::kBM) * tc::ceil_div(s.n, 128));
-  if (tiles * 2 > sms) return 1;
-  return std::max(1, std::min(sms / tiles, k_blocks / 32));
-}
-
-// Few rows of A against a b=nk weight (128 x 128 tiles would leave more than half of the SMs idle,
-// e.g. m = 128, n <= 8192) take 128 x 64 tiles: twice the CTAs, and 7 stages of 24 KiB in flight
-// instead of 6 of 32 KiB. Measured on the H200 (session 7, call 7; bench/results/h200/session7/),
-// m = 128: 1.21-1.27x the 128 x 128 split-K kernel at k = 4096 and 1.13x at k = 14336 (2 splits);
-// at n = 28672 (224 tiles of 128) 128-wide tiles stay 1.17x faster. Otherwise: the tile width with
-// the least time in whole waves of CTAs: tiles of 128 x 256 run at the best rate, but when their
-// count falls just past a multiple of the SM count (or below it), 128 x 128 tiles fill the last wave
-// better. A 128-wide tile costs a little more per flop (about 4% measured).
-int auto_tile_n(const Shape& s, int sms) {
-  const double tiles_m = double(tc::ceil_div(s.m, ck::kBM));
-  if (s.b == BLayout::nk && tiles_m * double(tc::ceil_div(s.n, 128)) * 2 <= sms) return 64;
-  const double cost256 = std::ceil(tiles_m * double(tc::ceil_div(s.n, 256)) / sms) * 256.0;
-  const double cost128 = std::ceil(tiles_m * double(tc::ceil_div(s.n, 128)) / sms) * 128.0 * 1.04;
-  return cost128 < cost256 ? 128 : 256;
-}
+// The tiling the host-side model reasons about is these kernels' own.
+static_assert(ck::kBM == kWgmmaTileM && ck::kBK == kWgmmaTileK, "cuda_gemm_model.hpp must match the kernel tiles");
 
 class WgmmaImpl final : public Implementation {
  public:
@@ -688,11 +653,24 @@ class WgmmaImpl final : public Implementation {
   }
 
   std::vector<Tunable> config_space(const Problem&) const override {
-    // tile_n: 0 = chosen per shape (auto_tile_n); 64 applies to b=nk (b=kn runs 128). epilogue: 0 = TMA
+    // tile_n: 0 = chosen per shape (wgmma_auto_tile_n); 64 applies to b=nk (b=kn runs 128). epilogue: 0 = TMA
     // stores where they apply, 1 = always store_staged.
-    // splits: 0 = chosen per shape (auto_splits), else that many K splits (b=nk; 64-wide tiles with
+    // splits: 0 = chosen per shape (wgmma_auto_splits), else that many K splits (b=nk; 64-wide tiles with
     // tile_n=64, else 128-wide).
     return {{"tile_n", {0, 256, 128, 64}}, {"raster_group", {8, 4, 16}}, {"epilogue", {0, 1}}, {"splits", {0, 1, 2, 4}}};
+  }
+
+  // The tile width and K splits decide how many waves of tiles the SMs run and whether partials round
+  // trip (cuda_gemm_model.hpp). raster_group and epilogue are not modeled: their configs tie, and the
+  // tuner measures the ones nearest the default first.
+  double predict_seconds(const Problem& p, const Config& config, const Work& work,
+                         const Roofline& roof) const override {
+    const Shape s = Shape::from(p);
+    const auto space = config_space(p);
+    const int sms = roof.units > 0 ? roof.units : kHopperSms;
+    const WgmmaPlan plan = wgmma_plan(s, static_cast<int>(config_value(config, space, "tile_n")),
+                                      static_cast<int>(config_value(config, space, "splits")), sms);
+    return wgmma_predict_seconds(s, plan, work, roof);
   }
 
   Status run(const Problem& p, const Config& config, std::span<const TensorView> tensors,
@@ -703,12 +681,12 @@ class WgmmaImpl final : public Implementation {
     if (!o.ok()) return o.status();
     const auto space = config_space(p);
     int tile_n = static_cast<int>(config_value(config, space, "tile_n"));
-    if (tile_n == 0) tile_n = auto_tile_n(s, sm_count());
+    if (tile_n == 0) tile_n = wgmma_auto_tile_n(s, sm_count());
     if (tile_n == 64 && s.b == BLayout::kn) tile_n = 128;  // 64-wide tiles are built for b=nk only
     const int group = static_cast<int>(config_value(config, space, "raster_group"));
     const bool staged = config_value(config, space, "epilogue") == 1;
     int splits = static_cast<int>(config_value(config, space, "splits"));
-    if (splits == 0) splits = auto_splits(s, tile_n, sm_count());
+    if (splits == 0) splits = wgmma_auto_splits(s, tile_n, sm_count());
     auto stream = static_cast<cudaStream_t>(ctx.stream);
     if (s.out == DType::bf16) {
       return s.b == BLayout::kn ? dispatch_wgmma_tile<bf16, true>(s, *o, tile_n, group, staged, splits, stream)

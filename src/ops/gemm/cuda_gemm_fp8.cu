@@ -12,6 +12,7 @@
 #include <type_traits>
 
 #include "cuda_epilogue.cuh"
+#include "cuda_gemm_model.hpp"
 #include "gemm.hpp"
 #include "tessel/cuda/tile.cuh"
 #include "tessel/runtime/registry.hpp"
@@ -454,21 +455,10 @@ Status dispatch(const Shape& s, const Operands& o, int mode, int tile_n, int gro
   return launch_store<OutT, 256, 4, ck::kFast>(s, o, group, tma, stream);
 }
 
-// Per-tensor scaling accumulates the whole K in the tensor cores (kFast) only while K is short enough
-// for their ~14-bit accumulation to stay inside the spec's tolerance: 4 K blocks is 16 k32 steps, an
-// error of about 16 * 2^-14 = 1e-3 relative at worst. Longer K promotes into f32 every 128 of K
-// (kPromote). Measured on the H200 (2026-11-28): kFast at 8192^3 failed the spec's elementwise check
-// in a timed call (rel_l2 2.7e-3, one element 23.5 against 22.65).
-int auto_accum(const Shape& s) { return s.k <= 4 * kScaleBlock ? ck::kFast : ck::kPromote; }
+int auto_accum(const Shape& s) { return wgmma_fp8_fast_by_default(s) ? ck::kFast : ck::kPromote; }
 
-// As auto_tile_n in cuda_gemm_bf16.cu: 128 x 256 tiles run at the best rate, 128 x 128 ones fill the
-// last wave better when the 256-wide count falls just past a multiple of the SM count.
-int auto_tile_n(const Shape& s, int sms) {
-  const double tiles_m = double(tc::ceil_div(s.m, ck::kBM));
-  const double cost256 = std::ceil(tiles_m * double(tc::ceil_div(s.n, 256)) / sms) * 256.0;
-  const double cost128 = std::ceil(tiles_m * double(tc::ceil_div(s.n, 128)) / sms) * 128.0 * 1.04;
-  return cost128 < cost256 ? 128 : 256;
-}
+// The tiling the host-side model reasons about is these kernels' own.
+static_assert(ck::kBM == kWgmmaTileM && ck::kBK == kWgmmaFp8TileK, "cuda_gemm_model.hpp must match the kernel tiles");
 
 class WgmmaFp8Impl final : public Implementation {
  public:
@@ -508,6 +498,18 @@ class WgmmaFp8Impl final : public Implementation {
     return {{"accum", {0, 1, 2}}, {"tile_n", {0, 256, 128}}, {"raster_group", {8, 4, 16}}, {"epilogue", {0, 1}}};
   }
 
+  // The tile width decides the waves of tiles (cuda_gemm_model.hpp); promotion runs 128-wide tiles.
+  // Its own cost (a promotion every 128 of K) and raster_group and epilogue are not modeled.
+  double predict_seconds(const Problem& p, const Config& config, const Work& work,
+                         const Roofline& roof) const override {
+    const Shape s = Shape::from(p);
+    const auto space = config_space(p);
+    const int sms = roof.units > 0 ? roof.units : kHopperSms;
+    const WgmmaPlan plan = wgmma_fp8_plan(s, static_cast<int>(config_value(config, space, "accum")),
+                                          static_cast<int>(config_value(config, space, "tile_n")), sms);
+    return wgmma_predict_seconds(s, plan, work, roof);
+  }
+
   Status run(const Problem& p, const Config& config, std::span<const TensorView> tensors,
              const RunContext& ctx) const override {
     const Shape s = Shape::from(p);
@@ -516,7 +518,7 @@ class WgmmaFp8Impl final : public Implementation {
     if (!o.ok()) return o.status();
     const auto space = config_space(p);
     int tile_n = static_cast<int>(config_value(config, space, "tile_n"));
-    if (tile_n == 0) tile_n = auto_tile_n(s, sm_count());
+    if (tile_n == 0) tile_n = wgmma_fp8_auto_tile_n(s, sm_count());
     const int group = static_cast<int>(config_value(config, space, "raster_group"));
     const bool staged = config_value(config, space, "epilogue") == 1;
     const int64_t accum = config_value(config, space, "accum");

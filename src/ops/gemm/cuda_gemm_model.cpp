@@ -1,0 +1,116 @@
+// The Hopper gemm kernels' tiling heuristics and cost model, on the host (see cuda_gemm_model.hpp).
+#include "cuda_gemm_model.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace tessel::gemm {
+namespace {
+
+int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+// A 128-wide tile costs about 4% more per flop than a 256-wide one (measured on the H200; the reason
+// wgmma_auto_tile_n weighs it). 64-wide tiles are not measured against 256 alone; they get the same 4%.
+double tile_cost(int tile_n) { return tile_n >= 256 ? 1.0 : 1.04; }
+
+}  // namespace
+
+// Splits of K for cuda.wgmma when its tiles leave SMs idle (few rows of A, e.g. m = 128 with a
+// 4096-wide weight: 32 tiles of 128 x 128 on 132 SMs). The partials round trip through L2 and the
+// last CTA of a tile adds them in split order (deterministic). With 128-wide tiles (which such shapes
+// now get only when the config asks: wgmma_auto_tile_n picks 64-wide ones), measured on the H200
+// (2026-11-28, m=128, b=nk): n=4096 k=4096: 26.3 / 24.8 / 26.3 / 52.2 us unsplit / 2 / 4 / 8 splits; n=6144 k=4096:
+// 29.3 / 28.1 / 43.5; n=4096 k=14336: 72.7 / 51.7 / 49.6 / 94.7. Short splits lose to the pipeline
+// fill and the serial reduction, so each split keeps at least 32 K stages (2048 of K), and splits
+// only when the tiles leave more than half of the SMs idle. b=kn is left unsplit (not the LLM layout).
+int wgmma_auto_splits(const Shape& s, int tile_n, int sms) {
+  if (s.b != BLayout::nk) return 1;
+  const int k_blocks = static_cast<int>(ceil_div(s.k, kWgmmaTileK));
+  if (tile_n == 64) {
+    // Measured with 128 x 64 tiles (session 7, call 7): unsplit was best at k = 4096 (n = 6144: 19.9 us
+    // against 30.5 with 2 splits; n = 4096: 18.6 against 19.2), 2 splits at k = 14336 (38.9 against
+    // 48.0 unsplit). So split only where each split keeps about 96 K blocks (6144 of K).
+    const int tiles = static_cast<int>(ceil_div(s.m, kWgmmaTileM) * ceil_div(s.n, 64));
+    return std::max(1, std::min(sms / tiles, k_blocks / 96));
+  }
+  const int tiles = static_cast<int>(ceil_div(s.m, kWgmmaTileM) * ceil_div(s.n, 128));
+  if (tiles * 2 > sms) return 1;
+  return std::max(1, std::min(sms / tiles, k_blocks / 32));
+}
+
+// Few rows of A against a b=nk weight (128 x 128 tiles would leave more than half of the SMs idle,
+// e.g. m = 128, n <= 8192) take 128 x 64 tiles: twice the CTAs, and 7 stages of 24 KiB in flight
+// instead of 6 of 32 KiB. Measured on the H200 (session 7, call 7; bench/results/h200/session7/),
+// m = 128: 1.21-1.27x the 128 x 128 split-K kernel at k = 4096 and 1.13x at k = 14336 (2 splits);
+// at n = 28672 (224 tiles of 128) 128-wide tiles stay 1.17x faster. Otherwise: the tile width with
+// the least time in whole waves of CTAs: tiles of 128 x 256 run at the best rate, but when their
+// count falls just past a multiple of the SM count (or below it), 128 x 128 tiles fill the last wave
+// better. A 128-wide tile costs a little more per flop (about 4% measured).
+int wgmma_auto_tile_n(const Shape& s, int sms) {
+  const double tiles_m = double(ceil_div(s.m, kWgmmaTileM));
+  if (s.b == BLayout::nk && tiles_m * double(ceil_div(s.n, 128)) * 2 <= sms) return 64;
+  const double cost256 = std::ceil(tiles_m * double(ceil_div(s.n, 256)) / sms) * 256.0;
+  const double cost128 = std::ceil(tiles_m * double(ceil_div(s.n, 128)) / sms) * 128.0 * tile_cost(128);
+  return cost128 < cost256 ? 128 : 256;
+}
+
+// As wgmma_auto_tile_n: 128 x 256 tiles run at the best rate, 128 x 128 ones fill the last wave better
+// when the 256-wide count falls just past a multiple of the SM count.
+int wgmma_fp8_auto_tile_n(const Shape& s, int sms) {
+  const double tiles_m = double(ceil_div(s.m, kWgmmaTileM));
+  const double cost256 = std::ceil(tiles_m * double(ceil_div(s.n, 256)) / sms) * 256.0;
+  const double cost128 = std::ceil(tiles_m * double(ceil_div(s.n, 128)) / sms) * 128.0 * tile_cost(128);
+  return cost128 < cost256 ? 128 : 256;
+}
+
+// Per-tensor scaling accumulates the whole K in the tensor cores (fast) only while K is short enough
+// for their ~14-bit accumulation to stay inside the spec's tolerance: 4 K blocks is 16 k32 steps, an
+// error of about 16 * 2^-14 = 1e-3 relative at worst. Longer K promotes into f32 every 128 of K.
+// Measured on the H200 (2026-11-28): fast accumulation at 8192^3 failed the spec's elementwise check
+// in a timed call (rel_l2 2.7e-3, one element 23.5 against 22.65).
+bool wgmma_fp8_fast_by_default(const Shape& s) { return s.k <= 4 * kScaleBlock; }
+
+WgmmaPlan wgmma_plan(const Shape& s, int tile_n, int splits, int sms) {
+  WgmmaPlan plan;
+  plan.tile_n = tile_n == 0 ? wgmma_auto_tile_n(s, sms) : tile_n;
+  if (plan.tile_n == 64 && s.b == BLayout::kn) plan.tile_n = 128;  // 64-wide tiles are built for b=nk only
+  int want = splits == 0 ? wgmma_auto_splits(s, plan.tile_n, sms) : splits;
+  // Split K runs on b=nk only, with 64-wide tiles when asked and 128-wide ones otherwise.
+  if (s.b == BLayout::kn) want = 1;
+  if (want > 1 && plan.tile_n != 64) plan.tile_n = 128;
+  const int k_blocks = static_cast<int>(std::max<int64_t>(1, ceil_div(s.k, kWgmmaTileK)));
+  const int64_t blocks_per_split = ceil_div(k_blocks, std::clamp(want, 1, k_blocks));
+  plan.splits = static_cast<int>(ceil_div(k_blocks, blocks_per_split));  // no empty split
+  plan.k_per_split = blocks_per_split * kWgmmaTileK;
+  return plan;
+}
+
+WgmmaPlan wgmma_fp8_plan(const Shape& s, int accum, int tile_n, int sms) {
+  const bool fast = s.scaling == Scaling::tensor && (accum == 2 || (accum == 0 && wgmma_fp8_fast_by_default(s)));
+  WgmmaPlan plan;
+  // Promotion (and block scaling) runs 128-wide tiles only.
+  plan.tile_n = !fast ? 128 : tile_n == 0 ? wgmma_fp8_auto_tile_n(s, sms) : tile_n;
+  plan.k_per_split = std::max<int64_t>(1, ceil_div(s.k, kWgmmaFp8TileK)) * kWgmmaFp8TileK;
+  return plan;
+}
+
+double wgmma_predict_seconds(const Shape& s, const WgmmaPlan& plan, const Work& work, const Roofline& roof) {
+  const double floor = roofline_seconds(work, roof);
+  const double rate = roof.matrix_flops_per_s * work.matrix_rate;
+  if (!(rate > 0)) return floor;
+  const int sms = roof.units > 0 ? roof.units : kHopperSms;
+  const double tiles = double(ceil_div(s.m, kWgmmaTileM) * ceil_div(s.n, plan.tile_n));
+  // A persistent CTA per SM walks the tiles (times splits), so the time is whole waves of them: a
+  // last wave a few tiles long costs a full tile time. Each tile computes its padded 128 x tile_n
+  // block over its share of K at one SM's share of the measured rate.
+  const double waves = std::ceil(tiles * plan.splits / sms);
+  const double tile_flops = 2.0 * kWgmmaTileM * plan.tile_n * double(plan.k_per_split);
+  double t = waves * tile_flops * tile_cost(plan.tile_n) / (rate / sms);
+  // Split K: every split writes its f32 partial tile and the tile's last CTA reads them all back. They
+  // round trip through L2, so copy bandwidth overstates their cost; it only has to rank splits.
+  if (plan.splits > 1 && roof.bytes_per_s > 0)
+    t += 2.0 * tiles * plan.splits * kWgmmaTileM * plan.tile_n * sizeof(float) / roof.bytes_per_s;
+  return std::max(t, floor);
+}
+
+}  // namespace tessel::gemm

@@ -1,0 +1,43 @@
+// Host-side tiling choices and the cost model of the Hopper gemm kernels (cuda.wgmma, cuda.wgmma.fp8).
+// Plain C++, so the CPU build compiles and tests the arithmetic that the .cu files use on the device.
+#pragma once
+
+#include "gemm.hpp"
+#include "tessel/runtime/op.hpp"
+
+namespace tessel::gemm {
+
+// The kernels' CTA tile: 128 rows of A, and 64 of K per stage in bf16 (128 in fp8: one 128-byte row),
+// static_asserted against the kernels.
+inline constexpr int kWgmmaTileM = 128;
+inline constexpr int kWgmmaTileK = 64;
+inline constexpr int kWgmmaFp8TileK = 128;
+// Used when the ceilings carry no SM count (no probe): the H100/H200 SXM, the parts sm_90a targets.
+inline constexpr int kHopperSms = 132;
+
+// cuda.wgmma's choices when its config says 0 ("auto"); see the measurements in cuda_gemm_model.cpp.
+int wgmma_auto_tile_n(const Shape& s, int sms);
+int wgmma_auto_splits(const Shape& s, int tile_n, int sms);
+// cuda.wgmma.fp8's: the tile width for fast accumulation, and whether per-tensor scaling accumulates
+// fast by default (short K) rather than promoting.
+int wgmma_fp8_auto_tile_n(const Shape& s, int sms);
+bool wgmma_fp8_fast_by_default(const Shape& s);
+
+// What a kernel launch actually runs: the tile width and the number of K splits (after clamping:
+// no empty split).
+struct WgmmaPlan {
+  int tile_n = 128;
+  int splits = 1;
+  int64_t k_per_split = 0;  // the K one split covers, whole stages
+};
+// The plan cuda.wgmma runs for a config (tile_n, splits; 0 = auto), as its run() resolves it.
+WgmmaPlan wgmma_plan(const Shape& s, int tile_n, int splits, int sms);
+// The plan cuda.wgmma.fp8 runs (accum 0 auto / 1 promote / 2 fast; tile_n 0 auto; never split).
+WgmmaPlan wgmma_fp8_plan(const Shape& s, int accum, int tile_n, int sms);
+
+// The predicted seconds of a plan: whole waves of tiles over the SMs, each tile's flops at one SM's
+// share of the matrix rate, plus the split-K partials' round trip at copy bandwidth, and never below
+// the roofline bound of `work`. `roof.units` is the SM count (kHopperSms when 0).
+double wgmma_predict_seconds(const Shape& s, const WgmmaPlan& plan, const Work& work, const Roofline& roof);
+
+}  // namespace tessel::gemm

@@ -1,0 +1,160 @@
+// The Hopper gemm cost model's arithmetic (src/ops/gemm/cuda_gemm_model.cpp), on the host: the plans
+// cuda.wgmma and cuda.wgmma.fp8 resolve configs to, waves of tiles, split-K, and the roofline floor.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "gemm/cuda_gemm_model.hpp"
+#include "tessel/runtime/registry.hpp"
+
+namespace tessel {
+namespace {
+
+using namespace gemm;
+
+// An H200-like device: 132 SMs, 800 TFLOP/s bf16, 4 TB/s copy.
+Roofline hopper() {
+  Roofline r;
+  r.matrix_flops_per_s = r.flops_per_s = 800e12;
+  r.bytes_per_s = 4e12;
+  r.units = 132;
+  return r;
+}
+
+Shape shape(int64_t m, int64_t n, int64_t k, BLayout b) {
+  Shape s;
+  s.m = m;
+  s.n = n;
+  s.k = k;
+  s.in = DType::bf16;
+  s.out = DType::bf16;
+  s.b = b;
+  return s;
+}
+
+Work matrix_work(const Shape& s, double rate = 1) {
+  Work w;
+  w.flops = 2.0 * double(s.m) * double(s.n) * double(s.k);
+  w.min_bytes = 2.0 * double(s.m * s.k + s.n * s.k + s.m * s.n);
+  w.matrix_bound = true;
+  w.matrix_rate = rate;
+  return w;
+}
+
+double predict(const Shape& s, int tile_n, int splits) {
+  return wgmma_predict_seconds(s, wgmma_plan(s, tile_n, splits, 132), matrix_work(s), hopper());
+}
+
+TEST(WgmmaModel, PlansResolveAutoAndTheKernelsOwnFallbacks) {
+  // m = 128 against a 4096-wide weight: 128 x 128 tiles would leave most SMs idle, so auto picks 64.
+  WgmmaPlan p = wgmma_plan(shape(128, 4096, 4096, BLayout::nk), 0, 0, 132);
+  EXPECT_EQ(p.tile_n, 64);
+  EXPECT_EQ(p.splits, 1);
+  EXPECT_EQ(p.k_per_split, 4096);
+  // b=kn has no 64-wide tiles and no split K.
+  p = wgmma_plan(shape(128, 4096, 4096, BLayout::kn), 64, 4, 132);
+  EXPECT_EQ(p.tile_n, 128);
+  EXPECT_EQ(p.splits, 1);
+  // Split K runs 128-wide tiles; K = 1000 is 16 stages, 4 splits of 4.
+  p = wgmma_plan(shape(128, 4096, 1000, BLayout::nk), 256, 4, 132);
+  EXPECT_EQ(p.tile_n, 128);
+  EXPECT_EQ(p.splits, 4);
+  EXPECT_EQ(p.k_per_split, 256);
+  // No empty split: 3 stages of K cannot take 4 splits.
+  p = wgmma_plan(shape(128, 4096, 192, BLayout::nk), 128, 4, 132);
+  EXPECT_EQ(p.splits, 3);
+  EXPECT_EQ(p.k_per_split, 64);
+}
+
+TEST(WgmmaModel, WholeWavesOfTilesAtOneSmsShare) {
+  const Shape s = shape(4096, 4096, 4096, BLayout::kn);
+  // 32 x 16 tiles of 128 x 256 on 132 SMs: 4 waves, each tile 2 * 128 * 256 * 4096 flops at 1/132
+  // of the rate.
+  const double expected = 4 * (2.0 * 128 * 256 * 4096) / (800e12 / 132);
+  EXPECT_NEAR(predict(s, 256, 1), expected, expected * 1e-12);
+  // 128-wide tiles: 1024 tiles, 8 waves, 4% more per flop.
+  const double expected128 = 8 * (2.0 * 128 * 128 * 4096) / (800e12 / 132) * 1.04;
+  EXPECT_NEAR(predict(s, 128, 1), expected128, expected128 * 1e-12);
+}
+
+TEST(WgmmaModel, NeverBelowTheRoofline) {
+  const Shape s = shape(128, 128, 64, BLayout::kn);
+  Work w = matrix_work(s);
+  w.min_bytes = 1e9;  // a memory-bound work model: 250 us at 4 TB/s
+  EXPECT_DOUBLE_EQ(wgmma_predict_seconds(s, wgmma_plan(s, 256, 1, 132), w, hopper()), 1e9 / 4e12);
+  for (int tile : {256, 128})
+    for (int64_t m : {1, 127, 129, 4096})
+      EXPECT_GE(predict(shape(m, 4096, 4096, BLayout::kn), tile, 1) * (1 + 1e-12),
+                roofline_seconds(matrix_work(shape(m, 4096, 4096, BLayout::kn)), hopper()));
+}
+
+// Few rows and a long K: the measured H200 order (72.7 / 51.7 / 49.6 us unsplit / 2 / 4 splits at
+// m = 128, n = 4096, k = 14336 with 128-wide tiles), which the model must reproduce.
+TEST(WgmmaModel, SplitKWinsWhenTilesLeaveSmsIdle) {
+  const Shape s = shape(128, 4096, 14336, BLayout::nk);
+  EXPECT_LT(predict(s, 128, 2), predict(s, 128, 1));
+  EXPECT_LT(predict(s, 128, 4), predict(s, 128, 2));
+  // The partials' round trip is charged: a split that adds no SMs costs more than none.
+  const Shape full = shape(8192, 8192, 4096, BLayout::nk);
+  EXPECT_GT(predict(full, 128, 2), predict(full, 128, 1));
+}
+
+// Where the heuristic reasons by waves (b=kn), the model agrees with it on the better width.
+TEST(WgmmaModel, AgreesWithTheAutoTileWidth) {
+  for (auto [m, n] : {std::pair<int64_t, int64_t>{4096, 4096}, {128 * 133, 256}, {8192, 8192}, {1024, 5120}}) {
+    const Shape s = shape(m, n, 4096, BLayout::kn);
+    const int best = predict(s, 128, 1) < predict(s, 256, 1) ? 128 : 256;
+    EXPECT_EQ(wgmma_auto_tile_n(s, 132), best) << m << " x " << n;
+    EXPECT_DOUBLE_EQ(predict(s, 0, 0), predict(s, best, 1)) << "auto predicts as the width it picks";
+  }
+  // 133 row tiles of one 256-wide tile: 2 waves of 256 columns lose to 3 waves of 128.
+  EXPECT_EQ(wgmma_auto_tile_n(shape(128 * 133, 256, 4096, BLayout::kn), 132), 128);
+}
+
+TEST(WgmmaModel, Fp8Plans) {
+  Shape s = shape(4096, 4096, 256, BLayout::nk);
+  s.in = DType::e4m3;
+  s.scaling = Scaling::tensor;
+  EXPECT_TRUE(wgmma_fp8_fast_by_default(s));
+  EXPECT_EQ(wgmma_fp8_plan(s, 0, 256, 132).tile_n, 256);  // fast accumulation takes the width asked
+  EXPECT_EQ(wgmma_fp8_plan(s, 1, 256, 132).tile_n, 128);  // promotion runs 128-wide
+  EXPECT_EQ(wgmma_fp8_plan(s, 0, 0, 132).tile_n, wgmma_fp8_auto_tile_n(s, 132));
+  EXPECT_EQ(wgmma_fp8_plan(s, 0, 0, 132).k_per_split, 256);
+  s.k = 8192;
+  EXPECT_FALSE(wgmma_fp8_fast_by_default(s));
+  EXPECT_EQ(wgmma_fp8_plan(s, 0, 256, 132).tile_n, 128);
+  EXPECT_EQ(wgmma_fp8_plan(s, 2, 256, 132).tile_n, 256);
+  s.scaling = Scaling::block;
+  EXPECT_EQ(wgmma_fp8_plan(s, 2, 256, 132).tile_n, 128);  // block scaling always promotes
+  // fp8 runs at twice the bf16 rate: the same plan predicts half the time.
+  const WgmmaPlan plan = wgmma_fp8_plan(s, 0, 0, 132);
+  EXPECT_NEAR(wgmma_predict_seconds(s, plan, matrix_work(s, 2), hopper()) * 2,
+              wgmma_predict_seconds(s, plan, matrix_work(s, 1), hopper()), 1e-15);
+}
+
+TEST(WgmmaModel, UnknownCeilingsFallBackToTheRoofline) {
+  const Shape s = shape(4096, 4096, 4096, BLayout::kn);
+  EXPECT_EQ(wgmma_predict_seconds(s, wgmma_plan(s, 256, 1, 132), matrix_work(s), Roofline{}), 0);
+  Roofline no_sms = hopper();
+  no_sms.units = 0;  // no probe of the SM count: the sm_90a parts' 132
+  EXPECT_DOUBLE_EQ(wgmma_predict_seconds(s, wgmma_plan(s, 256, 1, 132), matrix_work(s), no_sms), predict(s, 256, 1));
+}
+
+// Implementations without a model of their own predict the roofline for every config.
+TEST(CostModel, DefaultIsTheRooflineBound) {
+  const Registry& reg = Registry::global();
+  auto p = reg.parse("gemm m=64 n=64 k=64");
+  ASSERT_TRUE(p.ok());
+  const Implementation* impl = reg.impl("gemm", "cpu.simd");
+  ASSERT_NE(impl, nullptr);
+  const Work w = reg.spec("gemm")->work(*p);
+  Roofline r;
+  r.flops_per_s = r.matrix_flops_per_s = 1e11;
+  r.bytes_per_s = 1e10;
+  const double roof = std::max(w.flops / 1e11, w.min_bytes / 1e10);
+  EXPECT_DOUBLE_EQ(impl->predict_seconds(*p, {}, w, r), roof);
+  EXPECT_DOUBLE_EQ(impl->predict_seconds(*p, {{"mc", 84}}, w, r), roof);
+}
+
+}  // namespace
+}  // namespace tessel
