@@ -8,6 +8,7 @@
 
 #include "harness_memory.hpp"
 #include "tessel/runtime/harness.hpp"
+#include "tessel/runtime/tuning_db.hpp"
 
 namespace tessel {
 namespace {
@@ -36,7 +37,7 @@ struct Candidate {
   BenchRow row;
   std::vector<double> times;
   bool active = true;
-  Config config;  // opt.config when the implementation takes it, else empty (its defaults)
+  Config config;  // what it runs: pinned, tuned, or empty (its defaults)
 };
 
 class DeviceBench {
@@ -179,43 +180,12 @@ class DeviceBench {
   std::mt19937_64 rng_{12345};
 };
 
-}  // namespace
-
-std::vector<BenchRow> bench(const OpSpec& spec, const std::vector<const Implementation*>& impls, const Problem& p,
-                            const MachineProbe* machine, const BenchOptions& opt) {
-  std::vector<BenchRow> rows;
-  const std::string canonical = spec.format(p);
+// Times each device's candidates side by side, fills in their statistics against the ceilings and,
+// when `compare`, their speedup over the baseline (opt.baseline, else the device's best baseline), and
+// appends their rows.
+void measure(const OpSpec& spec, const Problem& p, const MachineProbe* machine, const BenchOptions& opt,
+             std::map<Device, std::vector<Candidate>>& by_device, bool compare, std::vector<BenchRow>& rows) {
   const Work work = spec.work(p);
-  std::map<Device, std::vector<Candidate>> by_device;
-  for (const Implementation* impl : impls) {
-    BenchRow row;
-    row.problem = canonical;
-    row.impl = impl->name();
-    row.device = impl->device();
-    row.is_baseline = impl->is_baseline();
-    row.repro = "tessel bench \"" + canonical + "\" --impl " + impl->name();
-    if (auto sup = impl->supports(p); !sup.ok) {
-      row.verdict = Verdict::unsupported;
-      row.reason = sup.reason;
-      rows.push_back(row);
-      continue;
-    }
-    Config config;
-    if (!opt.config.empty()) {
-      if (Status st = check_config(*impl, p, opt.config); st.ok()) {
-        config = opt.config;
-        row.repro += " --config " + format_config(config);
-      } else if (!impl->is_baseline()) {
-        // A candidate that does not take the config is not what was asked for: say so, do not time
-        // its defaults. (Baselines always run their defaults.)
-        row.verdict = Verdict::unsupported;
-        row.reason = st.message();
-        rows.push_back(row);
-        continue;
-      }
-    }
-    by_device[impl->device()].push_back(Candidate{impl, row, {}, true, config});
-  }
   for (auto& [device, cands] : by_device) {
     std::string why;
     Backend* be = backend_for(device, &why);
@@ -258,7 +228,7 @@ std::vector<BenchRow> bench(const OpSpec& spec, const std::vector<const Implemen
     // The baseline: the one asked for, else the best baseline on this device that passed.
     const Candidate* base = nullptr;
     for (const auto& c : cands)
-      if (c.row.verdict == Verdict::passed && c.row.n > 0 &&
+      if (compare && c.row.verdict == Verdict::passed && c.row.n > 0 &&
           (opt.baseline.empty() ? c.impl->is_baseline() : c.impl->name() == opt.baseline)) {
         base = &c;
         break;
@@ -271,6 +241,85 @@ std::vector<BenchRow> bench(const OpSpec& spec, const std::vector<const Implemen
       rows.push_back(c.row);
     }
   }
+}
+
+BenchRow new_row(const Implementation& impl, const std::string& canonical) {
+  BenchRow row;
+  row.problem = canonical;
+  row.impl = impl.name();
+  row.device = impl.device();
+  row.is_baseline = impl.is_baseline();
+  row.repro = "tessel bench \"" + canonical + "\" --impl " + impl.name();
+  return row;
+}
+
+void set_config(BenchRow& row, const Config& config) {
+  if (config.empty()) return;
+  row.config = format_config(config);
+  row.repro += " --config " + row.config;
+}
+
+}  // namespace
+
+std::vector<BenchRow> bench(const OpSpec& spec, const std::vector<const Implementation*>& impls, const Problem& p,
+                            const MachineProbe* machine, const BenchOptions& opt) {
+  std::vector<BenchRow> rows;
+  const std::string canonical = spec.format(p);
+  std::map<Device, std::vector<Candidate>> by_device;
+  for (const Implementation* impl : impls) {
+    BenchRow row = new_row(*impl, canonical);
+    if (auto sup = impl->supports(p); !sup.ok) {
+      row.verdict = Verdict::unsupported;
+      row.reason = sup.reason;
+      rows.push_back(row);
+      continue;
+    }
+    Config config;
+    if (!opt.config.empty()) {
+      if (Status st = check_config(*impl, p, opt.config); st.ok()) {
+        config = opt.config;
+      } else if (!impl->is_baseline()) {
+        // A candidate that does not take the config is not what was asked for: say so, do not time
+        // its defaults. (Baselines always run their defaults.)
+        row.verdict = Verdict::unsupported;
+        row.reason = st.message();
+        rows.push_back(row);
+        continue;
+      }
+    } else if (opt.tuning) {
+      TunedChoice tuned = tuned_config(*opt.tuning, *impl, p, canonical, opt.threads);
+      row.warning = tuned.warning;
+      row.tuned = tuned.found;
+      config = tuned.config;
+    }
+    set_config(row, config);
+    by_device[impl->device()].push_back(Candidate{impl, row, {}, true, config});
+  }
+  measure(spec, p, machine, opt, by_device, true, rows);
+  return rows;
+}
+
+std::vector<BenchRow> bench_configs(const OpSpec& spec, const Implementation& impl, const Problem& p,
+                                    const std::vector<Config>& configs, const MachineProbe* machine,
+                                    const BenchOptions& opt) {
+  std::vector<BenchRow> rows;
+  const std::string canonical = spec.format(p);
+  if (auto sup = impl.supports(p); !sup.ok) {
+    for (const Config& config : configs) {
+      rows.push_back(new_row(impl, canonical));
+      set_config(rows.back(), config);
+      rows.back().verdict = Verdict::unsupported;
+      rows.back().reason = sup.reason;
+    }
+    return rows;
+  }
+  std::map<Device, std::vector<Candidate>> by_device;
+  for (const Config& config : configs) {
+    BenchRow row = new_row(impl, canonical);
+    set_config(row, config);
+    by_device[impl.device()].push_back(Candidate{&impl, row, {}, true, config});
+  }
+  measure(spec, p, machine, opt, by_device, false, rows);
   return rows;
 }
 

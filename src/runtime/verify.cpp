@@ -6,6 +6,7 @@
 
 #include "harness_memory.hpp"
 #include "tessel/runtime/harness.hpp"
+#include "tessel/runtime/tuning_db.hpp"
 
 namespace tessel {
 
@@ -239,7 +240,17 @@ VerifyResult verify(const OpSpec& spec, const Implementation& impl, const Proble
     res.reason = s.message();
     return res;
   }
-  return Session(spec, impl, p, opt).run();
+  VerifyOptions run_opt = opt;
+  TunedChoice tuned;
+  if (opt.config.empty() && opt.tuning) {
+    tuned = tuned_config(*opt.tuning, impl, p, spec.format(p), opt.threads);
+    run_opt.config = tuned.config;
+  }
+  res = Session(spec, impl, p, run_opt).run();
+  res.config = run_opt.config;
+  res.tuned = tuned.found;
+  res.warning = tuned.warning;
+  return res;
 }
 
 }  // namespace tessel

@@ -11,6 +11,8 @@
 
 namespace tessel {
 
+class TuningDb;
+
 // The fixed vocabulary of outcomes. Any FAILED makes the CLI exit non-zero.
 enum class Verdict { passed, failed, skipped, unsupported };
 std::string_view verdict_name(Verdict v);
@@ -40,7 +42,10 @@ struct VerifyOptions {
   // instead of all; unwritten outputs are still detected over the whole output.
   double max_reference_flops = 4e9;
   int threads = 0;
-  Config config;  // tunables for the implementation (check_config); empty: its defaults
+  Config config;  // tunables for the implementation (check_config); empty: the tuned config or the defaults
+  // With no `config`, the implementation runs the database's tuned config for this device and problem
+  // when it still checks (tuned_config in tuning_db.hpp); nullptr: its defaults.
+  const TuningDb* tuning = nullptr;
 };
 
 struct VerifyResult {
@@ -51,6 +56,9 @@ struct VerifyResult {
   double tolerance_rel_l2 = 0;
   int trials = 0;           // candidate runs checked
   int64_t rows_checked = 0, rows_total = 0;
+  Config config;        // the config that ran: the pinned one, the tuned one, or empty (the defaults)
+  bool tuned = false;   // `config` came from the tuning database
+  std::string warning;  // a tuned entry that no longer checks and was skipped
 };
 
 // Runs `impl` on `p` with fresh inputs from every distribution (two input sets each, the candidate
@@ -70,8 +78,10 @@ struct BenchOptions {
   std::string baseline;          // implementation name; empty: the best baseline on the device
   int threads = 0;
   // Tunables, given to every implementation that takes them (check_config); the others, such as
-  // the baselines, run their defaults.
+  // the baselines, run their defaults. With no config, each implementation runs its tuned config
+  // from `tuning` (as in VerifyOptions) or its defaults.
   Config config;
+  const TuningDb* tuning = nullptr;
   std::function<void(const std::string&)> progress;  // called with short progress lines
 };
 
@@ -90,6 +100,9 @@ struct BenchRow {
   bool suspect = false;     // faster than the probed ceiling allows
   double speedup = 0;       // baseline median / this median; 0 when there is no baseline
   std::string baseline;
+  std::string config;       // the config that ran (format_config); empty: the defaults
+  bool tuned = false;       // that config came from the tuning database
+  std::string warning;      // a tuned entry that no longer checks and was skipped
   std::string repro;        // a tessel command line that reruns this row
 };
 
@@ -97,5 +110,12 @@ struct BenchRow {
 // checked against the reference for its input set. Unsupported ones get an UNSUPPORTED row.
 std::vector<BenchRow> bench(const OpSpec& spec, const std::vector<const Implementation*>& impls,
                             const Problem& p, const MachineProbe* machine, const BenchOptions& opt);
+
+// Benches one implementation under each of `configs` (each checked with check_config by the caller),
+// interleaved and checked exactly as bench() interleaves implementations: the tuner's measurement.
+// One row per config, in order; opt.config, opt.tuning and opt.baseline are not used (speedup stays 0).
+std::vector<BenchRow> bench_configs(const OpSpec& spec, const Implementation& impl, const Problem& p,
+                                    const std::vector<Config>& configs, const MachineProbe* machine,
+                                    const BenchOptions& opt);
 
 }  // namespace tessel
