@@ -20,6 +20,11 @@ double TuneResult::speedup() const {
   return d.median_s / b.median_s;
 }
 
+bool beats_default(const BenchRow& candidate, const BenchRow& dflt) {
+  const double margin = std::max(0.01 * dflt.median_s, 0.5 * (candidate.iqr_s + dflt.iqr_s));
+  return candidate.median_s < dflt.median_s - margin;
+}
+
 Result<std::vector<TuneCandidate>> rank_configs(const OpSpec& spec, const Implementation& impl, const Problem& p,
                                                 const Roofline& roof) {
   const std::vector<Tunable> space = impl.config_space(p);
@@ -89,6 +94,10 @@ Result<TuneResult> tune(const OpSpec& spec, const Implementation& impl, const Pr
     const bool ok = c.row.verdict == Verdict::passed && c.row.n > 0;
     if (ok && (r.best < 0 || c.row.median_s < r.candidates[size_t(r.best)].row.median_s)) r.best = int(chosen[j]);
   }
+  const TuneCandidate& dflt = r.candidates[size_t(r.default_index)];
+  if (r.best >= 0 && dflt.row.verdict == Verdict::passed && dflt.row.n > 0 &&
+      !beats_default(r.candidates[size_t(r.best)].row, dflt.row))
+    r.best = r.default_index;
   return r;
 }
 

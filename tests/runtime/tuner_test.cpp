@@ -159,6 +159,21 @@ TEST(Tuner, RejectsABadBudgetAndAnUnsupportedProblem) {
   EXPECT_NE(unsupported.status().message().find("plain f32 kn only"), std::string::npos);
 }
 
+TEST(Tuner, OnlyAClearWinReplacesTheDefault) {
+  BenchRow dflt, cand;
+  dflt.median_s = 100e-6;
+  dflt.iqr_s = 2e-6;
+  cand.iqr_s = 2e-6;
+  cand.median_s = 99.5e-6;  // within 1%
+  EXPECT_FALSE(beats_default(cand, dflt));
+  cand.median_s = 97.5e-6;  // 2.5 us faster: beyond 1% and beyond half the two IQRs (2 us)
+  EXPECT_TRUE(beats_default(cand, dflt));
+  cand.iqr_s = 10e-6;  // a noisy candidate needs more than 6 us
+  EXPECT_FALSE(beats_default(cand, dflt));
+  cand.median_s = 90e-6;
+  EXPECT_TRUE(beats_default(cand, dflt));
+}
+
 // What tune stores, bench and verify then run when no config is pinned; a pinned config wins, and a
 // stale entry is skipped with a warning.
 TEST(Tuner, HarnessRunsTheTunedConfigUnlessPinned) {

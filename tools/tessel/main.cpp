@@ -1,4 +1,4 @@
-// The tessel command-line driver: list, probe, verify, bench and quantize, all through the one op registry.
+// The tessel command-line driver: list, probe, verify, bench, tune and quantize, all through the one op registry.
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cstdio>
@@ -13,6 +13,8 @@
 #include "tessel/runtime/probe.hpp"
 #include "tessel/runtime/registry.hpp"
 #include "tessel/runtime/suite.hpp"
+#include "tessel/runtime/tuning_db.hpp"
+#include "tune_cmd.hpp"
 
 namespace tessel::cli {
 namespace {
@@ -35,7 +37,17 @@ struct Selection {
   std::string json;
   int threads = 0;
   std::string config;  // --config key=value,...
+  std::string db;      // --db: the tuning database to read; empty: default_tuning_db_path()
+  bool untuned = false;  // --untuned: ignore the tuning database
 };
+
+// The tuning database verify and bench read (tuned configs run when no --config is given): empty when
+// --untuned or when there is nowhere to keep one; an unreadable or malformed file is an error naming it.
+Result<TuningDb> selected_tuning(const Selection& sel) {
+  if (sel.untuned) return TuningDb{};
+  const std::string path = sel.db.empty() ? default_tuning_db_path() : sel.db;
+  return path.empty() ? Result<TuningDb>(TuningDb{}) : TuningDb::load(path);
+}
 
 
 bool impl_selected(const Selection& sel, const Implementation& impl, bool default_excludes_reference) {
@@ -172,6 +184,8 @@ int cmd_verify(const Registry& reg, const Selection& sel, const std::string& com
   if (!problems.ok()) return bad_input(problems.status().message());
   auto config = selected_config(reg, sel, *problems, false);
   if (!config.ok()) return bad_input(config.status().message());
+  auto tuning = selected_tuning(sel);
+  if (!tuning.ok()) return bad_input(tuning.status().message());
   std::vector<VerifyRow> rows;
   int failed = 0, passed = 0, i = 0;
   for (const Problem& p : *problems) {
@@ -182,9 +196,10 @@ int cmd_verify(const Registry& reg, const Selection& sel, const std::string& com
       VerifyOptions opt;
       opt.threads = sel.threads;
       opt.config = *config;
-      std::string repro = "tessel verify \"" + spec->format(p) + "\" --impl " + impl->name();
-      if (!opt.config.empty()) repro += " --config " + format_config(opt.config);
-      VerifyRow row{spec->format(p), impl->name(), impl->device(), verify(*spec, *impl, p, opt), repro};
+      opt.tuning = &*tuning;
+      VerifyRow row{spec->format(p), impl->name(), impl->device(), verify(*spec, *impl, p, opt), ""};
+      row.repro = "tessel verify \"" + spec->format(p) + "\" --impl " + impl->name();
+      if (!row.result.config.empty()) row.repro += " --config " + format_config(row.result.config);
       print_verify_row(row);
       std::fflush(stdout);
       failed += row.result.verdict == Verdict::failed;
@@ -212,6 +227,8 @@ int cmd_bench(const Registry& reg, const Selection& sel, BenchOptions opt, bool 
   if (!problems.ok()) return bad_input(problems.status().message());
   auto config = selected_config(reg, sel, *problems, true);
   if (!config.ok()) return bad_input(config.status().message());
+  auto tuning = selected_tuning(sel);
+  if (!tuning.ok()) return bad_input(tuning.status().message());
   auto machine = load_or_run_probe(refresh_probe, false);
   if (!machine.ok())
     std::fprintf(stderr, "tessel: probe failed (%s); %% of roofline will read 0\n", machine.status().message().c_str());
@@ -239,6 +256,7 @@ int cmd_bench(const Registry& reg, const Selection& sel, BenchOptions opt, bool 
       if (impl_selected(sel, *impl, true)) impls.push_back(impl);
     if (impls.empty()) return bad_input("no implementation of " + p.op() + " matched --impl/--device");
     opt.config = *config;
+    opt.tuning = &*tuning;
     auto rows = bench(*reg.spec(p.op()), impls, p, machine.ok() ? &*machine : nullptr, opt);
     print_bench_rows(rows);
     std::fflush(stdout);
@@ -265,6 +283,28 @@ void add_selection(CLI::App* app, Selection& sel) {
   app->add_option("--device", sel.device, "only implementations on this device")->check(CLI::IsMember({"cpu", "cuda"}));
   app->add_option("--json", sel.json, "also write a JSON report (machine, commit, date, rows) to this file");
   app->add_option("--threads", sel.threads, "CPU threads (0: all)")->check(CLI::NonNegativeNumber);
+  app->add_option("--db", sel.db,
+                  "tuning database: with no --config, configs `tessel tune` recorded for this device and problem run "
+                  "(default: $TESSEL_TUNE_DB, else tune.json in the probe's cache directory)");
+  app->add_flag("--untuned", sel.untuned, "ignore the tuning database: implementations run their defaults");
+}
+
+int cmd_tune(const Registry& reg, const TuneCmdOptions& opt, const std::string& command) {
+  Selection sel;
+  sel.descriptors = opt.descriptors;
+  sel.suite = opt.suite;
+  sel.impls = opt.impls;
+  auto problems = select_problems(reg, sel, false);
+  if (!problems.ok()) return bad_input(problems.status().message());
+  std::vector<TuneJob> jobs;
+  for (const Problem& p : *problems) {
+    TuneJob job{p, {}};
+    for (const Implementation* impl : reg.impls(p.op()))
+      if (impl_selected(sel, *impl, true)) job.impls.push_back(impl);
+    if (job.impls.empty()) return bad_input("no implementation of " + p.op() + " matched --impl");
+    jobs.push_back(std::move(job));
+  }
+  return run_tune_command(reg, opt, jobs, command);
 }
 
 }  // namespace
@@ -299,6 +339,9 @@ int main(int argc, char** argv) {
   bool refresh_probe = false;
   ben->add_flag("--refresh-probe", refresh_probe, "measure the machine's ceilings again before timing (else the cached probe)");
 
+  TuneCmdOptions topt;
+  CLI::App* tun = add_tune_command(app, topt);
+
   QuantizeOptions qopt;
   CLI::App* quant = add_quantize_command(app, qopt);
 
@@ -319,6 +362,7 @@ int main(int argc, char** argv) {
     if (*probe) return cmd_probe(refresh, quick, json);
     if (*ver) return cmd_verify(reg, vsel, command);
     if (*ben) return cmd_bench(reg, bsel, bopt, refresh_probe, command);
+    if (*tun) return cmd_tune(reg, topt, command);
     if (*quant) return run_quantize_command(qopt);
   } catch (const std::exception& e) {
     // Only a bug gets here; say so rather than abort.

@@ -17,7 +17,9 @@ void print_verify_row(const VerifyRow& r) {
   } else {
     std::printf("  %s", v.reason.c_str());
   }
+  if (v.tuned) std::printf("  (tuned: %s)", format_config(v.config).c_str());
   std::printf("\n");
+  if (!v.warning.empty()) std::printf("  warning: %s: %s\n", r.impl.c_str(), v.warning.c_str());
   if (v.verdict == Verdict::failed) std::printf("  __REPRO: %s\n", r.repro.c_str());
 }
 
@@ -39,6 +41,13 @@ void print_bench_rows(const std::vector<BenchRow>& rows) {
     std::snprintf(roof, sizeof roof, "%.1f%% %s%s", r.pct_roofline, r.bound == "memory" ? "mem" : "cmp", r.suspect ? " SUSPECT" : "");
     std::printf("  %-11s %-14s %12s %6.1f%% %5d %9.3f %9.1f %14s %9s\n", "PASSED", r.impl.c_str(), median,
                 100 * r.iqr_s / r.median_s, r.n, r.tflops, r.gbps, roof, speed);
+  }
+  // Which config ran where it was not the defaults; a tuned one is marked, since nothing on the
+  // command line asked for it.
+  for (const auto& r : rows) {
+    if (!r.warning.empty()) std::printf("  warning: %s: %s\n", r.impl.c_str(), r.warning.c_str());
+    if (!r.config.empty() && (r.verdict == Verdict::passed || r.verdict == Verdict::failed))
+      std::printf("  config: %s ran %s%s\n", r.impl.c_str(), r.config.c_str(), r.tuned ? " (tuned)" : "");
   }
   for (const auto& r : rows)
     if (r.verdict == Verdict::passed || r.verdict == Verdict::failed) std::printf("  __REPRO: %s\n", r.repro.c_str());
@@ -100,6 +109,8 @@ Status write_json_report(const std::string& path, const std::string& kind, const
                     {"trials", r.result.trials},
                     {"rows_checked", r.result.rows_checked},
                     {"rows_total", r.result.rows_total},
+                    {"config", format_config(r.result.config)},
+                    {"tuned", r.result.tuned},
                     {"repro", r.repro}});
   }
   for (const auto& r : bench_rows) {
@@ -112,7 +123,8 @@ Status write_json_report(const std::string& path, const std::string& kind, const
                     {"tflops", r.tflops},        {"gbps", r.gbps},
                     {"pct_roofline", r.pct_roofline}, {"bound", r.bound},
                     {"suspect", r.suspect},      {"speedup", r.speedup},
-                    {"baseline", r.baseline},    {"repro", r.repro}});
+                    {"baseline", r.baseline},    {"config", r.config},
+                    {"tuned", r.tuned},          {"repro", r.repro}});
   }
   j["rows"] = rows;
   std::ofstream f(path);
