@@ -110,9 +110,12 @@ std::string default_tuning_db_path() {
 }
 
 std::string tuning_device(Device d, int threads) {
-  if (d == Device::cpu)
-    return machine::cpu_model_name() + ", " + std::to_string(threads > 0 ? threads : machine::usable_core_count()) +
-           " threads";
+  if (d == Device::cpu) {
+    // Read once: the harness asks for every row it runs.
+    static const std::string model = machine::cpu_model_name();
+    static const int cores = machine::usable_core_count();
+    return model + ", " + std::to_string(threads > 0 ? threads : cores) + " threads";
+  }
   std::string why;
   Backend* be = backend_for(d, &why);
   return be ? be->name() : std::string(device_name(d)) + " (unavailable)";
@@ -121,6 +124,7 @@ std::string tuning_device(Device d, int threads) {
 TunedChoice tuned_config(const TuningDb& db, const Implementation& impl, const Problem& p, const std::string& canonical,
                          int threads) {
   TunedChoice c;
+  if (db.entries().empty()) return c;
   const TunedEntry* e = db.find(tuning_device(impl.device(), threads), impl.name(), canonical);
   if (e == nullptr) return c;
   if (Status st = check_config(impl, p, e->config); !st.ok()) {

@@ -14,7 +14,7 @@ struct TunedEntry {
   std::string device, impl, problem;
   Config config;          // every tunable of the winner, so a changed default does not change its meaning
   double tuned_s = 0;     // its measured median
-  double default_s = 0;   // the default config's measured median, in the same run
+  double default_s = 0;   // the default config's measured median in the same run; 0 when it failed
   std::string commit, date;
 };
 
