@@ -10,10 +10,12 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <random>
 #include <vector>
 
 #include "cuda_test_util.cuh"
+#include "tessel/core/dtype.hpp"
 #include "tessel/fuse/cuda.hpp"
 #include "tessel/fuse/fuse.hpp"
 
@@ -115,6 +117,44 @@ TEST(FuseCuda, Divider31MatchesDivision) {
       const int64_t n = int64_t(rng() % uint64_t(top + 1));
       ASSERT_EQ(div(n), n / d) << n << " / " << d;
     }
+  }
+}
+
+// The vector path's quantizing stores (e4m3 two codes per conversion, int8 by the rounding add and
+// byte permutes) against the core's conversions, on values that catch rounding and saturation: ties,
+// both sides of the limits, infinities, NaN, and random floats.
+TEST(FuseCuda, QuantizedStoresMatchTheCore) {
+  TESSEL_REQUIRE_HOPPER();
+  std::vector<float> x = {0.0f, -0.0f, 0.5f, -0.5f, 1.5f, -1.5f, 2.5f, -2.5f, 126.5f, -126.5f, 127.49f, 127.5f,
+                          -127.5f, -128.0f, -128.5f, -129.0f, 200.0f, -1000.0f, 447.9f, 448.0f, 464.0f, -480.0f,
+                          1e30f, -1e30f, std::numeric_limits<float>::infinity(),
+                          -std::numeric_limits<float>::infinity(), std::numeric_limits<float>::quiet_NaN(),
+                          0.00195f, -0.0009765625f, 3.0e-3f};
+  std::mt19937 rng(11);
+  std::uniform_real_distribution<float> u(-140.0f, 140.0f);
+  while (x.size() % 512 != 0) x.push_back(x.size() % 3 == 0 ? std::round(u(rng)) + 0.5f : u(rng));
+  const int64_t cols = 512, rows = int64_t(x.size()) / cols;
+  DevBuf dx(x);
+  int8_t* q = nullptr;
+  uint8_t* e = nullptr;
+  ASSERT_EQ(cudaMalloc(&q, x.size()), cudaSuccess);
+  ASSERT_EQ(cudaMalloc(&e, x.size()), cudaSuccess);
+  const auto c = fz::chain(fz::read<fz::f32>(dx.p, cols), fz::write<fz::i8>(q, cols), fz::write<fz::e4m3>(e, cols));
+  EXPECT_TRUE(fc::uses_vectors(fc::instance(c, rows, cols)));
+  ASSERT_EQ(fc::run(nullptr, c, rows, cols), cudaSuccess);
+  std::vector<int8_t> hq(x.size());
+  std::vector<uint8_t> he(x.size());
+  ASSERT_EQ(cudaMemcpy(hq.data(), q, x.size(), cudaMemcpyDeviceToHost), cudaSuccess);
+  ASSERT_EQ(cudaMemcpy(he.data(), e, x.size(), cudaMemcpyDeviceToHost), cudaSuccess);
+  cudaFree(q);
+  cudaFree(e);
+  for (size_t i = 0; i < x.size(); ++i) {
+    int8_t wq = 0;
+    uint8_t we = 0;
+    tessel::store_from_double(tessel::DType::i8, &wq, 0, double(x[i]));
+    tessel::store_from_double(tessel::DType::e4m3, &we, 0, double(x[i]));
+    ASSERT_EQ(int(hq[i]), int(wq)) << "i8 of " << x[i] << " at " << i;
+    if (!std::isnan(x[i])) ASSERT_EQ(int(he[i]), int(we)) << "e4m3 of " << x[i] << " at " << i;
   }
 }
 
