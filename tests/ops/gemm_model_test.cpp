@@ -111,6 +111,34 @@ TEST(WgmmaModel, AgreesWithTheAutoTileWidth) {
   EXPECT_EQ(wgmma_auto_tile_n(shape(128 * 133, 256, 4096, BLayout::kn), 132), 128);
 }
 
+// Cluster pairs: 128 x 64 tiles of a b=nk weight whose pairs fit one wave, chosen by default from
+// K = 1024 unless K splits were asked for, forced by cluster_k=2 where they apply, never otherwise.
+TEST(WgmmaModel, ClusterPairsWhereTwiceTheTilesFitOneWave) {
+  const Shape m128 = shape(128, 4096, 4096, BLayout::nk);  // 64 tiles of 128 x 64
+  EXPECT_TRUE(wgmma_pair_k(m128, 0, 0, 0, 132));
+  EXPECT_FALSE(wgmma_pair_k(m128, 0, 0, 1, 132));         // off
+  EXPECT_FALSE(wgmma_pair_k(m128, 0, 2, 0, 132));         // global splits asked for
+  EXPECT_TRUE(wgmma_pair_k(m128, 0, 4, 2, 132));          // forced
+  EXPECT_FALSE(wgmma_pair_k(m128, 0, 0, 0, 127));         // 128 CTAs do not fit one wave
+  EXPECT_FALSE(wgmma_pair_k(m128, 128, 0, 2, 132));       // 128-wide tiles
+  EXPECT_FALSE(wgmma_pair_k(shape(128, 6144, 4096, BLayout::nk), 0, 0, 2, 132));  // 96 tiles: 192 CTAs
+  EXPECT_FALSE(wgmma_pair_k(shape(128, 4096, 4096, BLayout::kn), 0, 0, 2, 132));
+  EXPECT_FALSE(wgmma_pair_k(shape(128, 4096, 64, BLayout::nk), 0, 0, 2, 132));    // one K stage
+  EXPECT_FALSE(wgmma_pair_k(shape(128, 4096, 960, BLayout::nk), 0, 0, 0, 132));   // 15 stages: not by default
+  EXPECT_TRUE(wgmma_pair_k(shape(128, 4096, 960, BLayout::nk), 0, 0, 2, 132));
+  EXPECT_FALSE(wgmma_pair_k(shape(1024, 4096, 4096, BLayout::nk), 0, 0, 2, 132)); // wide tiles fill the SMs
+  const WgmmaPlan p = wgmma_plan(m128, 0, 0, 132, 0);
+  EXPECT_TRUE(p.pair);
+  EXPECT_EQ(p.tile_n, 64);
+  EXPECT_EQ(p.splits, 2);
+  EXPECT_EQ(p.k_per_split, 2048);
+  // On chip: no partial round trip, so the pair predicts half of the unsplit tile time.
+  const Work w = matrix_work(m128);
+  const double pair = wgmma_predict_seconds(m128, p, w, hopper());
+  const double alone = wgmma_predict_seconds(m128, wgmma_plan(m128, 0, 0, 132, 1), w, hopper());
+  EXPECT_NEAR(pair, std::max(alone / 2, roofline_seconds(w, hopper())), 1e-12);
+}
+
 TEST(WgmmaModel, Fp8Plans) {
   Shape s = shape(4096, 4096, 256, BLayout::nk);
   s.in = DType::e4m3;

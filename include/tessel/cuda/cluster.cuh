@@ -1,6 +1,7 @@
-// Thread-block clusters: a CTA's rank in its cluster, the cluster-wide barrier, and addresses of a
-// peer CTA's shared memory. Clusters let one TMA load feed several SMs (tma::load_multicast), which
-// cuts the L2 traffic of an operand that CTAs side by side all read.
+// Thread-block clusters: a CTA's rank in its cluster, the cluster-wide barrier, addresses of a peer
+// CTA's shared memory, stores into it and barrier hand-offs across CTAs. Clusters let one TMA load
+// feed several SMs (tma::load_multicast), and let CTAs that split one tile's K add their partials
+// on chip (distributed shared memory) instead of through global memory.
 #pragma once
 
 #include "tessel/cuda/barrier.cuh"
@@ -23,6 +24,14 @@ TESSEL_DEVICE void sync() {
   asm volatile("barrier.cluster.arrive.release.aligned;\n\tbarrier.cluster.wait.acquire.aligned;" ::: "memory");
 }
 
+// sync() in two halves, for a CTA with work between saying it is done with its peers and waiting for
+// them: every thread arrives once, later every thread waits (converged warps: both are .aligned).
+TESSEL_DEVICE void arrive() {
+  __syncwarp();
+  asm volatile("barrier.cluster.arrive.release.aligned;" ::: "memory");
+}
+TESSEL_DEVICE void wait() { asm volatile("barrier.cluster.wait.acquire.aligned;" ::: "memory"); }
+
 // The shared::cluster address of `p` (an address in this CTA's shared memory) in CTA `peer`'s copy.
 TESSEL_DEVICE uint32_t peer_addr(const void* p, uint32_t peer) {
   uint32_t out;
@@ -36,6 +45,32 @@ TESSEL_DEVICE uint32_t peer_addr(const void* p, uint32_t peer) {
 // generic memory traffic cluster-wide; with it on every stage, clusters of two ran at half speed.)
 TESSEL_DEVICE void arrive_on_peer(Barrier& bar, uint32_t peer) {
   asm volatile("mbarrier.arrive.shared::cluster.b64 _, [%0];" ::"r"(peer_addr(&bar, peer)) : "memory");
+}
+
+// Stores four floats at `peer_address` (a shared::cluster address from peer_addr) in a peer's shared memory.
+TESSEL_DEVICE void store_v4(uint32_t peer_address, float a, float b, float c, float d) {
+  asm volatile("st.shared::cluster.v4.f32 [%0], {%1, %2, %3, %4};" ::"r"(peer_address), "f"(a), "f"(b), "f"(c),
+               "f"(d)
+               : "memory");
+}
+
+// Arrives on CTA `peer`'s copy of `bar`, releasing at cluster scope: this thread's earlier stores into
+// the peer's shared memory (store_v4) are visible to whoever completes the phase with wait_acquire.
+TESSEL_DEVICE void arrive_release_on_peer(Barrier& bar, uint32_t peer) {
+  asm volatile("mbarrier.arrive.release.cluster.shared::cluster.b64 _, [%0];" ::"r"(peer_addr(&bar, peer)) : "memory");
+}
+
+// Waits for the phase of parity `phase` of this CTA's `bar`, acquiring at cluster scope (the pair of
+// arrive_release_on_peer).
+TESSEL_DEVICE void wait_acquire(Barrier& bar, uint32_t phase) {
+  uint32_t done = 0;
+  while (!done) {
+    asm volatile(
+        "{\n .reg .pred p;\n mbarrier.try_wait.parity.acquire.cluster.shared::cta.b64 p, [%1], %2;\n selp.u32 %0, 1, 0, p;\n}"
+        : "=r"(done)
+        : "r"(smem_addr(&bar)), "r"(phase)
+        : "memory");
+  }
 }
 
 }  // namespace tessel::cuda::cluster

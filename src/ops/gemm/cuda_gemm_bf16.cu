@@ -67,7 +67,8 @@ struct WgmmaGemm {
     BTile b[Stages];
     Staging staging[kConsumers][2];
     tc::Pipeline<Stages> pipe;
-    int last;  // split K: whether this CTA reduces the tile
+    int last;                // split K: whether this CTA reduces the tile
+    tc::Barrier pair_full;   // PairK: the peer's partial has landed in `staging`
   };
   static constexpr uint32_t kStageBytes = ATile::bytes + BTile::bytes;
   // Dynamic shared memory is only 16-byte aligned; the slack lets the kernel round up to 1024.
@@ -79,22 +80,35 @@ struct WgmmaGemm {
 // TmaStore picks the epilogue at compile time: TMA stores of plain results, or store_staged for fused
 // epilogues and rows TMA cannot store. Both in one kernel would spill: ptxas allocates registers for
 // the union of the two paths. SplitK walks (tile, split) units instead of tiles (see WgmmaArgs).
-template <class OutT, int BN, int Stages, bool BKN, bool TmaStore, bool SplitK = false>
+//
+// PairK (with SplitK, two splits, BN = 64, one unit per CTA): the two CTAs of a cluster take the two
+// halves of one tile's K, and the second hands its accumulators to the first through distributed
+// shared memory (the first's staging tiles, 64 x 64 f32 per consumer), which adds them and runs the
+// epilogue. Why: at m = 128, n = 4096 a tile's CTA pulls its operands at a fixed rate, so 128 CTAs on
+// half of K each finish in 12.4 us against 17.9 us for 64 on all of it, but the workspace round trip
+// of SplitK cost more than it saved (18.0 us; session 9, call 7). Pairs: 15.8 us, 1.12x (call 10).
+template <class OutT, int BN, int Stages, bool BKN, bool TmaStore, bool SplitK = false, bool PairK = false>
 __global__ void __launch_bounds__(kThreads, 1)
     wgmma_gemm_kernel(const __grid_constant__ CUtensorMap map_a, const __grid_constant__ CUtensorMap map_b,
                       const __grid_constant__ CUtensorMap map_c, const WgmmaArgs<OutT> args) {
   using G = WgmmaGemm<OutT, BN, Stages, BKN>;
+  static_assert(!PairK || (SplitK && BN == 64), "PairK hands 64 x 64 f32 partials through the staging tiles");
   extern __shared__ uint8_t smem_raw[];
   auto& sh = *reinterpret_cast<typename G::Shared*>((reinterpret_cast<uintptr_t>(smem_raw) + 1023) &
                                                     ~uintptr_t{1023});
   if (threadIdx.x == 0) {
     // Every warp of both consumers arrives once per stage it has finished reading.
     sh.pipe.init(kConsumers * tc::kWarpgroupWarps);
+    if constexpr (PairK) {
+      tc::init(sh.pair_full, kConsumers * tc::kWarpgroupThreads);  // every consumer thread of the peer
+      tc::fence_barrier_init();
+    }
     tc::tma::prefetch_map(map_a);
     tc::tma::prefetch_map(map_b);
     if constexpr (TmaStore) tc::tma::prefetch_map(map_c);
   }
   __syncthreads();
+  if constexpr (PairK) tc::cluster::sync();  // the first CTA's pair_full is initialized before the peer arrives
 
   const tc::TileScheduler& sched = args.sched;
   const int k_blocks = static_cast<int>(tc::ceil_div(args.k, kBK));
@@ -128,6 +142,7 @@ __global__ void __launch_bounds__(kThreads, 1)
         }
       }
     }
+    if constexpr (PairK) tc::cluster::arrive();  // the producer never touches the peer
   } else {
     // ---- Consumers ------------------------------------------------------------------------------------
     tc::warpgroup::increase_registers<232>();
@@ -166,7 +181,32 @@ __global__ void __launch_bounds__(kThreads, 1)
       tc::wgmma::wait<0>();
       tc::wgmma::fence_operands(acc);
       if (tc::lane_id() == 0) sh.pipe.consumer_release(previous);
-      if constexpr (SplitK) {
+      if constexpr (PairK) {
+        // Split u % 2 is the CTA's rank in its cluster (one unit per CTA, clusters of two along x).
+        float* buf = reinterpret_cast<float*>(sh.staging[c]);
+        const int wt = static_cast<int>(threadIdx.x) % tc::kWarpgroupThreads;
+        if (u % 2 == 1) {
+          const uint32_t remote = tc::cluster::peer_addr(buf, 0);
+#pragma unroll
+          for (int i = 0; i < BN / 2; i += 4)
+            tc::cluster::store_v4(remote + uint32_t(((i / 4) * tc::kWarpgroupThreads + wt) * 16), acc[i], acc[i + 1],
+                                  acc[i + 2], acc[i + 3]);
+          tc::cluster::arrive_release_on_peer(sh.pair_full, 0);
+          tc::cluster::arrive();  // done with the peer (see the end of the kernel)
+          continue;
+        }
+        tc::cluster::wait_acquire(sh.pair_full, 0);
+#pragma unroll
+        for (int i = 0; i < BN / 2; i += 4) {
+          const float4 v = *reinterpret_cast<const float4*>(buf + ((i / 4) * tc::kWarpgroupThreads + wt) * 4);
+          acc[i] += v.x;
+          acc[i + 1] += v.y;
+          acc[i + 2] += v.z;
+          acc[i + 3] += v.w;
+        }
+        tc::warpgroup::sync(1 + c, tc::kWarpgroupThreads);  // every partial is read before the epilogue reuses staging
+        tc::cluster::arrive();
+      } else if constexpr (SplitK) {
         if (splits > 1) {
           using Frag = tc::wgmma::Fragment<BN>;
           // Publish this split's partial (tile-local layout: no bounds to check), then count in.
@@ -208,6 +248,12 @@ __global__ void __launch_bounds__(kThreads, 1)
     // Shared memory must outlive the TMA stores that read it.
     if (tc::warpgroup::is_leader()) tc::tma::store_wait<0>();
   }
+  // Neither CTA of a pair exits while the other may still touch its shared memory. (pair_full already
+  // orders the hand-off, but compute-sanitizer's racecheck only follows cluster barriers: without one
+  // it reported the peer's stores as writes to a CTA that might have exited.) Every thread arrived as
+  // soon as it was done with the peer, the first CTA's consumers before their epilogue, so this wait
+  // costs nothing: a whole cluster::sync() here measured 0.5 us at m = 128 (session 9, call 9).
+  if constexpr (PairK) tc::cluster::wait();
 }
 
 // =====================================================================================================
@@ -540,14 +586,14 @@ SplitWorkspace& split_workspace() {
 
 // ---- cuda.wgmma -------------------------------------------------------------------------------------
 
-template <class OutT, int BN, int Stages, bool BKN, bool TmaStore, bool SplitK = false>
+template <class OutT, int BN, int Stages, bool BKN, bool TmaStore, bool SplitK = false, bool PairK = false>
 Status launch_wgmma(const Shape& s, const Operands& o, int group_rows, cudaStream_t stream, int splits = 1) {
   using G = ck::WgmmaGemm<OutT, BN, Stages, BKN>;
   const std::string impl = "cuda.wgmma";
   static std::once_flag once;
   static cudaError_t attr_error = cudaSuccess;
   std::call_once(once, [] {
-    attr_error = cudaFuncSetAttribute(ck::wgmma_gemm_kernel<OutT, BN, Stages, BKN, TmaStore, SplitK>,
+    attr_error = cudaFuncSetAttribute(ck::wgmma_gemm_kernel<OutT, BN, Stages, BKN, TmaStore, SplitK, PairK>,
                                       cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(G::kSmemBytes));
   });
   if (attr_error != cudaSuccess) return cuda_failure(impl, "cudaFuncSetAttribute", attr_error);
@@ -585,6 +631,28 @@ Status launch_wgmma(const Shape& s, const Operands& o, int group_rows, cudaStrea
     }
   }
   const int grid = std::min(args.sched.total() * args.splits, sm_count());
+  if constexpr (PairK) {
+    // One (tile, split) per CTA, the two splits of a tile side by side in a cluster of two.
+    if (args.splits != 2 || grid != args.sched.total() * 2)
+      return Status::error(StatusCode::internal, "gemm", impl, "a cluster pair needs two splits and one wave of pairs");
+    cudaLaunchConfig_t launch{};
+    cudaLaunchAttribute attr{};
+    attr.id = cudaLaunchAttributeClusterDimension;
+    attr.val.clusterDim.x = 2;
+    attr.val.clusterDim.y = 1;
+    attr.val.clusterDim.z = 1;
+    launch.gridDim = dim3(unsigned(grid));
+    launch.blockDim = dim3(ck::kThreads);
+    launch.dynamicSmemBytes = G::kSmemBytes;
+    launch.stream = stream;
+    launch.attrs = &attr;
+    launch.numAttrs = 1;
+    if (cudaError_t e = cudaLaunchKernelEx(&launch, ck::wgmma_gemm_kernel<OutT, BN, Stages, BKN, TmaStore, true, true>,
+                                           map_a, map_b, map_c, args);
+        e != cudaSuccess)
+      return cuda_failure(impl, "cluster launch", e);
+    return {};
+  }
   ck::wgmma_gemm_kernel<OutT, BN, Stages, BKN, TmaStore, SplitK>
       <<<grid, ck::kThreads, G::kSmemBytes, stream>>>(map_a, map_b, map_c, args);
   if (cudaError_t e = cudaGetLastError(); e != cudaSuccess) return cuda_failure(impl, "kernel launch", e);
@@ -603,10 +671,14 @@ bool tma_store_ok(const Shape& s, const Operands& o, bool force_staged) {
 
 template <class OutT, bool BKN>
 Status dispatch_wgmma_tile(const Shape& s, const Operands& o, int tile_n, int group, bool force_staged, int splits,
-                           cudaStream_t stream) {
+                           bool pair, cudaStream_t stream) {
   const bool tma = tma_store_ok<OutT>(s, o, force_staged);
   // Split K runs 128-wide tiles, b=nk (the LLM weight layout, where few rows of A leave SMs idle).
   if constexpr (!BKN) {
+    if (pair) {  // wgmma_pair_k: 64-wide tiles, two splits in a cluster
+      return tma ? launch_wgmma<OutT, 64, 7, BKN, true, true, true>(s, o, group, stream, 2)
+                 : launch_wgmma<OutT, 64, 7, BKN, false, true, true>(s, o, group, stream, 2);
+    }
     if (tile_n == 64) {  // few rows of A: more, smaller stages (see wgmma_auto_tile_n)
       if (splits > 1)
         return tma ? launch_wgmma<OutT, 64, 7, BKN, true, true>(s, o, group, stream, splits)
@@ -656,8 +728,14 @@ class WgmmaImpl final : public Implementation {
     // tile_n: 0 = chosen per shape (wgmma_auto_tile_n); 64 applies to b=nk (b=kn runs 128). epilogue: 0 = TMA
     // stores where they apply, 1 = always store_staged.
     // splits: 0 = chosen per shape (wgmma_auto_splits), else that many K splits (b=nk; 64-wide tiles with
-    // tile_n=64, else 128-wide).
-    return {{"tile_n", {0, 256, 128, 64}}, {"raster_group", {8, 4, 16}}, {"epilogue", {0, 1}}, {"splits", {0, 1, 2, 4}}};
+    // tile_n=64, else 128-wide). cluster_k: 0 = chosen, 1 = off, 2 = two splits as a cluster pair
+    // reduced in distributed shared memory where wgmma_pair_k allows it (the other tunables then
+    // only pick the epilogue and raster order).
+    return {{"tile_n", {0, 256, 128, 64}},
+            {"raster_group", {8, 4, 16}},
+            {"epilogue", {0, 1}},
+            {"splits", {0, 1, 2, 4}},
+            {"cluster_k", {0, 1, 2}}};
   }
 
   // The tile width and K splits decide how many waves of tiles the SMs run and whether partials round
@@ -669,7 +747,8 @@ class WgmmaImpl final : public Implementation {
     const auto space = config_space(p);
     const int sms = roof.units > 0 ? roof.units : kHopperSms;
     const WgmmaPlan plan = wgmma_plan(s, static_cast<int>(config_value(config, space, "tile_n")),
-                                      static_cast<int>(config_value(config, space, "splits")), sms);
+                                      static_cast<int>(config_value(config, space, "splits")), sms,
+                                      static_cast<int>(config_value(config, space, "cluster_k")));
     return wgmma_predict_seconds(s, plan, work, roof);
   }
 
@@ -680,20 +759,22 @@ class WgmmaImpl final : public Implementation {
     Result<Operands> o = bind(s, tensors, name());
     if (!o.ok()) return o.status();
     const auto space = config_space(p);
+    const int sms = sm_count();
     int tile_n = static_cast<int>(config_value(config, space, "tile_n"));
-    if (tile_n == 0) tile_n = wgmma_auto_tile_n(s, sm_count());
+    int splits = static_cast<int>(config_value(config, space, "splits"));
+    const bool pair = wgmma_pair_k(s, tile_n, splits, static_cast<int>(config_value(config, space, "cluster_k")), sms);
+    if (tile_n == 0) tile_n = wgmma_auto_tile_n(s, sms);
     if (tile_n == 64 && s.b == BLayout::kn) tile_n = 128;  // 64-wide tiles are built for b=nk only
     const int group = static_cast<int>(config_value(config, space, "raster_group"));
     const bool staged = config_value(config, space, "epilogue") == 1;
-    int splits = static_cast<int>(config_value(config, space, "splits"));
-    if (splits == 0) splits = wgmma_auto_splits(s, tile_n, sm_count());
+    if (splits == 0) splits = wgmma_auto_splits(s, tile_n, sms);
     auto stream = static_cast<cudaStream_t>(ctx.stream);
     if (s.out == DType::bf16) {
-      return s.b == BLayout::kn ? dispatch_wgmma_tile<bf16, true>(s, *o, tile_n, group, staged, splits, stream)
-                                : dispatch_wgmma_tile<bf16, false>(s, *o, tile_n, group, staged, splits, stream);
+      return s.b == BLayout::kn ? dispatch_wgmma_tile<bf16, true>(s, *o, tile_n, group, staged, splits, pair, stream)
+                                : dispatch_wgmma_tile<bf16, false>(s, *o, tile_n, group, staged, splits, pair, stream);
     }
-    return s.b == BLayout::kn ? dispatch_wgmma_tile<float, true>(s, *o, tile_n, group, staged, splits, stream)
-                              : dispatch_wgmma_tile<float, false>(s, *o, tile_n, group, staged, splits, stream);
+    return s.b == BLayout::kn ? dispatch_wgmma_tile<float, true>(s, *o, tile_n, group, staged, splits, pair, stream)
+                              : dispatch_wgmma_tile<float, false>(s, *o, tile_n, group, staged, splits, pair, stream);
   }
 };
 

@@ -70,10 +70,32 @@ int wgmma_fp8_auto_tile_n(const Shape& s, int sms) {
 // in a timed call (rel_l2 2.7e-3, one element 23.5 against 22.65).
 bool wgmma_fp8_fast_by_default(const Shape& s) { return s.k <= 4 * kScaleBlock; }
 
-WgmmaPlan wgmma_plan(const Shape& s, int tile_n, int splits, int sms) {
+// Measured on the H200 (session 9, calls 7-10): at m = 128, n = 4096, k = 4096, 128 CTAs on half of K
+// each need 12.4 us where 64 on all of K need 17.9 (a CTA pulls its operands at a fixed rate), and
+// the workspace round trip of global split K ate the difference (18.0 us); as cluster pairs 15.8 us
+// (1.12x; at k = 14336 1.05x against the global split's 2). Required: 16 K stages, so that each half
+// keeps a pipeline's worth.
+bool wgmma_pair_k(const Shape& s, int tile_n, int splits, int cluster_k, int sms) {
+  if (cluster_k == 1 || s.b != BLayout::nk) return false;
+  const int resolved = tile_n == 0 ? wgmma_auto_tile_n(s, sms) : tile_n;
+  const int64_t tiles = ceil_div(s.m, kWgmmaTileM) * ceil_div(s.n, 64);
+  const int64_t k_blocks = ceil_div(s.k, kWgmmaTileK);
+  if (resolved != 64 || tiles * 2 > sms || k_blocks < 2) return false;
+  return cluster_k == 2 || (splits == 0 && k_blocks >= 16);
+}
+
+WgmmaPlan wgmma_plan(const Shape& s, int tile_n, int splits, int sms, int cluster_k) {
   WgmmaPlan plan;
   plan.tile_n = tile_n == 0 ? wgmma_auto_tile_n(s, sms) : tile_n;
   if (plan.tile_n == 64 && s.b == BLayout::kn) plan.tile_n = 128;  // 64-wide tiles are built for b=nk only
+  if (wgmma_pair_k(s, tile_n, splits, cluster_k, sms)) {
+    const int64_t k_blocks = ceil_div(s.k, kWgmmaTileK);
+    plan.tile_n = 64;
+    plan.splits = 2;
+    plan.k_per_split = ceil_div(k_blocks, 2) * kWgmmaTileK;
+    plan.pair = true;
+    return plan;
+  }
   int want = splits == 0 ? wgmma_auto_splits(s, plan.tile_n, sms) : splits;
   // Split K runs on b=nk only, with 64-wide tiles when asked and 128-wide ones otherwise.
   if (s.b == BLayout::kn) want = 1;
@@ -107,8 +129,9 @@ double wgmma_predict_seconds(const Shape& s, const WgmmaPlan& plan, const Work& 
   const double tile_flops = 2.0 * kWgmmaTileM * plan.tile_n * double(plan.k_per_split);
   double t = waves * tile_flops * tile_cost(plan.tile_n) / (rate / sms);
   // Split K: every split writes its f32 partial tile and the tile's last CTA reads them all back. They
-  // round trip through L2, so copy bandwidth overstates their cost; it only has to rank splits.
-  if (plan.splits > 1 && roof.bytes_per_s > 0)
+  // round trip through L2, so copy bandwidth overstates their cost; it only has to rank splits. (A
+  // cluster pair adds its partials on chip: no round trip.)
+  if (plan.splits > 1 && !plan.pair && roof.bytes_per_s > 0)
     t += 2.0 * tiles * plan.splits * kWgmmaTileM * plan.tile_n * sizeof(float) / roof.bytes_per_s;
   return std::max(t, floor);
 }

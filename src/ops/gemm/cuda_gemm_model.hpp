@@ -23,15 +23,23 @@ int wgmma_auto_splits(const Shape& s, int tile_n, int sms);
 int wgmma_fp8_auto_tile_n(const Shape& s, int sms);
 bool wgmma_fp8_fast_by_default(const Shape& s);
 
+// Whether cuda.wgmma's split K can run as pairs of CTAs (clusters of two) that add their partials in
+// distributed shared memory: 128 x 64 tiles of a b=nk weight, twice the tile count within one wave,
+// and at least two K stages. cluster_k: 0 = chosen (on where it applies, unless K splits were asked
+// for, with K >= 1024), 1 = off, 2 = on where it applies.
+bool wgmma_pair_k(const Shape& s, int tile_n, int splits, int cluster_k, int sms);
+
 // What a kernel launch actually runs: the tile width and the number of K splits (after clamping:
-// no empty split).
+// no empty split), and whether they are a cluster pair.
 struct WgmmaPlan {
   int tile_n = 128;
   int splits = 1;
   int64_t k_per_split = 0;  // the K one split covers, whole stages
+  bool pair = false;        // two splits in a cluster, reduced on chip (wgmma_pair_k)
 };
-// The plan cuda.wgmma runs for a config (tile_n, splits; 0 = auto), as its run() resolves it.
-WgmmaPlan wgmma_plan(const Shape& s, int tile_n, int splits, int sms);
+// The plan cuda.wgmma runs for a config (tile_n, splits; 0 = auto; cluster_k as wgmma_pair_k), as its
+// run() resolves it.
+WgmmaPlan wgmma_plan(const Shape& s, int tile_n, int splits, int sms, int cluster_k = 1);
 // The plan cuda.wgmma.fp8 runs (accum 0 auto / 1 promote / 2 fast; tile_n 0 auto; never split).
 WgmmaPlan wgmma_fp8_plan(const Shape& s, int accum, int tile_n, int sms);
 
