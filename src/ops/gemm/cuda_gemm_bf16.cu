@@ -622,7 +622,7 @@ Status launch_wgmma(const Shape& s, const Operands& o, int group_rows, cudaStrea
     const int k_blocks = static_cast<int>(tc::ceil_div(s.k, ck::kBK));
     args.kb_per_split = static_cast<int>(tc::ceil_div(k_blocks, std::clamp(splits, 1, k_blocks)));
     args.splits = static_cast<int>(tc::ceil_div(k_blocks, args.kb_per_split));  // no empty split
-    if (args.splits > 1) {
+    if (args.splits > 1 && !PairK) {  // a pair's partials stay on chip
       SplitWorkspace& w = split_workspace();
       const size_t tiles = size_t(args.sched.total());
       TESSEL_RETURN_IF_ERROR(w.ensure(impl, tiles * size_t(args.splits) * ck::kBM * BN * sizeof(float), tiles));
