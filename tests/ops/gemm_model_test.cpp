@@ -97,6 +97,10 @@ TEST(WgmmaModel, SplitKWinsWhenTilesLeaveSmsIdle) {
   // The partials' round trip is charged: a split that adds no SMs costs more than none.
   const Shape full = shape(8192, 8192, 4096, BLayout::nk);
   EXPECT_GT(predict(full, 128, 2), predict(full, 128, 1));
+  // As measured on the H200 (session 9): at m = 128, n = k = 4096 with 128 x 64 tiles two workspace
+  // splits lose to none (18.0 against 17.9 us), while at k = 14336 they win (38.9 against 48.0).
+  EXPECT_GT(predict(shape(128, 4096, 4096, BLayout::nk), 64, 2), predict(shape(128, 4096, 4096, BLayout::nk), 64, 1));
+  EXPECT_LT(predict(s, 64, 2), predict(s, 64, 1));
 }
 
 // Where the heuristic reasons by waves (b=kn), the model agrees with it on the better width.

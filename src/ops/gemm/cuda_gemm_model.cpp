@@ -128,11 +128,15 @@ double wgmma_predict_seconds(const Shape& s, const WgmmaPlan& plan, const Work& 
   const double waves = std::ceil(tiles * plan.splits / sms);
   const double tile_flops = 2.0 * kWgmmaTileM * plan.tile_n * double(plan.k_per_split);
   double t = waves * tile_flops * tile_cost(plan.tile_n) / (rate / sms);
-  // Split K: every split writes its f32 partial tile and the tile's last CTA reads them all back. They
-  // round trip through L2, so copy bandwidth overstates their cost; it only has to rank splits. (A
+  // Split K: every split writes its f32 partial tile and the tile's last CTA reads them all back, after
+  // its mainloop and in series with it. Measured on the H200 (session 9, call 7): at m = 128, n = k =
+  // 4096 two splits moved 4 MiB of partials and took 5.6 us longer than the same CTAs without them
+  // (m = 256, k = 2048), about three times those bytes at copy bandwidth; charged at once, the model
+  // had ranked two splits first there, and they measured 0.96x (the first tune run, call 5). (A
   // cluster pair adds its partials on chip: no round trip.)
+  constexpr double kRoundTripCost = 3.0;
   if (plan.splits > 1 && !plan.pair && roof.bytes_per_s > 0)
-    t += 2.0 * tiles * plan.splits * kWgmmaTileM * plan.tile_n * sizeof(float) / roof.bytes_per_s;
+    t += kRoundTripCost * 2.0 * tiles * plan.splits * kWgmmaTileM * plan.tile_n * sizeof(float) / roof.bytes_per_s;
   return std::max(t, floor);
 }
 
