@@ -206,6 +206,60 @@ TEST(Pipeline, ClusterPairSharesTheRingByMulticast) {
   EXPECT_EQ(c[1], 4 * 2 * iterations);
 }
 
+// Distributed shared memory, as cuda.wgmma's cluster pairs hand off their partials: in each cluster of
+// two, every thread of CTA 1 stores four floats into CTA 0's buffer (cluster::store_v4) and arrives on
+// CTA 0's barrier with a cluster-scope release; CTA 0 waits with the acquire and copies the buffer out.
+// Every thread arrives on the cluster barrier once done with its peer and waits at exit. A store that
+// lands late shows as a stale value (the buffer starts as NaN).
+__global__ void dsmem_handoff_kernel(float* out) {
+  __shared__ alignas(16) float buf[128 * 4];
+  __shared__ tc::Barrier full;
+  const int t = static_cast<int>(threadIdx.x);
+  for (int i = 0; i < 4; ++i) buf[t * 4 + i] = __int_as_float(0x7fc00000);
+  if (t == 0) {
+    tc::init(full, 128);
+    tc::fence_barrier_init();
+  }
+  __syncthreads();
+  tc::cluster::sync();
+  const int pair = static_cast<int>(blockIdx.x) / 2;
+  if (tc::cluster::rank() == 1) {
+    const float base = static_cast<float>(pair * 100000 + t * 4);
+    tc::cluster::store_v4(tc::cluster::peer_addr(&buf[t * 4], 0), base, base + 1, base + 2, base + 3);
+    tc::cluster::arrive_release_on_peer(full, 0);
+    tc::cluster::arrive();
+  } else {
+    tc::cluster::wait_acquire(full, 0);
+    for (int i = 0; i < 4; ++i) out[(pair * 128 + t) * 4 + i] = buf[t * 4 + i];
+    tc::cluster::arrive();
+  }
+  tc::cluster::wait();
+}
+
+TEST(Cluster, PeerStoresLandBeforeTheBarrierPhase) {
+  TESSEL_REQUIRE_HOPPER();
+  const int pairs = 66;  // every SM of an H200 in one wave
+  DeviceArray<float> out(size_t(pairs) * 128 * 4);
+  TESSEL_CHECK_CUDA(cudaMemset(out.ptr, 0, out.count * sizeof(float)));
+  cudaLaunchConfig_t launch{};
+  cudaLaunchAttribute attr{};
+  attr.id = cudaLaunchAttributeClusterDimension;
+  attr.val.clusterDim.x = 2;
+  attr.val.clusterDim.y = 1;
+  attr.val.clusterDim.z = 1;
+  launch.gridDim = dim3(2 * pairs);
+  launch.blockDim = dim3(128);
+  launch.attrs = &attr;
+  launch.numAttrs = 1;
+  TESSEL_CHECK_CUDA(cudaLaunchKernelEx(&launch, dsmem_handoff_kernel, out.ptr));
+  TESSEL_CHECK_CUDA(cudaDeviceSynchronize());
+  const std::vector<float> h = out.download();
+  ASSERT_EQ(h.size(), out.count);
+  for (int p = 0; p < pairs; ++p)
+    for (int i = 0; i < 128 * 4; ++i)
+      ASSERT_EQ(h[size_t(p) * 512 + i], static_cast<float>(p * 100000 + i)) << "pair " << p << " float " << i;
+}
+
 TEST(TileScheduler, GroupedOrderCoversEveryTileOnce) {
   for (int tm : {1, 3, 8, 17}) {
     for (int tn : {1, 5, 32}) {
