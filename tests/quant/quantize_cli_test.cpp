@@ -12,26 +12,13 @@
 
 #include "tessel/core/dtype.hpp"
 #include "tessel/quant/container.hpp"
+#include "../cli_run.hpp"
 
 namespace {
 
-struct Run {
-  int code;
-  std::string out;
-};
+using Run = tessel::test::CliRun;
 
-Run tessel(const std::string& args) {
-  const std::string cmd = std::string(TESSEL_CLI_PATH) + " " + args + " 2>&1";
-  Run r{-1, ""};
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return r;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  const int status = pclose(p);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
+Run tessel(const std::string& args) { return tessel::test::run_cli(args); }
 
 std::string tmp(const std::string& name) { return (std::filesystem::temp_directory_path() / name).string(); }
 

@@ -9,27 +9,13 @@
 #include <sys/wait.h>
 #include <thread>
 
+#include "../cli_run.hpp"
+
 namespace {
 
-struct Run {
-  int code;
-  std::string out;
-};
+using Run = tessel::test::CliRun;
 
-Run tessel(const std::string& args) {
-  // Runs in a temporary cache dir so the probe cache of the developer's machine is not touched.
-  static const std::string cache = (std::filesystem::temp_directory_path() / "tessel-cli-test-cache").string();
-  const std::string cmd = "TESSEL_CACHE_DIR=" + cache + " " TESSEL_CLI_PATH " " + args + " 2>&1";
-  Run r{-1, ""};
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return r;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  const int status = pclose(p);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
+Run tessel(const std::string& args) { return tessel::test::run_cli(args, "tessel-cli-test-cache"); }
 
 std::string temp_file(const std::string& name, const std::string& text) {
   auto path = std::filesystem::temp_directory_path() / name;

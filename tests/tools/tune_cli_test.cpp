@@ -10,31 +10,15 @@
 
 #include "tessel/runtime/registry.hpp"
 #include "tessel/runtime/tuning_db.hpp"
+#include "../cli_run.hpp"
 
 namespace {
 
 namespace fs = std::filesystem;
 
-struct Run {
-  int code;
-  std::string out;
-};
+using Run = tessel::test::CliRun;
 
-// Runs in a temporary cache dir so neither the probe cache nor the tuning database of the developer's
-// machine is touched.
-Run tessel(const std::string& args) {
-  static const std::string cache = (fs::temp_directory_path() / "tessel-tune-cli-test-cache").string();
-  const std::string cmd = "TESSEL_CACHE_DIR=" + cache + " " TESSEL_CLI_PATH " " + args + " 2>&1";
-  Run r{-1, ""};
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return r;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  const int status = pclose(p);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
+Run tessel(const std::string& args) { return tessel::test::run_cli(args, "tessel-tune-cli-test-cache"); }
 
 std::string temp(const std::string& name) {
   const fs::path p = fs::temp_directory_path() / name;
