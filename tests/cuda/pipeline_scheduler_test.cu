@@ -188,18 +188,9 @@ TEST(Pipeline, ClusterPairSharesTheRingByMulticast) {
   ASSERT_TRUE(dt.error.empty()) << dt.error;
   DeviceArray<int> counters(2);
   TESSEL_CHECK_CUDA(cudaMemset(counters.ptr, 0, 2 * sizeof(int)));
-  cudaLaunchConfig_t launch{};
-  cudaLaunchAttribute attr{};
-  attr.id = cudaLaunchAttributeClusterDimension;
-  attr.val.clusterDim.x = 2;
-  attr.val.clusterDim.y = 1;
-  attr.val.clusterDim.z = 1;
-  launch.gridDim = dim3(4);  // two clusters
-  launch.blockDim = dim3(96);
-  launch.attrs = &attr;
-  launch.numAttrs = 1;
+  tc::cluster::ClusterLaunch launch(4, 96, 2);  // two clusters
   const int iterations = 10007;
-  TESSEL_CHECK_CUDA(cudaLaunchKernelEx(&launch, pair_ring_kernel, dt.map, iterations, counters.ptr, counters.ptr + 1));
+  TESSEL_CHECK_CUDA(cudaLaunchKernelEx(&launch.config, pair_ring_kernel, dt.map, iterations, counters.ptr, counters.ptr + 1));
   TESSEL_CHECK_CUDA(cudaDeviceSynchronize());
   const std::vector<int> c = counters.download();
   EXPECT_EQ(c[0], 0);
@@ -241,17 +232,8 @@ TEST(Cluster, PeerStoresLandBeforeTheBarrierPhase) {
   const int pairs = 66;  // every SM of an H200 in one wave
   DeviceArray<float> out(size_t(pairs) * 128 * 4);
   TESSEL_CHECK_CUDA(cudaMemset(out.ptr, 0, out.count * sizeof(float)));
-  cudaLaunchConfig_t launch{};
-  cudaLaunchAttribute attr{};
-  attr.id = cudaLaunchAttributeClusterDimension;
-  attr.val.clusterDim.x = 2;
-  attr.val.clusterDim.y = 1;
-  attr.val.clusterDim.z = 1;
-  launch.gridDim = dim3(2 * pairs);
-  launch.blockDim = dim3(128);
-  launch.attrs = &attr;
-  launch.numAttrs = 1;
-  TESSEL_CHECK_CUDA(cudaLaunchKernelEx(&launch, dsmem_handoff_kernel, out.ptr));
+  tc::cluster::ClusterLaunch launch(2 * pairs, 128, 2);
+  TESSEL_CHECK_CUDA(cudaLaunchKernelEx(&launch.config, dsmem_handoff_kernel, out.ptr));
   TESSEL_CHECK_CUDA(cudaDeviceSynchronize());
   const std::vector<float> h = out.download();
   ASSERT_EQ(h.size(), out.count);

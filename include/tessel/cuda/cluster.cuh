@@ -9,6 +9,27 @@
 
 namespace tessel::cuda::cluster {
 
+// A launch of `grid` CTAs of `block` threads in clusters of `cluster_x` along x, for cudaLaunchKernelEx
+// (`&launch.config`). The config points at its own attribute, so it is neither copied nor moved.
+struct ClusterLaunch {
+  cudaLaunchConfig_t config{};
+  cudaLaunchAttribute attr{};
+  ClusterLaunch(unsigned grid, unsigned block, unsigned cluster_x, size_t smem = 0, cudaStream_t stream = nullptr) {
+    attr.id = cudaLaunchAttributeClusterDimension;
+    attr.val.clusterDim.x = cluster_x;
+    attr.val.clusterDim.y = 1;
+    attr.val.clusterDim.z = 1;
+    config.gridDim = dim3(grid);
+    config.blockDim = dim3(block);
+    config.dynamicSmemBytes = smem;
+    config.stream = stream;
+    config.attrs = &attr;
+    config.numAttrs = 1;
+  }
+  ClusterLaunch(const ClusterLaunch&) = delete;
+  ClusterLaunch& operator=(const ClusterLaunch&) = delete;
+};
+
 // This CTA's rank in its cluster (0 when launched without clusters).
 TESSEL_DEVICE uint32_t rank() {
   uint32_t r;

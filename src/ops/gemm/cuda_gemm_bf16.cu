@@ -635,19 +635,8 @@ Status launch_wgmma(const Shape& s, const Operands& o, int group_rows, cudaStrea
     // One (tile, split) per CTA, the two splits of a tile side by side in a cluster of two.
     if (args.splits != 2 || grid != args.sched.total() * 2)
       return Status::error(StatusCode::internal, "gemm", impl, "a cluster pair needs two splits and one wave of pairs");
-    cudaLaunchConfig_t launch{};
-    cudaLaunchAttribute attr{};
-    attr.id = cudaLaunchAttributeClusterDimension;
-    attr.val.clusterDim.x = 2;
-    attr.val.clusterDim.y = 1;
-    attr.val.clusterDim.z = 1;
-    launch.gridDim = dim3(unsigned(grid));
-    launch.blockDim = dim3(ck::kThreads);
-    launch.dynamicSmemBytes = G::kSmemBytes;
-    launch.stream = stream;
-    launch.attrs = &attr;
-    launch.numAttrs = 1;
-    if (cudaError_t e = cudaLaunchKernelEx(&launch, ck::wgmma_gemm_kernel<OutT, BN, Stages, BKN, TmaStore, true, true>,
+    tc::cluster::ClusterLaunch launch(unsigned(grid), ck::kThreads, 2, G::kSmemBytes, stream);
+    if (cudaError_t e = cudaLaunchKernelEx(&launch.config, ck::wgmma_gemm_kernel<OutT, BN, Stages, BKN, TmaStore, true, true>,
                                            map_a, map_b, map_c, args);
         e != cudaSuccess)
       return cuda_failure(impl, "cluster launch", e);
