@@ -19,8 +19,10 @@
 //   - Before every timed call, outside the timed window, the caches are flushed exactly as tessel's
 //     CPU backend does (stream a scratch buffer of min(2 LLC, 64 MiB), then clflush every line of W,
 //     X and Y). ggml's OpenMP workers are not put to sleep by this: they spin for KMP_BLOCKTIME
-//     (libomp, 200 ms) after each call, while tessel's pool sleeps unless TESSEL_CPU_WARM_POOL=1. Warm-up 0.02 s, then repetitions until the IQR is under 3% of the median (after at
-//     least 5 repetitions and 0.2 s of timed work) or --max-seconds runs out; the median is reported.
+//     (libomp, 200 ms) after each call, and tessel's harness keeps its pool spinning across the flush
+//     too (keep_warm; not with TESSEL_CPU_WARM_POOL=0, nor while the pool's shared-core detector has
+//     turned it cold). Warm-up 0.02 s, then repetitions until the IQR is under 3% of the median (after
+//     at least 5 repetitions and 0.2 s of timed work) or --max-seconds runs out; the median is reported.
 //   - The output is checked once per problem against an f64 product of X with ggml's own dequantized
 //     W (65 rows of Y, up to 8 columns): relative L2 under 5% (X's q8 rounding costs ~1%) or the
 //     row is FAILED.

@@ -35,14 +35,10 @@ size_t last_level_cache_bytes() {
   return best ? best : size_t{32} << 20;
 }
 
-// Environment switches, for measuring what each measure buys: on unless "0", or off unless "1".
+// An environment switch, for measuring what a measure buys: on unless "0".
 bool env_on(const char* name) {
   const char* v = std::getenv(name);
   return !(v && std::strcmp(v, "0") == 0);
-}
-bool env_set(const char* name) {
-  const char* v = std::getenv(name);
-  return v && std::strcmp(v, "1") == 0;
 }
 
 constexpr size_t kHugePage = size_t{2} << 20;
@@ -119,15 +115,13 @@ class CpuBackend final : public Backend {
 #else
     (void)live;
 #endif
-    // Opt-in (TESSEL_CPU_WARM_POOL=1): wake the pool's workers here and have them spin for 2 ms,
-    // so the timed call pays no wake-up. A model runtime calling kernels back to back never pays
-    // one, and from an idle, halted vCPU it costs tens of microseconds, much of a 250 us GEMV. But
-    // measured side by side on our 2-vCPU VM (bench/results/cpu/harness-pages-ab*) it is worth
-    // 1.02-1.26x when the VM is fast, but at times the host runs both vCPUs on one physical core,
-    // and then a spinning worker holds that core until the hypervisor switches: most calls took
-    // exactly the 2 ms spin window. So it is off unless asked for, for machines whose cores are
-    // their own.
-    if (warm_pool_) cpu::keep_warm(2e-3);
+    // Wake the pool's workers here and have them spin for 2 ms, so the timed call pays no wake-up,
+    // as a model runtime calling kernels back to back does not (from an idle, halted vCPU it costs
+    // tens of microseconds, much of a 250 us GEMV). When a spinning worker does not get a core of
+    // its own (our 2-vCPU VM's host at times runs both on one physical core), this would make
+    // calls wait out the 2 ms; the pool then turns cold by itself and keep_warm does nothing
+    // (src/runtime/cpu_warm_policy.hpp). TESSEL_CPU_WARM_POOL=0 turns it off, =1 forces it.
+    cpu::keep_warm(2e-3);
     return {};
   }
 
@@ -150,7 +144,6 @@ class CpuBackend final : public Backend {
 
  private:
   const bool hugepages_ = env_on("TESSEL_CPU_HUGEPAGES");
-  const bool warm_pool_ = env_set("TESSEL_CPU_WARM_POOL");
   std::once_flag once_;
   std::vector<unsigned char> scratch_;
   volatile unsigned char sink_ = 0;

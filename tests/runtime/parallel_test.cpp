@@ -35,8 +35,10 @@ TEST(ParallelFor, CoversEveryIndexOnce) {
 TEST(ParallelFor, BackToBackRegionsWithSleepingWorkers) {
   std::mt19937 rng(5);
   for (int region = 0; region < 3000; ++region) {
-    // Pauses past the pool's spin window put the workers to sleep, so they wake late, at random.
-    const int pause_us = int(rng() % 4) == 0 ? int(rng() % 300) : 0;
+    // Pauses past the pool's spin window put the workers to sleep, so they wake late, at random:
+    // up to 300 us is past the short spin, and 2.5 ms is past the 2 ms a warm pool spins.
+    const int dice = int(rng() % 100);
+    const int pause_us = dice < 25 ? int(rng() % 300) : dice < 27 ? 2500 : 0;
     if (pause_us > 0) std::this_thread::sleep_for(std::chrono::microseconds(pause_us));
     const int64_t n = 1 + int64_t(rng() % 5);
     expect_each_index_once(n, 0);

@@ -14,7 +14,8 @@ int hardware_threads();
 // instead of sleeping for the next `seconds` (capped at 0.1 s), so a parallel_for started in that
 // time pays no futex wake-up (tens of microseconds on a VM). A benchmark harness calls this just
 // before a timed call (see cpu_backend.cpp); the cost is a core spinning for that long, so ordinary
-// callers never need it.
+// callers never need it. Like the warm window after each region (see parallel_for), it does
+// nothing while the pool is cold, and nothing at all with TESSEL_CPU_WARM_POOL=0.
 void keep_warm(double seconds);
 
 // The type-erased entry point behind parallel_for. `call(ctx, begin, end)` runs one chunk.
@@ -27,6 +28,12 @@ void parallel_for_erased(int64_t n, int threads, void (*call)(void*, int64_t, in
 //
 // Calls made from inside a chunk, or while another thread holds the pool, run serially on the
 // calling thread (fn(0, n)), so nesting never deadlocks. fn must not throw.
+//
+// After a region the workers spin briefly (10-100 us) and then sleep. While the pool is warm they
+// spin 2 ms instead, so back-to-back calls pay no futex wake-up. The pool starts warm and turns
+// cold by itself for a while (4 regions, fourfold more up to 4096 while retries fail) when a spinning
+// worker is seen not to run, e.g. when it shares a core with the caller. TESSEL_CPU_WARM_POOL=0
+// keeps it cold, =1 warm (src/runtime/cpu_warm_policy.hpp).
 template <class F>
 void parallel_for(int64_t n, int threads, F&& fn) {
   using Fn = std::remove_reference_t<F>;
