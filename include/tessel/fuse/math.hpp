@@ -56,7 +56,13 @@ requires(!std::is_same_v<V, float>) TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE V max(
 }
 template <class V>
 TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE V abs(const V& x) {
+#if defined(__CUDA_ARCH__)
+  // The same bits, but ptxas folds fabsf into its user as an |x| operand (FMNMX |a|, |b|), where the
+  // mask is an instruction of its own: one per element of rmsnorm_quant's row maximum.
+  return detail::on_lanes(x, [](float a) { return fabsf(a); });
+#else
   return Simd<V>::from_bits(Simd<V>::to_bits(x) & 0x7fffffffu);
+#endif
 }
 // |mag| with the sign of sgn.
 template <class V>
