@@ -238,6 +238,22 @@ struct ReadRope {
     const auto token = [this](int64_t r) { return int64_t(uint32_t(r) / uint32_t(heads)); };
     const int64_t t0 = token(rows[0]);
     const bool one_token = t0 == token(rows[K - 1]);
+    // Every row's loads first, before the trig and outside any branch: issued after the trig (or
+    // behind each row's `!one_token` branch, which the compiler does not hoist loads across), the
+    // rows' memory latency followed the position load and a hundred-odd instructions of sines and
+    // cosines instead of overlapping them. (Not for f32 NeoX: its 8 vectors of 8 floats would
+    // spill; there the rows load in the loop below, as before.)
+    constexpr bool kLoadsFirst = !(kStyle == RopeStyle::neox && sizeof(typename T::storage) == 4);
+    DVecF x[K], y[K];
+    const auto load_row = [&](int k) {
+      const auto* row = p + rows[k] * dim;
+      x[k] = T::template load<DVecF>(row + c);
+      if constexpr (kStyle == RopeStyle::neox) y[k] = partner<DVecF>(row, c);
+    };
+    if constexpr (kLoadsFirst) {
+#pragma unroll
+      for (int k = 0; k < K; ++k) load_row(k);
+    }
     float sn[kPairs], co[kPairs];
     if (one_token) {
       // (Whole groups agree on one_token, so the 16 lanes that trig_shared needs are all here.)
@@ -259,13 +275,9 @@ struct ReadRope {
     // gives 1.02-1.03x (call 5).
 #pragma unroll
     for (int k = 0; k < K; ++k) {
-      const auto* row = p + rows[k] * dim;
-      const DVecF x = T::template load<DVecF>(row + c);
+      if constexpr (!kLoadsFirst) load_row(k);
       if (!one_token) trig(c, double(positions[token(rows[k])]), sn, co);
-      if constexpr (kStyle == RopeStyle::gptj)
-        combine(out[k], x, x, c, sn, co);
-      else
-        combine(out[k], x, partner<DVecF>(row, c), c, sn, co);
+      combine(out[k], x[k], kStyle == RopeStyle::gptj ? x[k] : y[k], c, sn, co);
     }
   }
   template <int K>
