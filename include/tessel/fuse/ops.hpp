@@ -768,7 +768,22 @@ struct WriteQuant : OpBase {
       // memory traffic. The extra rounding can move q across a midpoint (one step), which any
       // consumer of round-to-nearest quantization already tolerates.
       const V qv = v * inv;
-      detail::store<T>(q + at.row * q_row_stride + at.col, qv, at);
+      auto* dst = q + at.row * q_row_stride + at.col;
+#if defined(__CUDA_ARCH__)
+      if constexpr (std::is_same_v<T, i8> && is_dvec_v<V> && !A::tail) {
+        // |v| <= max|v| over the same values, so |qv| <= 127 (1 + 2^-23)^2 whenever inv is finite:
+        // the int8 store needs no clamp (an infinite max gives inv = 0 and qv NaN, stored as 0).
+        // inv overflows only for a row whose max is below 127 / FLT_MAX; that row keeps the clamp.
+        if (inv <= 3.402823466e38f)
+          T::template store_dvec<false>(dst, qv);
+        else
+          T::template store_dvec<true>(dst, qv);
+      } else {
+        detail::store<T>(dst, qv, at);
+      }
+#else
+      detail::store<T>(dst, qv, at);
+#endif
       if (at.col == 0) scale_p[at.row * scale_row_stride] = scale;
     }
   }
