@@ -158,6 +158,51 @@ TEST(FuseCuda, QuantizedStoresMatchTheCore) {
   }
 }
 
+// write_quant<i8> on the vector path stores without a clamp where its own scale bounds the values
+// (ops.hpp): its codes must equal the host's float model of the same arithmetic (inv = 127 / max|v|,
+// q = round_even(v * inv), NaN to 0, saturated) on ordinary rows and on the edges: a NaN in a row, an
+// infinity (inv 0: every code 0), a row so small that inv overflows (the clamped store: codes +-127),
+// and a row of zeros (scale 0).
+TEST(FuseCuda, Int8QuantizingWriteEdgeRows) {
+  TESSEL_REQUIRE_HOPPER();
+  const int64_t cols = 512, rows = 6;
+  std::vector<float> x = random_values(rows * cols, 21);
+  for (int64_t j = 0; j < cols; ++j) x[size_t(cols + j)] *= 1000.0f;                          // row 1: large
+  x[size_t(2 * cols + 17)] = std::numeric_limits<float>::quiet_NaN();                          // row 2: a NaN
+  x[size_t(3 * cols + 300)] = std::numeric_limits<float>::infinity();                          // row 3: an infinity
+  for (int64_t j = 0; j < cols; ++j) x[size_t(4 * cols + j)] = x[size_t(4 * cols + j)] * 1e-39f;  // row 4: inv overflows
+  for (int64_t j = 0; j < cols; ++j) x[size_t(5 * cols + j)] = 0.0f;                           // row 5: zeros
+  DevBuf dx(x), dscale(rows);
+  int8_t* q = nullptr;
+  ASSERT_EQ(cudaMalloc(&q, x.size()), cudaSuccess);
+  const auto c = fz::chain(fz::read<fz::f32>(dx.p, cols), fz::write_quant<fz::i8>(q, cols, dscale.p));
+  EXPECT_TRUE(fc::uses_vectors(fc::instance(c, rows, cols)));
+  ASSERT_EQ(fc::run(nullptr, c, rows, cols), cudaSuccess);
+  std::vector<int8_t> hq(x.size());
+  ASSERT_EQ(cudaMemcpy(hq.data(), q, x.size(), cudaMemcpyDeviceToHost), cudaSuccess);
+  cudaFree(q);
+  const auto scale = dscale.get();
+  std::vector<float> invs;
+  for (int64_t i = 0; i < rows; ++i) {
+    float m = -std::numeric_limits<float>::infinity();
+    for (int64_t j = 0; j < cols; ++j) {
+      const float a = std::fabs(x[size_t(i * cols + j)]);
+      if (a > m) m = a;  // fmaxf drops NaN, as this does
+    }
+    const float want_scale = m / 127.0f;
+    ASSERT_EQ(scale[size_t(i)], want_scale) << "scale of row " << i;
+    const float inv = want_scale > 0.0f ? 127.0f / m : 0.0f;
+    invs.push_back(inv);
+    for (int64_t j = 0; j < cols; ++j) {
+      const float v = x[size_t(i * cols + j)] * inv;
+      const int want = std::isnan(v) ? 0 : int(std::nearbyint(std::min(std::max(v, -128.0f), 127.0f)));
+      ASSERT_EQ(int(hq[size_t(i * cols + j)]), want) << "row " << i << " col " << j << ": " << x[size_t(i * cols + j)];
+    }
+  }
+  EXPECT_TRUE(std::isinf(invs[4]) && scale[4] > 0.0f) << "row 4 must overflow inv, or it tests nothing";
+  EXPECT_EQ(invs[3], 0.0f);  // the infinity's row
+}
+
 TEST(FuseCuda, GroupSizesCoverTheRow) {
   EXPECT_EQ(fc::group_for(1, 16, 1024), 32);
   EXPECT_EQ(fc::group_for(512, 16, 1024), 32);
