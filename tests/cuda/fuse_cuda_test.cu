@@ -161,7 +161,7 @@ TEST(FuseCuda, QuantizedStoresMatchTheCore) {
 // write_quant<i8> on the vector path stores without a clamp where its own scale bounds the values
 // (ops.hpp): its codes must equal the host's float model of the same arithmetic (inv = 127 / max|v|,
 // q = round_even(v * inv), NaN to 0, saturated) on ordinary rows and on the edges: a NaN in a row, an
-// infinity (inv 0: every code 0), a row so small that inv overflows (the clamped store: codes +-127),
+// infinity (inv 0: every code 0), a row so small that inv overflows (the clamped store: 127 or -128),
 // and a row of zeros (scale 0).
 TEST(FuseCuda, Int8QuantizingWriteEdgeRows) {
   TESSEL_REQUIRE_HOPPER();
