@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Session 10: issue 5's GEMV ratios (4-bit >= 3.5x and 2-bit >= 6x our bf16 GEMV) with the pool warm by
 # default (0aac26a), the low-bit and bf16 benches alternating for ROUNDS rounds on the 2-vCPU VM, both cores.
-# Run from the repo root after `cmake --build --preset cpu`; output: the JSONs and a per-round table.
+# Run from the repo root after `cmake --build --preset cpu`; output: the JSONs and a per-round table, in
+# OUT_DIR (default: this run's folder; later samples pass their own, see the session 11 script).
 set -euo pipefail
 T=build/cpu/tessel
-out=bench/results/cpu/lowbit-vs-bf16-2026-11-29-session10
+out=${OUT_DIR:-bench/results/cpu/lowbit-vs-bf16-2026-11-29-session10}
 rounds=${ROUNDS:-3}
 mkdir -p "$out"
 $T probe --refresh >"$out/probe.txt" 2>&1
