@@ -89,16 +89,17 @@ TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE double exp_d(double x) {
 // row's group computes them, and the IEEE double division, square root and reciprocal are
 // subroutines of dozens of double instructions each, at half the f32 rate: about 100 per thread
 // and row in RmsScale, as much as the row's own arithmetic at 32 elements a thread. There they
-// start from the hardware's approximations (MUFU, about 20 bits) and take three Newton steps
-// (quadratic: past 53 bits), a dozen double FMAs; the result is within an ulp of the IEEE one, so
-// its rounding to float (what the ops keep) differs only in rare near-ties. The CPU keeps IEEE.
+// start from the hardware's approximations (MUFU, about 20 bits) and take two Newton steps
+// (quadratic: about 40, then past 53 bits; a third, as before session 11, changed nothing but the
+// instruction count); the result is within an ulp of the IEEE one, so its rounding to float (what
+// the ops keep) differs only in rare near-ties. The CPU keeps IEEE.
 TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE double div_d(double a, double b) {
 #if defined(__CUDA_ARCH__)
   double y;
   asm("rcp.approx.ftz.f64 %0, %1;" : "=d"(y) : "d"(b));
   if (isfinite(y) && y != 0.0) {  // b finite and nonzero: refine (else y is already exact: 0 or inf)
 #pragma unroll
-    for (int i = 0; i < 3; ++i) y = fma(y, fma(-b, y, 1.0), y);
+    for (int i = 0; i < 2; ++i) y = fma(y, fma(-b, y, 1.0), y);
   }
   return a * y;
 #else
@@ -111,7 +112,7 @@ TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE double rsqrt_d(double x) {
   asm("rsqrt.approx.ftz.f64 %0, %1;" : "=d"(y) : "d"(x));
   if (isfinite(y) && y != 0.0) {  // x finite and positive (x = 0 gives inf, as 1 / sqrt(0))
 #pragma unroll
-    for (int i = 0; i < 3; ++i) y = fma(0.5 * y, fma(-x * y, y, 1.0), y);
+    for (int i = 0; i < 2; ++i) y = fma(0.5 * y, fma(-x * y, y, 1.0), y);
   }
   return y;
 #else
