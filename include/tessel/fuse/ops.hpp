@@ -18,7 +18,9 @@
 // per row before anything else (the rotary read caches its cos/sin table there).
 #pragma once
 
+#include <cfloat>
 #include <cstdint>
+#include <type_traits>
 
 #include "tessel/fuse/dtypes.hpp"
 
@@ -775,7 +777,7 @@ struct WriteQuant : OpBase {
         // |v| <= max|v| over the same values, so |qv| <= 127 (1 + 2^-23)^2 whenever inv is finite:
         // the int8 store needs no clamp (an infinite max gives inv = 0 and qv NaN, stored as 0).
         // inv overflows only for a row whose max is below 127 / FLT_MAX; that row keeps the clamp.
-        if (inv <= 3.402823466e38f)
+        if (inv <= FLT_MAX)
           T::template store_dvec<false>(dst, qv);
         else
           T::template store_dvec<true>(dst, qv);
