@@ -1,5 +1,6 @@
 // The Hopper gemm cost model's arithmetic (src/ops/gemm/cuda_gemm_model.cpp), on the host: the plans
-// cuda.wgmma and cuda.wgmma.fp8 resolve configs to, waves of tiles, split-K, and the roofline floor.
+// cuda.wgmma and cuda.wgmma.fp8 resolve configs to, waves of tiles, split-K, the skinny kernel's tile
+// rows, and the roofline floor.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -141,6 +142,17 @@ TEST(WgmmaModel, ClusterPairsWhereTwiceTheTilesFitOneWave) {
   const double pair = wgmma_predict_seconds(m128, p, w, hopper());
   const double alone = wgmma_predict_seconds(m128, wgmma_plan(m128, 0, 0, 132, 1), w, hopper());
   EXPECT_NEAR(pair, std::max(alone / 2, roofline_seconds(w, hopper())), 1e-12);
+}
+
+// The skinny kernel's 128-row tiles: only for 9..16 rows of A, and only where they fill every SM.
+TEST(SkinnyModel, WideTilesWhereTheyFillTheSms) {
+  EXPECT_EQ(skinny_tile_rows(shape(16, 28672, 4096, BLayout::nk), 132), 128);
+  EXPECT_EQ(skinny_tile_rows(shape(9, 128 * 132, 4096, BLayout::nk), 132), 128);
+  EXPECT_EQ(skinny_tile_rows(shape(16, 128 * 132 - 1, 4096, BLayout::nk), 132), 64);  // one SM short
+  EXPECT_EQ(skinny_tile_rows(shape(16, 8192, 8192, BLayout::nk), 132), 64);
+  EXPECT_EQ(skinny_tile_rows(shape(8, 28672, 4096, BLayout::nk), 132), 64);   // half of A's rows
+  EXPECT_EQ(skinny_tile_rows(shape(17, 28672, 4096, BLayout::nk), 132), 64);  // 32-row A tiles
+  EXPECT_EQ(skinny_tile_rows(shape(16, 28672, 4096, BLayout::nk), 228), 64);  // more SMs than tiles
 }
 
 TEST(WgmmaModel, Fp8Plans) {

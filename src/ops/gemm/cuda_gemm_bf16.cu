@@ -828,10 +828,12 @@ Status launch_skinny(const Shape& s, const Operands& o, int splits_wanted, cudaS
 }
 
 template <class OutT>
-Status dispatch_skinny(const Shape& s, const Operands& o, int splits, bool narrow, cudaStream_t stream) {
+Status dispatch_skinny(const Shape& s, const Operands& o, int splits, bool narrow, bool wide, cudaStream_t stream) {
   // One consumer per CTA gives the most CTAs. (Two consumers over a 128-row weight tile, for m up to
   // 128, measured 0.4-0.55x cuBLAS: every CTA re-reads the rows of A, and past 64 rows that traffic
-  // outweighs the weight; cuda.wgmma does better there.)
+  // outweighs the weight; cuda.wgmma does better there.) `wide` (m <= 16): 128-row weight tiles whose
+  // two consumers share each stage of A (skinny_tile_rows).
+  if (s.m <= 16 && wide) return launch_skinny<OutT, 16, 2, 4>(s, o, splits, stream);
   if (s.m <= 16)
     return narrow ? launch_skinny<OutT, 16, 1, 1>(s, o, splits, stream) : launch_skinny<OutT, 16, 1, 4>(s, o, splits, stream);
   if (s.m <= 32)
@@ -863,9 +865,11 @@ class SkinnyImpl final : public Implementation {
     return Support::yes();
   }
 
-  // splits: 0 = chosen from the SM count; k_panels: 0 = 256-wide K stages (128 when m > 32), 1 = 64-wide.
+  // splits: 0 = chosen from the SM count; k_panels: 0 = 256-wide K stages (128 when m > 32), 1 = 64-wide;
+  // tile_rows: weight rows per CTA, 0 = chosen (skinny_tile_rows), 64, or 128 (two consumers sharing
+  // each stage of A; m <= 16 only, 64 above).
   std::vector<Tunable> config_space(const Problem&) const override {
-    return {{"splits", {0, 1, 2, 4}}, {"k_panels", {0, 1}}};
+    return {{"splits", {0, 1, 2, 4}}, {"k_panels", {0, 1}}, {"tile_rows", {0, 64, 128}}};
   }
 
   Status run(const Problem& p, const Config& config, std::span<const TensorView> tensors,
@@ -876,9 +880,11 @@ class SkinnyImpl final : public Implementation {
     if (!o.ok()) return o.status();
     const int splits = static_cast<int>(config_value(config, config_space(p), "splits"));
     const bool narrow = config_value(config, config_space(p), "k_panels") == 1;
+    const int64_t rows = config_value(config, config_space(p), "tile_rows");
+    const bool wide = (rows == 0 ? skinny_tile_rows(s, sm_count()) : rows) == 128;
     auto stream = static_cast<cudaStream_t>(ctx.stream);
-    return s.out == DType::bf16 ? dispatch_skinny<bf16>(s, *o, splits, narrow, stream)
-                                : dispatch_skinny<float>(s, *o, splits, narrow, stream);
+    return s.out == DType::bf16 ? dispatch_skinny<bf16>(s, *o, splits, narrow, wide, stream)
+                                : dispatch_skinny<float>(s, *o, splits, narrow, wide, stream);
   }
 };
 

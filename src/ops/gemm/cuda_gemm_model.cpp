@@ -15,6 +15,17 @@ double tile_cost(int tile_n) { return tile_n >= 256 ? 1.0 : 1.04; }
 
 }  // namespace
 
+// cuda.wgmma.skinny's weight rows per CTA. Every CTA reads all of A's rows for its stretch of K,
+// through L2: at m = 16 a quarter of the weight's bytes again, and it costs: m = 16 ran 1.04-1.06x
+// longer than m = 1 on the same 28672 x 4096 weight, whose time cuBLASLt hardly changes with m (H200,
+// session12/call1). Two consumers sharing each stage of A halve that traffic (128-row tiles: 1.055x
+// at m = 16, n = 28672; session12/call2) but halve the CTAs, which loses wherever the 64-row tiles
+// made about one wave or less (n = 8192: 0.97x, n = 6144: 0.91x; m = 8, with half of A's rows,
+// 0.99-1.00x). So 128 rows when m > 8 and the 128-row tiles fill every SM at least once.
+int skinny_tile_rows(const Shape& s, int sms) {
+  return s.m > 8 && s.m <= 16 && s.n >= int64_t{128} * sms ? 128 : 64;
+}
+
 // Splits of K for cuda.wgmma when its tiles leave SMs idle (few rows of A, e.g. m = 128 with a
 // 4096-wide weight: 32 tiles of 128 x 128 on 132 SMs). The partials round trip through L2 and the
 // last CTA of a tile adds them in split order (deterministic). With 128-wide tiles (which such shapes

@@ -1,4 +1,5 @@
-// Host-side tiling choices and the cost model of the Hopper gemm kernels (cuda.wgmma, cuda.wgmma.fp8).
+// Host-side tiling choices and the cost model of the Hopper gemm kernels (cuda.wgmma, cuda.wgmma.fp8,
+// and cuda.wgmma.skinny's tile rows).
 // Plain C++, so the CPU build compiles and tests the arithmetic that the .cu files use on the device.
 #pragma once
 
@@ -22,6 +23,10 @@ int wgmma_auto_splits(const Shape& s, int tile_n, int sms);
 // fast by default (short K) rather than promoting.
 int wgmma_fp8_auto_tile_n(const Shape& s, int sms);
 bool wgmma_fp8_fast_by_default(const Shape& s);
+
+// cuda.wgmma.skinny's weight rows per CTA when its tile_rows config is 0: 64, or 128 (two consumer
+// warpgroups sharing each stage of A) where m > 8 and 128-row tiles fill every SM.
+int skinny_tile_rows(const Shape& s, int sms);
 
 // Whether cuda.wgmma's split K can run as pairs of CTAs (clusters of two) that add their partials in
 // distributed shared memory: 128 x 64 tiles of a b=nk weight, twice the tile count within one wave,
