@@ -2,8 +2,9 @@
 // several reductions at every group size, on the vector path (DVecF) and the float path (odd row
 // lengths, misaligned inputs), the long-row recompute kernel, column tiles of chains without
 // reductions, short rows four to a group, softmax as two reductions, writes before a reduction
-// (the split of a pass at its first store), horizontal fusion of two instances in one launch, and
-// out-of-bounds guards. Skips without a GPU.
+// (the split of a pass at its first store), horizontal fusion of two instances in one launch,
+// quantizing writes (int8 edge rows, rmsnorm's folded scale), and out-of-bounds guards. Skips
+// without a GPU.
 #include <cuda_runtime.h>
 #include <gtest/gtest.h>
 
@@ -201,6 +202,46 @@ TEST(FuseCuda, Int8QuantizingWriteEdgeRows) {
   }
   EXPECT_TRUE(std::isinf(invs[4]) && scale[4] > 0.0f) << "row 4 must overflow inv, or it tests nothing";
   EXPECT_EQ(invs[3], 0.0f);  // the infinity's row
+}
+
+// write_quant_rms (rmsnorm_quant's quantizing write) against a double reference of rmsnorm(x) * w
+// quantized to int8 per row, on the vector path, the float path (odd rows) and the long-row
+// recompute kernel: the scale f32-tight, every code within half a step plus f32 rounding. Row 1 is
+// 1000 times row 0, so a scale without the 1 / rms factor would be 1000 times too large there.
+TEST(FuseCuda, RmsQuantizingWrite) {
+  TESSEL_REQUIRE_HOPPER();
+  for (int64_t cols : {int64_t{4096}, int64_t{1031}, fc::kStashCols + 8}) {
+    const int64_t rows = 3;
+    std::vector<float> x = random_values(rows * cols, 23);
+    const std::vector<float> w = random_values(cols, 24, 1.0f);
+    for (int64_t j = 0; j < cols; ++j) x[size_t(cols + j)] = 1000.0f * x[size_t(j)];
+    for (int64_t j = 0; j < cols; ++j) x[size_t(2 * cols + j)] = 0.0f;
+    DevBuf dx(x), dw(w), dscale(rows);
+    int8_t* q = nullptr;
+    ASSERT_EQ(cudaMalloc(&q, x.size()), cudaSuccess);
+    const auto xr = fz::read<fz::f32>(dx.p, cols);
+    const auto c = fz::chain(xr, fz::mul(fz::read_bcast<fz::f32>(dw.p)),
+                             fz::write_quant_rms<fz::i8>(q, cols, dscale.p, xr, 1e-6f));
+    EXPECT_EQ(fc::uses_vectors(fc::instance(c, rows, cols)), cols % 8 == 0 && cols <= fc::kStashCols) << cols;
+    ASSERT_EQ(fc::run(nullptr, c, rows, cols), cudaSuccess);
+    std::vector<int8_t> hq(x.size());
+    ASSERT_EQ(cudaMemcpy(hq.data(), q, x.size(), cudaMemcpyDeviceToHost), cudaSuccess);
+    cudaFree(q);
+    const auto scale = dscale.get();
+    expect_guards(scale, rows, "scale");
+    for (int64_t i = 0; i < rows; ++i) {
+      double sq = 0, amax = 0;
+      for (int64_t j = 0; j < cols; ++j) sq += double(x[size_t(i * cols + j)]) * x[size_t(i * cols + j)];
+      const double inv_rms = 1.0 / std::sqrt(sq / double(cols) + 1e-6);
+      for (int64_t j = 0; j < cols; ++j) amax = std::max(amax, std::fabs(x[size_t(i * cols + j)] * inv_rms * w[size_t(j)]));
+      ASSERT_NEAR(scale[size_t(i)], amax / 127.0, 1e-6 * amax / 127.0) << "scale of row " << i << ", " << cols;
+      for (int64_t j = 0; j < cols; ++j) {
+        const double exact = amax > 0 ? x[size_t(i * cols + j)] * inv_rms * w[size_t(j)] / (amax / 127.0) : 0.0;
+        ASSERT_LE(std::fabs(double(hq[size_t(i * cols + j)]) - exact), 0.5 + 1e-4)
+            << "row " << i << " col " << j << " of " << cols;
+      }
+    }
+  }
 }
 
 TEST(FuseCuda, GroupSizesCoverTheRow) {

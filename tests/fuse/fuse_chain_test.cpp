@@ -203,6 +203,54 @@ TEST_P(Chains, QuantizingWrite) {
   }
 }
 
+// write_quant_rms from v = x * w gives what write_quant gives for rmsnorm(x) * w: the scale is
+// max|y| / qmax (f32-tight) with y = x / rms(x) * w in double, and each code is round(y / scale) up
+// to one step at a midpoint. Both row strategies (the last length recomputes), a zero row, and a
+// row 1000 times another, whose scale rmsnorm leaves unchanged: a scale missing the 1 / rms factor
+// would be 1000 times larger.
+TEST_P(Chains, RmsQuantizingWrite) {
+  for (int64_t cols : {int64_t{1}, int64_t{3}, int64_t{17}, int64_t{100}, int64_t{1031}, cpu::detail::kStashCols + 129}) {
+    const int64_t rows = 4;
+    auto x = random_rows(rows, cols, 31 + uint64_t(cols), -5, 5);
+    const auto w = random_rows(1, cols, 32 + uint64_t(cols), 0.1, 2);
+    for (int64_t j = 0; j < cols; ++j) x[size_t(2 * cols + j)] = 0.0f;                     // row 2: all zero
+    for (int64_t j = 0; j < cols; ++j) x[size_t(3 * cols + j)] = 1000.0f * x[size_t(j)];  // row 3: 1000 x row 0
+    const float eps = 1e-5f;
+    std::vector<uint8_t> q(x.size());
+    std::vector<int8_t> q8(x.size());
+    std::vector<float> s(size_t(rows), -1.0f), s8(size_t(rows), -1.0f);
+    const auto src = read<f32>(x.data(), cols);
+    const auto wr = mul(read_bcast<f32>(w.data()));
+    cpu::run(chain(src, wr, write_quant_rms<e4m3>(q.data(), cols, s.data(), src, eps)), rows, cols, opts());
+    cpu::run(chain(src, wr, write_quant_rms<i8>(q8.data(), cols, s8.data(), src, eps)), rows, cols, opts());
+    for (int64_t r = 0; r < rows; ++r) {
+      double sq = 0, amax = 0;
+      for (int64_t j = 0; j < cols; ++j) sq += double(x[size_t(r * cols + j)]) * x[size_t(r * cols + j)];
+      const double inv_rms = 1.0 / std::sqrt(sq / double(cols) + eps);
+      std::vector<double> y(static_cast<size_t>(cols));
+      for (int64_t j = 0; j < cols; ++j) {
+        y[size_t(j)] = double(x[size_t(r * cols + j)]) * inv_rms * w[size_t(j)];
+        amax = std::max(amax, std::fabs(y[size_t(j)]));
+      }
+      ASSERT_NEAR(s[size_t(r)], amax / 448.0, 1e-6 * amax / 448.0) << "row " << r << " cols " << cols;
+      ASSERT_NEAR(s8[size_t(r)], amax / 127.0, 1e-6 * amax / 127.0) << "row " << r << " cols " << cols;
+      for (int64_t j = 0; j < cols; ++j) {
+        const size_t i = size_t(r * cols + j);
+        if (amax == 0) {
+          ASSERT_EQ(q[i], 0);
+          ASSERT_EQ(q8[i], 0);
+          continue;
+        }
+        const double exact = y[size_t(j)] / (amax / 448.0), exact8 = y[size_t(j)] / (amax / 127.0);
+        const double got = e4m3_bits_to_f32(q[i]);
+        const double step = std::max(std::ldexp(1.0, std::ilogb(std::max(std::fabs(exact), 0x1p-6)) - 3), 0x1p-9);
+        ASSERT_LE(std::fabs(got - exact), 0.5 * step * (1 + 1e-5)) << "e4m3 row " << r << " col " << j;
+        ASSERT_LE(std::fabs(double(q8[i]) - exact8), 0.5 + 1e-4) << "i8 row " << r << " col " << j;
+      }
+    }
+  }
+}
+
 // N independent instances (different element types, sizes and chains) in one parallel_for give
 // exactly what separate runs give.
 TEST_P(Chains, HorizontalFusionEqualsSeparateRuns) {

@@ -143,15 +143,17 @@ TESSEL_FUSE_INLINE void stash_passes(C& c, int64_t r, int64_t nb, int tail, int6
     typename std::remove_reference_t<decltype(op)>::template Acc<V> acc{};
     for (int64_t j = 0; j < nb; j += N) {
       V v;
-      value(v, At<false, true>{r, j, N, stream, cols});
+      const At<false, true> at{r, j, N, stream, cols};
+      value(v, at);
       Simd<V>::store_f32(stash + j, v);
-      op.template add<false>(acc, v, N);
+      fuse::detail::accumulate<false>(op, acc, v, at);
     }
     if (tail > 0) {
       V v;
-      value(v, At<true, true>{r, nb, tail, stream, cols});
+      const At<true, true> at{r, nb, tail, stream, cols};
+      value(v, at);
       Simd<V>::store_f32(stash + nb, v);
-      op.template add<true>(acc, v, tail);
+      fuse::detail::accumulate<true>(op, acc, v, at);
     }
     op.finish(acc.lanes(), cols);
     stash_passes<P + 1, N>(c, r, nb, tail, cols, stash, stream);
@@ -170,13 +172,15 @@ TESSEL_FUSE_INLINE void reduction_passes(C& c, int64_t r, int64_t nb, int tail, 
     for (int64_t j = 0; j < nb; j += N) {
       if constexpr (P == 0) c.prefetch(r, j);
       V v;
-      c.template eval<I>(v, At<false, false>{r, j, N, false, cols});
-      op.template add<false>(acc, v, N);
+      const At<false, false> at{r, j, N, false, cols};
+      c.template eval<I>(v, at);
+      fuse::detail::accumulate<false>(op, acc, v, at);
     }
     if (tail > 0) {
       V v;
-      c.template eval<I>(v, At<true, false>{r, nb, tail, false, cols});
-      op.template add<true>(acc, v, tail);
+      const At<true, false> at{r, nb, tail, false, cols};
+      c.template eval<I>(v, at);
+      fuse::detail::accumulate<true>(op, acc, v, at);
     }
     op.finish(acc.lanes(), cols);
     reduction_passes<P + 1, N>(c, r, nb, tail, cols);

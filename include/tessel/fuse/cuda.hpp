@@ -252,7 +252,8 @@ __device__ TESSEL_FUSE_INLINE void stash_passes(C& c, V (&st)[kPer], int64_t r, 
 #pragma unroll
     for (int k = 0; k < kPer; ++k) {
       const int64_t j = j0 + int64_t(k) * kGroup * kL;
-      if (valid && (kFull || j < cols)) op.template add<false>(acc, st[k], kL);
+      if (valid && (kFull || j < cols))
+        fuse::detail::accumulate<false>(op, acc, st[k], At<false, true>{r, j, kL, false, cols});
     }
     const auto total = group_reduce(one_lane(acc), kGroup / 32);
     if (valid) op.finish(total, cols);
@@ -310,8 +311,10 @@ __device__ TESSEL_FUSE_INLINE void long_passes(C& c, int64_t r, int64_t cols) {
         c.template eval<I>(v[u], At<false, false>{r, j < cols ? j : cols - 1, 1, false, cols});
       }
 #pragma unroll
-      for (int u = 0; u < kUnroll; ++u)
-        if (j0 + int64_t(u) * blockDim.x < cols) op.template add<false>(acc, v[u], 1);
+      for (int u = 0; u < kUnroll; ++u) {
+        const int64_t j = j0 + int64_t(u) * blockDim.x;
+        if (j < cols) fuse::detail::accumulate<false>(op, acc, v[u], At<false, false>{r, j, 1, false, cols});
+      }
     }
     op.finish(group_reduce(acc, int(blockDim.x) / 32), cols);
     long_passes<P + 1>(c, r, cols);
@@ -410,7 +413,8 @@ Layout plan(const Instance<C>& in, int64_t tile) {
 inline constexpr int kShortGroup = 16;
 inline constexpr int kShortRows = 4;
 // 85 registers a thread: x and rope's partner for 4 rows. (4 blocks, 64 registers, fit bf16 rope
-// without a spill but measured 0.97-0.99x on NeoX: H200, session 8, call 7.)
+// without a spill but measured 0.97-0.99x on NeoX: H200, session 8, call 7; and 0.99-1.01x on bf16
+// GPT-J, which holds no partner: session 12, call 2.)
 inline constexpr int kShortBlocksPerSm = 3;
 
 template <class C>

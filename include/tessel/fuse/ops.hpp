@@ -737,6 +737,30 @@ struct Write : OpBase {
   TESSEL_HOST_DEVICE bool vec_ok(int lanes) const { return detail::vec_aligned(p, row_stride, lanes); }
 };
 
+namespace detail {
+// Stores the codes of v * inv (inv = qmax / max|v| over v's row, or 0) at dst. v * (1/scale) rather
+// than v / scale: a vector divide per element would cost more than the memory traffic. The extra
+// rounding can move q across a midpoint (one step), which any consumer of round-to-nearest
+// quantization already tolerates.
+template <class T, class V, class A>
+TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE void store_codes(typename T::storage* dst, const V& v, float inv, const A& at) {
+  const V qv = v * inv;
+#if defined(__CUDA_ARCH__)
+  if constexpr (std::is_same_v<T, i8> && is_dvec_v<V> && !A::tail) {
+    // |v| <= max|v| over the same values, so |qv| <= 127 (1 + 2^-23)^2 whenever inv is finite: the
+    // int8 store needs no clamp (an infinite max gives inv = 0 and qv NaN, stored as 0). inv
+    // overflows only for a row whose max is below 127 / FLT_MAX; that row keeps the clamp.
+    if (inv <= FLT_MAX)
+      T::template store_dvec<false>(dst, qv);
+    else
+      T::template store_dvec<true>(dst, qv);
+    return;
+  }
+#endif
+  store<T>(dst, qv, at);
+}
+}  // namespace detail
+
 // Quantizing write with a per-row scale: scale = max|v| / T::kMax over the row, q = round(v /
 // scale) in T (e4m3: to nearest even, saturating at 448; i8: to nearest even; computed as v times
 // 1/scale, so a value at a midpoint may round either way). A row of zeros gets
@@ -767,31 +791,86 @@ struct WriteQuant : OpBase {
   template <class V, class A>
   TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE void apply(V& v, const A& at) const {
     if constexpr (A::final_pass) {
-      // v * (1/scale) rather than v / scale: a vector divide per element would cost more than the
-      // memory traffic. The extra rounding can move q across a midpoint (one step), which any
-      // consumer of round-to-nearest quantization already tolerates.
-      const V qv = v * inv;
-      auto* dst = q + at.row * q_row_stride + at.col;
-#if defined(__CUDA_ARCH__)
-      if constexpr (std::is_same_v<T, i8> && is_dvec_v<V> && !A::tail) {
-        // |v| <= max|v| over the same values, so |qv| <= 127 (1 + 2^-23)^2 whenever inv is finite:
-        // the int8 store needs no clamp (an infinite max gives inv = 0 and qv NaN, stored as 0).
-        // inv overflows only for a row whose max is below 127 / FLT_MAX; that row keeps the clamp.
-        if (inv <= FLT_MAX)
-          T::template store_dvec<false>(dst, qv);
-        else
-          T::template store_dvec<true>(dst, qv);
-      } else {
-        detail::store<T>(dst, qv, at);
-      }
-#else
-      detail::store<T>(dst, qv, at);
-#endif
+      detail::store_codes<T>(q + at.row * q_row_stride + at.col, v, inv, at);
       if (at.col == 0) scale_p[at.row * scale_row_stride] = scale;
     }
   }
   TESSEL_HOST_DEVICE bool vec_ok(int lanes) const { return detail::vec_aligned(q, q_row_stride, lanes); }
 };
+
+// The quantizing write of RMSNorm's output, given v = x * w (src reads x at v's place). rmsnorm(x) *
+// w is v times 1 / rms(x), one positive factor per row, which changes a row's codes not at all and
+// its scale by the same factor. So with rms(x) = sqrt(mean(x^2) + eps),
+//   q = round(v * qmax / max|v|),   scale = max|v| / (rms(x) * qmax)
+// are write_quant's q and scale for rmsnorm(x) * w, and v is never multiplied by 1 / rms(x). Its one
+// row reduction takes sum(x^2) and max|v| together, where rms_scale -> mul -> write_quant takes
+// two in sequence (on the GPU each is a round of shuffles and barriers per row). Reading x again
+// costs no memory traffic: the load is the chain's own at the same address, and the compilers fold
+// the two. On the GPU x then stays in registers next to v until its square is summed: bf16 x, packed
+// two to a register, fits (rmsnorm_quant 1.01-1.08x, H200); f32 x with 4 vector slots spilled
+// (0.80x), and rmsnorm_quant's CUDA chain keeps rms_scale -> write_quant for it. A row whose sum of
+// squares overflows (rms infinite) gets scale 0, as through rms_scale.
+template <class T, class Src>
+struct WriteQuantRms : OpBase {
+  static constexpr Kind kind = Kind::reduce;
+  static constexpr bool kStores = true;
+  template <class V>
+  struct Acc {
+    SumAcc<V> squares;
+    MaxAcc<V> abs_max;
+    TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE Acc<float> lanes() const { return {squares.lanes(), abs_max.lanes()}; }
+    TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE void merge(const Acc& o) {
+      squares.merge(o.squares);
+      abs_max.merge(o.abs_max);
+    }
+  };
+  typename T::storage* q = nullptr;
+  int64_t q_row_stride = 0;
+  float* scale_p = nullptr;
+  int64_t scale_row_stride = 1;
+  Src src;  // x, the values the mean square runs over
+  float eps = 1e-6f;
+  float scale = 0;
+  float inv = 0;  // qmax / max|v|, or 0 for a row of zeros
+  TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE void begin_row(int64_t r) { src.begin_row(r); }
+  template <bool kTail, class V, class A>
+  TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE void add_at(Acc<V>& a, const V& v, const A& at) const {
+    V x;
+    src.load(x, at);
+    a.squares.template add<kTail>(x * x, at.n);
+    a.abs_max.template add<kTail>(fuse::abs(v), at.n);
+  }
+  TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE void finish(const Acc<float>& a, int64_t cols) {
+    const float inv_rms = float(detail::rsqrt_d(detail::div_d(a.squares.s, double(cols)) + double(eps)));
+    const float m = a.abs_max.m;
+    scale = inv_rms > 0.0f ? inv_rms * (m / T::kMax) : 0.0f;
+    inv = m > 0.0f ? T::kMax / m : 0.0f;
+  }
+  template <class V, class A>
+  TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE void apply(V& v, const A& at) const {
+    if constexpr (A::final_pass) {
+      detail::store_codes<T>(q + at.row * q_row_stride + at.col, v, inv, at);
+      if (at.col == 0) scale_p[at.row * scale_row_stride] = scale;
+    }
+  }
+  TESSEL_HOST_DEVICE bool vec_ok(int lanes) const
+    requires VecCapable<Src>
+  {
+    return detail::vec_aligned(q, q_row_stride, lanes) && src.vec_ok(lanes);
+  }
+};
+
+namespace detail {
+// A reduction's accumulate step for the runners: add_at when the op reads other inputs at v's
+// place, else add.
+template <bool kTail, class Op, class Acc, class V, class A>
+TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE void accumulate(const Op& op, Acc& acc, const V& v, const A& at) {
+  if constexpr (requires { op.template add_at<kTail>(acc, v, at); })
+    op.template add_at<kTail>(acc, v, at);
+  else
+    op.template add<kTail>(acc, v, at.n);
+}
+}  // namespace detail
 
 // ---- Factories ------------------------------------------------------------------------------------
 
@@ -872,6 +951,13 @@ template <class T>
 TESSEL_HOST_DEVICE WriteQuant<T> write_quant(typename T::storage* q, int64_t q_row_stride, float* scale,
                                              int64_t scale_row_stride = 1) {
   return {{}, q, q_row_stride, scale, scale_row_stride, 0.0f};
+}
+
+// rmsnorm(x) * w quantized, from v = x * w: see WriteQuantRms. `x` reads x again (fz::read<T>(x, ld)).
+template <class T, class Src>
+TESSEL_HOST_DEVICE WriteQuantRms<T, Src> write_quant_rms(typename T::storage* q, int64_t q_row_stride, float* scale,
+                                                         const Src& x, float eps, int64_t scale_row_stride = 1) {
+  return {{}, q, q_row_stride, scale, scale_row_stride, x, eps, 0.0f, 0.0f};
 }
 
 }  // namespace tessel::fuse

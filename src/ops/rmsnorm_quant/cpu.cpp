@@ -1,10 +1,10 @@
 // rmsnorm_quant "cpu.fused": one fusion chain (include/tessel/fuse) that reads x once and writes the
 // quantized q and the per-row scale once.
 //
-//   read x -> rms_scale(eps) -> mul weight -> write_quant<e4m3 | i8>(q, scale)
+//   read x -> mul weight -> write_quant_rms<e4m3 | i8>(q, scale, x, eps)
 //
-// Both rms_scale and the quantizing write reduce over the row (mean square, then max |y|), so a row
-// takes three passes; the second and third re-read x from L1/L2, not from memory.
+// The quantizing write reduces over the row once (the mean square of x and max |x * weight|
+// together), so a row takes two passes; the second reads the row's stash from L1/L2, not memory.
 #include "rmsnorm_quant.hpp"
 #include "../cpu_fused.hpp"
 #include "chain.hpp"
@@ -32,7 +32,7 @@ class CpuFusedRmsNormQuant final : public fused::CpuFusedImpl {
   Status run_chain(const Problem& p, std::span<const TensorView> t, const fz::cpu::Options& o) const override {
     if (t.size() != 4) return Status::invalid("rmsnorm_quant", "tensors", "expected x, weight, q and scale");
     const Shape s = Shape::from(p);
-    with_chain(s, t, [&](const auto& chain) { fz::cpu::run(chain, s.rows, s.cols, o); });
+    with_chain<true>(s, t, [&](const auto& chain) { fz::cpu::run(chain, s.rows, s.cols, o); });
     return {};
   }
 };

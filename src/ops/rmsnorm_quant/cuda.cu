@@ -1,9 +1,11 @@
 // rmsnorm_quant "cuda.fused": one fusion chain run as one CUDA kernel (include/tessel/fuse/cuda.hpp).
 //
-//   read x -> rms_scale(eps) -> mul weight -> write_quant<e4m3 | i8>(q, scale)
+//   bf16: read x -> mul weight -> write_quant_rms<e4m3 | i8>(q, scale, x, eps)
+//   f32:  read x -> rms_scale(eps) -> mul weight -> write_quant<e4m3 | i8>(q, scale)   (chain.hpp says why)
 //
-// Two row reductions (mean square, then max |y|) over the row held in registers: x is read once,
-// q and the per-row scale written once, so the quantization adds no memory traffic.
+// One row reduction (bf16: the mean square of x and max |x * weight| together; f32: two in
+// sequence) over the row held in registers: x is read once, q and the per-row scale written once,
+// so the quantization adds no memory traffic.
 #include "chain.hpp"
 #include "fused_cuda.cuh"
 #include "tessel/runtime/registry.hpp"
@@ -27,7 +29,7 @@ class CudaFusedRmsNormQuant final : public fused_cuda::CudaFusedImpl {
   Status launch(const Problem& p, std::span<const TensorView> t, const fuse::cuda::Launch& stream) const override {
     const Shape s = Shape::from(p);
     return launched(
-        with_chain(s, t, [&](const auto& chain) { return fuse::cuda::run(stream, chain, s.rows, s.cols); }));
+        with_chain<false>(s, t, [&](const auto& chain) { return fuse::cuda::run(stream, chain, s.rows, s.cols); }));
   }
 };
 
