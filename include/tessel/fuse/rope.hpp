@@ -255,17 +255,24 @@ struct ReadRope {
       for (int k = 0; k < K; ++k) load_row(k);
     }
     float sn[kPairs], co[kPairs];
-    if (one_token) {
-      // (Whole groups agree on one_token, so the 16 lanes that trig_shared needs are all here.)
-      if constexpr (kStyle == RopeStyle::neox) {
-        if (dim == 16 * kDeviceLanes)
-          trig_shared(c, double(positions[t0]), sn, co);
-        else
-          trig(c, double(positions[t0]), sn, co);
-      } else {
+    // The first row's token. (Whole groups agree on one_token and rows, so the 16 lanes that
+    // trig_shared needs are all here, whether or not the group's rows hold one token.)
+    if constexpr (kStyle == RopeStyle::neox) {
+      if (dim == 16 * kDeviceLanes)
+        trig_shared(c, double(positions[t0]), sn, co);
+      else
         trig(c, double(positions[t0]), sn, co);
-      }
+    } else {
+      trig(c, double(positions[t0]), sn, co);
     }
+    // Rows of two or more tokens (heads not a multiple of K): the trig again where the token
+    // changes, counted from the first row's place in its token, not for every row as before (heads
+    // 6 + 2: NeoX 1.47x, GPT-J 1.09x; H200, session12/call7). No division on the way: with one per
+    // row, GPT-J's one-token rows measured 0.96-0.98x (call 6). The first row's trig above now runs
+    // outside any branch, which also took NeoX's one-token rows 1.02-1.06x (call 7). A row past the
+    // end (clamped to the last) may see a change that is none; its trig is then its own token's,
+    // and its output is not stored.
+    int64_t place = rows[0] - t0 * heads;
     // Unrolled on purpose: left to the compiler, NeoX's larger body kept the loop rolled, so out[k]
     // (dynamically indexed) lived in local memory, 160 bytes a thread through L1 and L2 (ptxas's
     // "stack frame"): that held NeoX at 41-48% of copy with L2 95% busy. Unrolled: 69-79%, 1.65x
@@ -276,7 +283,10 @@ struct ReadRope {
 #pragma unroll
     for (int k = 0; k < K; ++k) {
       if constexpr (!kLoadsFirst) load_row(k);
-      if (!one_token) trig(c, double(positions[token(rows[k])]), sn, co);
+      if (k > 0 && !one_token && ++place == heads) {
+        place = 0;
+        trig(c, double(positions[token(rows[k])]), sn, co);
+      }
       combine(out[k], x[k], kStyle == RopeStyle::gptj ? x[k] : y[k], c, sn, co);
     }
   }
