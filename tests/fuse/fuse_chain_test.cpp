@@ -168,6 +168,28 @@ TEST_P(Chains, ReadsOfEveryKind) {
     }
 }
 
+// One row of an e4m3 and an int8 quantizing write against the row's exact values y: the scales are
+// max|y| / qmax within `scale_rel`, and each code is round(y / scale) within half a step, or one
+// step when y / scale sits (nearly) on a midpoint; a zero row gets scale 0 and q 0.
+void expect_quantized_row(const std::vector<double>& y, const uint8_t* q, const int8_t* q8, float s, float s8,
+                          double scale_rel, const std::string& what) {
+  double amax = 0;
+  for (double v : y) amax = std::max(amax, std::fabs(v));
+  ASSERT_NEAR(s, amax / 448.0, scale_rel * amax / 448.0) << what;
+  ASSERT_NEAR(s8, amax / 127.0, scale_rel * amax / 127.0) << what;
+  for (size_t j = 0; j < y.size(); ++j) {
+    if (amax == 0) {
+      ASSERT_EQ(q[j], 0) << what;
+      ASSERT_EQ(q8[j], 0) << what;
+      continue;
+    }
+    const double exact = y[j] / (amax / 448.0), exact8 = y[j] / (amax / 127.0);
+    const double step = std::max(std::ldexp(1.0, std::ilogb(std::max(std::fabs(exact), 0x1p-6)) - 3), 0x1p-9);
+    ASSERT_LE(std::fabs(e4m3_bits_to_f32(q[j]) - exact), 0.5 * step * (1 + 1e-5)) << what << ": e4m3 at " << j;
+    ASSERT_LE(std::fabs(double(q8[j]) - exact8), 0.5 + 1e-4) << what << ": i8 at " << j;
+  }
+}
+
 // Quantizing writes: the scale is max|y| / qmax to f32 precision, and q is round(y / scale) up to
 // one step at a midpoint; a zero row gets scale 0 and q 0.
 TEST_P(Chains, QuantizingWrite) {
@@ -181,24 +203,9 @@ TEST_P(Chains, QuantizingWrite) {
     cpu::run(chain(read<f32>(x.data(), cols), write_quant<e4m3>(q.data(), cols, s.data())), rows, cols, opts());
     cpu::run(chain(read<f32>(x.data(), cols), write_quant<i8>(q8.data(), cols, s8.data())), rows, cols, opts());
     for (int64_t r = 0; r < rows; ++r) {
-      double amax = 0;
-      for (int64_t j = 0; j < cols; ++j) amax = std::max(amax, std::fabs(double(x[size_t(r * cols + j)])));
-      ASSERT_NEAR(s[size_t(r)], amax / 448.0, 1e-7 * amax / 448.0);
-      ASSERT_NEAR(s8[size_t(r)], amax / 127.0, 1e-7 * amax / 127.0);
-      for (int64_t j = 0; j < cols; ++j) {
-        const size_t i = size_t(r * cols + j);
-        if (amax == 0) {
-          ASSERT_EQ(q[i], 0);
-          ASSERT_EQ(q8[i], 0);
-          continue;
-        }
-        const double exact = x[i] / (amax / 448.0), exact8 = x[i] / (amax / 127.0);
-        const double got = e4m3_bits_to_f32(q[i]);
-        // Within half a step of the exact value, or one step when it sits (nearly) on a midpoint.
-        const double step = std::max(std::ldexp(1.0, std::ilogb(std::max(std::fabs(exact), 0x1p-6)) - 3), 0x1p-9);
-        ASSERT_LE(std::fabs(got - exact), 0.5 * step * (1 + 1e-5)) << "e4m3 " << x[i];
-        ASSERT_LE(std::fabs(double(q8[i]) - exact8), 0.5 + 1e-4) << "i8 " << x[i];
-      }
+      const std::vector<double> y(x.begin() + r * cols, x.begin() + (r + 1) * cols);
+      expect_quantized_row(y, &q[size_t(r * cols)], &q8[size_t(r * cols)], s[size_t(r)], s8[size_t(r)], 1e-7,
+                           "row " + std::to_string(r) + " of " + std::to_string(cols) + " columns");
     }
   }
 }
@@ -224,29 +231,13 @@ TEST_P(Chains, RmsQuantizingWrite) {
     cpu::run(chain(src, wr, write_quant_rms<e4m3>(q.data(), cols, s.data(), src, eps)), rows, cols, opts());
     cpu::run(chain(src, wr, write_quant_rms<i8>(q8.data(), cols, s8.data(), src, eps)), rows, cols, opts());
     for (int64_t r = 0; r < rows; ++r) {
-      double sq = 0, amax = 0;
+      double sq = 0;
       for (int64_t j = 0; j < cols; ++j) sq += double(x[size_t(r * cols + j)]) * x[size_t(r * cols + j)];
       const double inv_rms = 1.0 / std::sqrt(sq / double(cols) + eps);
       std::vector<double> y(static_cast<size_t>(cols));
-      for (int64_t j = 0; j < cols; ++j) {
-        y[size_t(j)] = double(x[size_t(r * cols + j)]) * inv_rms * w[size_t(j)];
-        amax = std::max(amax, std::fabs(y[size_t(j)]));
-      }
-      ASSERT_NEAR(s[size_t(r)], amax / 448.0, 1e-6 * amax / 448.0) << "row " << r << " cols " << cols;
-      ASSERT_NEAR(s8[size_t(r)], amax / 127.0, 1e-6 * amax / 127.0) << "row " << r << " cols " << cols;
-      for (int64_t j = 0; j < cols; ++j) {
-        const size_t i = size_t(r * cols + j);
-        if (amax == 0) {
-          ASSERT_EQ(q[i], 0);
-          ASSERT_EQ(q8[i], 0);
-          continue;
-        }
-        const double exact = y[size_t(j)] / (amax / 448.0), exact8 = y[size_t(j)] / (amax / 127.0);
-        const double got = e4m3_bits_to_f32(q[i]);
-        const double step = std::max(std::ldexp(1.0, std::ilogb(std::max(std::fabs(exact), 0x1p-6)) - 3), 0x1p-9);
-        ASSERT_LE(std::fabs(got - exact), 0.5 * step * (1 + 1e-5)) << "e4m3 row " << r << " col " << j;
-        ASSERT_LE(std::fabs(double(q8[i]) - exact8), 0.5 + 1e-4) << "i8 row " << r << " col " << j;
-      }
+      for (int64_t j = 0; j < cols; ++j) y[size_t(j)] = double(x[size_t(r * cols + j)]) * inv_rms * w[size_t(j)];
+      expect_quantized_row(y, &q[size_t(r * cols)], &q8[size_t(r * cols)], s[size_t(r)], s8[size_t(r)], 1e-6,
+                           "row " + std::to_string(r) + " of " + std::to_string(cols) + " columns");
     }
   }
 }
