@@ -11,16 +11,19 @@ namespace {
 
 // One warpgroup computes C[64,N] = A[64,K] . B for K <= 64, k16 step by k16 step, exactly the way the
 // gemm kernel addresses its stages: A K-major; B K-major ([N,K]) or MN-major ([K,N], 64-column panels).
+// C goes out with store_direct, or (Plain) with store_via_smem_plain's unswizzled staging and TMA store.
 template <int N, bool TransB>
 struct Shared {
   tc::st_bf<64, 64> a;
   std::conditional_t<TransB, tc::st_bf<64, N>, tc::st_bf<N, 64>> b;
+  alignas(128) float staging[64 * N];
   tc::Barrier bar;
 };
 
-template <int N, bool TransB, int KSteps>
+template <int N, bool TransB, int KSteps, bool Plain = false>
 __global__ void __launch_bounds__(128, 1) wgmma_kernel(const __grid_constant__ CUtensorMap map_a,
-                                                       const __grid_constant__ CUtensorMap map_b, float* c) {
+                                                       const __grid_constant__ CUtensorMap map_b,
+                                                       const __grid_constant__ CUtensorMap map_c, float* c) {
   extern __shared__ uint8_t raw[];
   auto& sh = *reinterpret_cast<Shared<N, TransB>*>((reinterpret_cast<uintptr_t>(raw) + 1023) & ~uintptr_t{1023});
   if (threadIdx.x == 0) {
@@ -50,10 +53,15 @@ __global__ void __launch_bounds__(128, 1) wgmma_kernel(const __grid_constant__ C
   tc::wgmma::commit();
   tc::wgmma::wait<0>();
   tc::wgmma::fence_operands(acc);
-  tc::epilogue::store_direct<float, N>(acc, c, N, 64, N, 0, 0, [](float&, float&, int, int) {});
+  if constexpr (Plain) {
+    tc::epilogue::store_via_smem_plain<float, N>(acc, sh.staging, map_c, 0, 0, 1);
+    if (tc::warpgroup::is_leader()) tc::tma::store_wait<0>();
+  } else {
+    tc::epilogue::store_direct<float, N>(acc, c, N, 64, N, 0, 0, [](float&, float&, int, int) {});
+  }
 }
 
-template <int N, bool TransB, int K>
+template <int N, bool TransB, int K, bool Plain = false>
 void check_wgmma() {
   constexpr int k = K;
   constexpr int kSteps = (K + 15) / 16;
@@ -68,10 +76,12 @@ void check_wgmma() {
   const std::string err = TransB ? tc::make_tma_map(&map_b, tc::gl<tc::bf16>{db.ptr, k, N, N}, 64, 64)
                                  : tc::make_tma_map(&map_b, tc::gl<tc::bf16>{db.ptr, N, k, k}, N, 64);
   ASSERT_TRUE(err.empty()) << err;
+  CUtensorMap map_c = map_a;  // used by Plain only
+  if (Plain) ASSERT_TRUE(tc::make_tma_map(&map_c, tc::gl<float>{dc.ptr, 64, N, N}, 64, N, false).empty());
   const int smem = static_cast<int>(sizeof(Shared<N, TransB>)) + 1024;
-  TESSEL_CHECK_CUDA(
-      cudaFuncSetAttribute(wgmma_kernel<N, TransB, kSteps>, cudaFuncAttributeMaxDynamicSharedMemorySize, smem));
-  wgmma_kernel<N, TransB, kSteps><<<1, 128, smem>>>(map_a, map_b, dc.ptr);
+  TESSEL_CHECK_CUDA(cudaFuncSetAttribute(wgmma_kernel<N, TransB, kSteps, Plain>,
+                                         cudaFuncAttributeMaxDynamicSharedMemorySize, smem));
+  wgmma_kernel<N, TransB, kSteps, Plain><<<1, 128, smem>>>(map_a, map_b, map_c, dc.ptr);
   TESSEL_CHECK_CUDA(cudaDeviceSynchronize());
   const std::vector<float> c = dc.download();
   double err2 = 0, ref2 = 0;
@@ -109,6 +119,11 @@ TEST(Wgmma, M64N128K64MnMajorTwoPanels) {
 TEST(Wgmma, M64N256K64MnMajorFourPanels) {
   TESSEL_REQUIRE_HOPPER();
   check_wgmma<256, true, 64>();
+}
+// 48 columns fill no 128-byte swizzled staging tile (192-byte f32 rows): the unswizzled TMA-store path.
+TEST(Wgmma, M64N48K64KMajorPlainTmaStore) {
+  TESSEL_REQUIRE_HOPPER();
+  check_wgmma<48, false, 64, true>();
 }
 TEST(Wgmma, M64N16K40RaggedK) {
   TESSEL_REQUIRE_HOPPER();

@@ -65,6 +65,29 @@ TEST(WgmmaModel, PlansResolveAutoAndTheKernelsOwnFallbacks) {
   p = wgmma_plan(shape(128, 4096, 192, BLayout::nk), 128, 4, 132);
   EXPECT_EQ(p.splits, 3);
   EXPECT_EQ(p.k_per_split, 64);
+  // 48-wide tiles: b=nk only, never split (K splits asked for run 128-wide).
+  p = wgmma_plan(shape(128, 6144, 4096, BLayout::kn), 48, 0, 132);
+  EXPECT_EQ(p.tile_n, 128);
+  p = wgmma_plan(shape(128, 6144, 14336, BLayout::nk), 48, 0, 132);
+  EXPECT_EQ(p.tile_n, 48);
+  EXPECT_EQ(p.splits, 1);
+  p = wgmma_plan(shape(128, 6144, 14336, BLayout::nk), 48, 2, 132);
+  EXPECT_EQ(p.tile_n, 128);
+  EXPECT_EQ(p.splits, 2);
+}
+
+// 128 x 48 tiles where the 64-wide ones fill less than a wave, their pairs do not fit one, and the
+// 48-wide ones still do (measured on the H200: cuda_gemm_model.cpp).
+TEST(WgmmaModel, NarrowTilesWhereTheyStillFitOneWave) {
+  EXPECT_EQ(wgmma_auto_tile_n(shape(128, 6144, 4096, BLayout::nk), 132), 48);   // 96 tiles of 64, 128 of 48
+  EXPECT_EQ(wgmma_auto_tile_n(shape(64, 5120, 4096, BLayout::nk), 132), 48);    // 80 of 64, 107 of 48
+  EXPECT_EQ(wgmma_auto_tile_n(shape(256, 3072, 4096, BLayout::nk), 132), 48);   // 2 x 48 of 64, 2 x 64 of 48
+  EXPECT_EQ(wgmma_auto_tile_n(shape(128, 4096, 4096, BLayout::nk), 132), 64);   // 64 tiles: pairs fit
+  EXPECT_EQ(wgmma_auto_tile_n(shape(128, 7680, 4096, BLayout::nk), 132), 64);   // 160 tiles of 48: two waves
+  EXPECT_EQ(wgmma_auto_tile_n(shape(128, 6144, 4096, BLayout::kn), 132), 128);  // b=kn: no narrow tiles
+  EXPECT_EQ(wgmma_auto_tile_n(shape(128, 6144, 4096, BLayout::nk), 100), 64);   // 128 tiles of 48 on 100 SMs
+  EXPECT_EQ(wgmma_auto_splits(shape(128, 6144, 14336, BLayout::nk), 48, 132), 1);
+  EXPECT_FALSE(wgmma_pair_k(shape(128, 6144, 4096, BLayout::nk), 0, 0, 0, 132));
 }
 
 TEST(WgmmaModel, WholeWavesOfTilesAtOneSmsShare) {

@@ -72,6 +72,28 @@ TESSEL_DEVICE void store_via_smem(const float (&acc)[N / 2], staging_tile<OutT>*
   }
 }
 
+// store_via_smem for widths that do not fill 128-byte swizzled staging tiles (N = 48: rows of 96 or 192
+// bytes): the fragment goes to an unswizzled 64 x N staging tile and out in one TMA store, whose map
+// must have a 64 x N box and no swizzle. The plain rows cost at most 2-way bank conflicts at N = 48
+// (a row is 24 or 48 words), against the rolled, bounds-checked stores of store_staged, which cost
+// 128 x 64 tiles 0.90x at m = 128, n = 6144 (H200, session 13).
+template <class OutT, int N>
+TESSEL_DEVICE void store_via_smem_plain(const float (&acc)[N / 2], OutT* staging, const CUtensorMap& map, int row0,
+                                        int col0, int barrier_id) {
+  static_assert((N * sizeof(OutT)) % 16 == 0, "a TMA box row is whole 16-byte units");
+  if (warpgroup::is_leader()) tma::store_wait_read<0>();  // the previous tile's store has read the staging tile
+  warpgroup::sync(barrier_id);
+#pragma unroll
+  for (int i = 0; i < N / 2; i += 2)
+    store_pair(staging + wgmma::Fragment<N>::row(i) * N + wgmma::Fragment<N>::col(i), acc[i], acc[i + 1]);
+  fence_proxy_async_smem();
+  warpgroup::sync(barrier_id);
+  if (warpgroup::is_leader()) {
+    tma::store_async(map, staging, col0, row0);
+    tma::store_commit();
+  }
+}
+
 // Stores one warpgroup's m64nN fragment to C through a 64 x 64 f32 staging tile (16 KiB), applying
 // `op(v, row, col) -> float` to every element on the way. Code size is the point: the fragment's
 // registers can only be named by unrolled code, so an epilogue with bias, activation and residual

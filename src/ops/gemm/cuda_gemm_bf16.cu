@@ -48,6 +48,8 @@ struct WgmmaArgs {
   FusedEpilogue<OutT> ep;
   OutT* c = nullptr;
   int64_t ldc = 0;
+  // What one stage's TMA loads bring: A's box, whose rows are min(128, m) (see launch_wgmma), and B's tile.
+  uint32_t stage_bytes = 0;
   // Split K (SplitK kernels only): a unit of work is (tile, split); splits of one tile are adjacent
   // units. Partials go to workspace[tile][split][128][BN] (f32) and the CTA that finishes a tile's last
   // split adds them in split order, so the result does not depend on which split finished first.
@@ -70,7 +72,6 @@ struct WgmmaGemm {
     int last;                // split K: whether this CTA reduces the tile
     tc::Barrier pair_full;   // PairK: the peer's partial has landed in `staging`
   };
-  static constexpr uint32_t kStageBytes = ATile::bytes + BTile::bytes;
   // Dynamic shared memory is only 16-byte aligned; the slack lets the kernel round up to 1024.
   static constexpr size_t kSmemBytes = sizeof(Shared) + 1024;
   static_assert(kSmemBytes <= 227 * 1024, "the stage ring and staging tiles exceed shared memory");
@@ -128,7 +129,7 @@ __global__ void __launch_bounds__(kThreads, 1)
         const int m0 = tile.x * kBM, n0 = tile.y * BN;
         const int kb0 = (u % splits) * kb_per_split, kb1 = min(kb0 + kb_per_split, k_blocks);
         for (int kb = kb0; kb < kb1; ++kb) {
-          tc::Barrier& full = sh.pipe.producer_acquire(pos, G::kStageBytes);
+          tc::Barrier& full = sh.pipe.producer_acquire(pos, args.stage_bytes);
           tc::tma::load_async(&sh.a[pos.stage], map_a, kb * kBK, m0, full);
           if constexpr (BKN) {
 #pragma unroll
@@ -240,6 +241,9 @@ __global__ void __launch_bounds__(kThreads, 1)
         tc::epilogue::store_staged<OutT, BN>(acc, reinterpret_cast<float*>(sh.staging[c]), args.c, args.ldc, args.m,
                                              args.n, m0 + c * 64, n0, 1 + c,
                                              [&](float v, int r, int col) { return args.ep.apply(v, r, col); });
+      } else if constexpr (BN == 48) {  // the consumer's two staging tiles hold its 64 x 48 block unswizzled
+        tc::epilogue::store_via_smem_plain<OutT, BN>(acc, reinterpret_cast<OutT*>(sh.staging[c]), map_c, m0 + c * 64,
+                                                     n0, 1 + c);
       } else {
         tc::epilogue::store_via_smem<OutT, BN>(acc, sh.staging[c], map_c, m0 + c * 64, n0, 1 + c,
                                                [](float&, float&, int, int) {});
@@ -602,9 +606,16 @@ Status launch_wgmma(const Shape& s, const Operands& o, int group_rows, cudaStrea
   const tc::gl<bf16> ga{static_cast<bf16*>(o.a->data), s.m, s.k, o.a->stride(0)};
   const tc::gl<bf16> gb{static_cast<bf16*>(o.b->data), BKN ? s.k : s.n, BKN ? s.n : s.k, o.b->stride(0)};
   const tc::gl<OutT> gc{static_cast<OutT*>(o.c->data), s.m, s.n, o.c->stride(0)};
-  std::string err = tc::make_tma_map(&map_a, ga, ck::kBM, ck::kBK);
+  // A's box is at most m rows: TMA's zero fill of rows past the tensor is slow. With a 128-row box, m = 64
+  // took 31.7 us and m = 100 26.9 us where m = 128 took 19.9 (n = 6144, k = 4096; cuBLASLt 17.9-19.7;
+  // H200, session 13). The stale rows past m in shared memory only reach accumulator rows that are
+  // never stored.
+  const int a_rows = static_cast<int>(std::min<int64_t>(ck::kBM, s.m));
+  std::string err = tc::make_tma_map(&map_a, ga, a_rows, ck::kBK);
   if (err.empty()) err = BKN ? tc::make_tma_map(&map_b, gb, ck::kBK, 64) : tc::make_tma_map(&map_b, gb, BN, ck::kBK);
-  if (err.empty() && TmaStore) err = tc::make_tma_map(&map_c, gc, 64, G::Staging::cols);
+  if (err.empty() && TmaStore)
+    err = BN == 48 ? tc::make_tma_map(&map_c, gc, 64, BN, /*swizzle_128b=*/false)  // store_via_smem_plain
+                   : tc::make_tma_map(&map_c, gc, 64, G::Staging::cols);
   if (!TmaStore) map_c = map_a;  // a valid map the kernel never uses
   if (!err.empty()) return Status::invalid("gemm", impl, err);
 
@@ -618,6 +629,7 @@ Status launch_wgmma(const Shape& s, const Operands& o, int group_rows, cudaStrea
   args.ep = make_epilogue<OutT>(s, o);
   args.c = static_cast<OutT*>(o.c->data);
   args.ldc = o.c->stride(0);
+  args.stage_bytes = static_cast<uint32_t>(a_rows * ck::kBK * sizeof(bf16) + G::BTile::bytes);
   if constexpr (SplitK) {
     const int k_blocks = static_cast<int>(tc::ceil_div(s.k, ck::kBK));
     args.kb_per_split = static_cast<int>(tc::ceil_div(k_blocks, std::clamp(splits, 1, k_blocks)));
@@ -679,6 +691,9 @@ Status dispatch_wgmma_tile(const Shape& s, const Operands& o, int tile_n, int gr
       return tma ? launch_wgmma<OutT, 128, 6, BKN, true, true>(s, o, group, stream, splits)
                  : launch_wgmma<OutT, 128, 6, BKN, false, true>(s, o, group, stream, splits);
     }
+    if (tile_n == 48)  // 8 stages of 22 KiB; see wgmma_auto_tile_n
+      return tma ? launch_wgmma<OutT, 48, 8, BKN, true>(s, o, group, stream)
+                 : launch_wgmma<OutT, 48, 8, BKN, false>(s, o, group, stream);
   }
   if (tile_n == 128) {
     return tma ? launch_wgmma<OutT, 128, 6, BKN, true>(s, o, group, stream)
@@ -714,13 +729,13 @@ class WgmmaImpl final : public Implementation {
   }
 
   std::vector<Tunable> config_space(const Problem&) const override {
-    // tile_n: 0 = chosen per shape (wgmma_auto_tile_n); 64 applies to b=nk (b=kn runs 128). epilogue: 0 = TMA
-    // stores where they apply, 1 = always store_staged.
+    // tile_n: 0 = chosen per shape (wgmma_auto_tile_n); 64 and 48 apply to b=nk (b=kn runs 128). epilogue:
+    // 0 = TMA stores where they apply, 1 = always store_staged.
     // splits: 0 = chosen per shape (wgmma_auto_splits), else that many K splits (b=nk; 64-wide tiles with
     // tile_n=64, else 128-wide). cluster_k: 0 = chosen, 1 = off, 2 = two splits as a cluster pair
     // reduced in distributed shared memory where wgmma_pair_k allows it (the other tunables then
     // only pick the epilogue and raster order).
-    return {{"tile_n", {0, 256, 128, 64}},
+    return {{"tile_n", {0, 256, 128, 64, 48}},
             {"raster_group", {8, 4, 16}},
             {"epilogue", {0, 1}},
             {"splits", {0, 1, 2, 4}},
@@ -753,7 +768,7 @@ class WgmmaImpl final : public Implementation {
     int splits = static_cast<int>(config_value(config, space, "splits"));
     const bool pair = wgmma_pair_k(s, tile_n, splits, static_cast<int>(config_value(config, space, "cluster_k")), sms);
     if (tile_n == 0) tile_n = wgmma_auto_tile_n(s, sms);
-    if (tile_n == 64 && s.b == BLayout::kn) tile_n = 128;  // 64-wide tiles are built for b=nk only
+    if (tile_n <= 64 && s.b == BLayout::kn) tile_n = 128;  // 48- and 64-wide tiles are built for b=nk only
     const int group = static_cast<int>(config_value(config, space, "raster_group"));
     const bool staged = config_value(config, space, "epilogue") == 1;
     if (splits == 0) splits = wgmma_auto_splits(s, tile_n, sms);

@@ -35,7 +35,7 @@ int skinny_tile_rows(const Shape& s, int sms) {
 // fill and the serial reduction, so each split keeps at least 32 K stages (2048 of K), and splits
 // only when the tiles leave more than half of the SMs idle. b=kn is left unsplit (not the LLM layout).
 int wgmma_auto_splits(const Shape& s, int tile_n, int sms) {
-  if (s.b != BLayout::nk) return 1;
+  if (s.b != BLayout::nk || tile_n == 48) return 1;  // 48-wide tiles are chosen where they fill one wave
   const int k_blocks = static_cast<int>(ceil_div(s.k, kWgmmaTileK));
   if (tile_n == 64) {
     // Measured with 128 x 64 tiles (session 7, call 7): unsplit was best at k = 4096 (n = 6144: 19.9 us
@@ -57,9 +57,20 @@ int wgmma_auto_splits(const Shape& s, int tile_n, int sms) {
 // the least time in whole waves of CTAs: tiles of 128 x 256 run at the best rate, but when their
 // count falls just past a multiple of the SM count (or below it), 128 x 128 tiles fill the last wave
 // better. A 128-wide tile costs a little more per flop (about 4% measured).
+//
+// Where the 128 x 64 tiles fill less than one wave and their cluster pairs (wgmma_pair_k) would not
+// fit one, 128 x 48 tiles put more SMs to work if they still fit one wave: at m = 128, n = 6144 (96
+// tiles of 64, 128 of 48) a CTA pulls its operands at a nearly fixed rate, and A's 128 rows are most
+// of its bytes, so 33% more CTAs on 92% of the bytes each. Measured side by side on the H200 (session
+// 13, call 3; 8 stages of 22 KiB, TMA-store epilogue): 1.037x at m = 128, n = 6144, k = 4096, 1.088x at
+// k = 14336, 1.066x at n = 5120, 1.04x at m = 256, n = 3072 and at m = 64, n = 6144; where pairs apply
+// (n = 4096) 0.93x, so they keep 64.
 int wgmma_auto_tile_n(const Shape& s, int sms) {
   const double tiles_m = double(ceil_div(s.m, kWgmmaTileM));
-  if (s.b == BLayout::nk && tiles_m * double(ceil_div(s.n, 128)) * 2 <= sms) return 64;
+  if (s.b == BLayout::nk && tiles_m * double(ceil_div(s.n, 128)) * 2 <= sms) {
+    const double tiles64 = tiles_m * double(ceil_div(s.n, 64)), tiles48 = tiles_m * double(ceil_div(s.n, 48));
+    return tiles64 * 2 > sms && tiles48 <= sms ? 48 : 64;
+  }
   const double cost256 = std::ceil(tiles_m * double(ceil_div(s.n, 256)) / sms) * 256.0;
   const double cost128 = std::ceil(tiles_m * double(ceil_div(s.n, 128)) / sms) * 128.0 * tile_cost(128);
   return cost128 < cost256 ? 128 : 256;
@@ -98,7 +109,7 @@ bool wgmma_pair_k(const Shape& s, int tile_n, int splits, int cluster_k, int sms
 WgmmaPlan wgmma_plan(const Shape& s, int tile_n, int splits, int sms, int cluster_k) {
   WgmmaPlan plan;
   plan.tile_n = tile_n == 0 ? wgmma_auto_tile_n(s, sms) : tile_n;
-  if (plan.tile_n == 64 && s.b == BLayout::kn) plan.tile_n = 128;  // 64-wide tiles are built for b=nk only
+  if (plan.tile_n <= 64 && s.b == BLayout::kn) plan.tile_n = 128;  // 48- and 64-wide tiles are built for b=nk only
   if (wgmma_pair_k(s, tile_n, splits, cluster_k, sms)) {
     const int64_t k_blocks = ceil_div(s.k, kWgmmaTileK);
     plan.tile_n = 64;
