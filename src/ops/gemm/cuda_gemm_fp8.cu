@@ -69,6 +69,9 @@ struct Fp8Args {
   int64_t sa_row_stride = 0, sa_kb_stride = 0;  // block scale_a's element strides per row and K block
   OutT* c = nullptr;
   int64_t ldc = 0;
+  // What one stage's TMA loads bring: A's box of min(128, m) rows (see launch), B's tile, and with
+  // staged scales the stage's 128 scale_a values.
+  uint32_t stage_bytes = 0;
 };
 
 template <class OutT, int BN, int Stages, int Mode>
@@ -88,7 +91,7 @@ struct Fp8Gemm {
     std::conditional_t<kStagedScales, ScaleRing, NoScales> scales;
     tc::Pipeline<Stages> pipe;
   };
-  static constexpr uint32_t kStageBytes = ATile::bytes + BTile::bytes + (kStagedScales ? kBM * sizeof(float) : 0);
+  static constexpr uint32_t kScaleBytes = kStagedScales ? kBM * sizeof(float) : 0;
   static constexpr size_t kSmemBytes = sizeof(Shared) + 1024;  // slack to round the base up to 1024
   static_assert(kSmemBytes <= 227 * 1024, "the stage ring and staging tiles exceed shared memory");
   static_assert(sizeof(Staging) * 2 >= 64 * 64 * sizeof(float), "store_staged needs a 64x64 f32 tile per consumer");
@@ -128,7 +131,7 @@ __global__ void __launch_bounds__(kThreads, 1)
         const int2 tile = sched.coords(t);
         const int m0 = tile.x * kBM, n0 = tile.y * BN;
         for (int kb = 0; kb < k_blocks; ++kb) {
-          tc::Barrier& full = sh.pipe.producer_acquire(pos, G::kStageBytes);
+          tc::Barrier& full = sh.pipe.producer_acquire(pos, args.stage_bytes);
           tc::tma::load_async(&sh.a[pos.stage], map_a, kb * kBK, m0, full);
           tc::tma::load_async(&sh.b[pos.stage], map_b, kb * kBK, n0, full);
           // Row kb of km scale_a, columns m0..m0+127 (past m: zeros, never used).
@@ -404,7 +407,10 @@ Status launch(const Shape& s, const Operands& o, int group_rows, cudaStream_t st
   const tc::gl<fp8e4m3> ga{static_cast<fp8e4m3*>(o.a->data), s.m, s.k, o.a->stride(0)};
   const tc::gl<fp8e4m3> gb{static_cast<fp8e4m3*>(o.b->data), s.n, s.k, o.b->stride(0)};
   const tc::gl<OutT> gc{static_cast<OutT*>(o.c->data), s.m, s.n, o.c->stride(0)};
-  std::string err = tc::make_tma_map(&map_a, ga, ck::kBM, ck::kBK);
+  // A's box is at most m rows: TMA's zero fill past the tensor is slow (as in cuda_gemm_bf16.cu; the stale
+  // shared rows past m reach only accumulator rows that are never stored).
+  const int a_rows = static_cast<int>(std::min<int64_t>(ck::kBM, s.m));
+  std::string err = tc::make_tma_map(&map_a, ga, a_rows, ck::kBK);
   if (err.empty()) err = tc::make_tma_map(&map_b, gb, BN, ck::kBK);
   if (err.empty() && TmaStore) err = tc::make_tma_map(&map_c, gc, 64, G::Staging::cols);
   if (!TmaStore) map_c = map_a;  // a valid map the kernel never uses
@@ -414,7 +420,8 @@ Status launch(const Shape& s, const Operands& o, int group_rows, cudaStream_t st
                            1, ck::kBM, false);
   if (!err.empty()) return Status::invalid("gemm", kImpl, err);
 
-  const ck::Fp8Args<OutT> args = make_args<OutT>(s, o, BN, group_rows);
+  ck::Fp8Args<OutT> args = make_args<OutT>(s, o, BN, group_rows);
+  args.stage_bytes = static_cast<uint32_t>(a_rows * ck::kBK + G::BTile::bytes + G::kScaleBytes);
   const int grid = std::min(args.sched.total(), sm_count());
   kernel<<<grid, ck::kThreads, G::kSmemBytes, stream>>>(map_a, map_b, map_c, map_sa, args);
   if (cudaError_t e = cudaGetLastError(); e != cudaSuccess) return cuda_failure("kernel launch", e);
