@@ -47,7 +47,7 @@ TEST(CudaGemmRefusals, Bf16KernelsSayWhatTheyNeed) {
   expect_refused("cuda.wgmma", "gemm m=64 n=64 k=64", "dtype=bf16");
   expect_refused("cuda.wgmma", "gemm m=64 n=64 k=60 dtype=bf16 b=nk", "multiple of 8");
   expect_refused("cuda.wgmma", "gemm m=64 n=60 k=64 dtype=bf16 b=kn", "multiple of 8");
-  expect_refused("cuda.wgmma.skinny", "gemm m=65 n=64 k=64 dtype=bf16 b=nk", "m <= 64");
+  expect_refused("cuda.wgmma.skinny", "gemm m=17 n=64 k=64 dtype=bf16 b=nk", "m <= 16");
   expect_refused("cuda.wgmma.skinny", "gemm m=16 n=64 k=64 dtype=bf16 b=kn", "b=nk");
 }
 

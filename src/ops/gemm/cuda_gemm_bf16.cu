@@ -263,8 +263,8 @@ __global__ void __launch_bounds__(kThreads, 1)
 // =====================================================================================================
 // The skinny kernel: few rows of A (decode-time shapes), B stored [N,K]
 // =====================================================================================================
-// With M <= 64 the weight B is what costs: M*N*K flops against N*K*2 bytes. The operands swap roles so
-// the weight fills wgmma's 64-row A side and the few rows of A become its N side (16, 32 or 64): each
+// With M <= 16 the weight B is what costs: M*N*K flops against N*K*2 bytes. The operands swap roles so
+// the weight fills wgmma's 64-row A side and the few rows of A become its N side (16): each
 // CTA computes C^T[64 rows of N, M] = B_tile . A^T over one split of K. Splits give every SM a stream of
 // weight bytes even when N/64 is below the SM count; their f32 partials meet in a workspace, and the
 // CTA that finishes last for a tile adds them in split order (deterministic) and runs the epilogue.
@@ -844,18 +844,11 @@ Status launch_skinny(const Shape& s, const Operands& o, int splits_wanted, cudaS
 
 template <class OutT>
 Status dispatch_skinny(const Shape& s, const Operands& o, int splits, bool narrow, bool wide, cudaStream_t stream) {
-  // One consumer per CTA gives the most CTAs. (Two consumers over a 128-row weight tile, for m up to
-  // 128, measured 0.4-0.55x cuBLAS: every CTA re-reads the rows of A, and past 64 rows that traffic
-  // outweighs the weight; cuda.wgmma does better there.) `wide` (m <= 16): 128-row weight tiles whose
-  // two consumers share each stage of A (skinny_tile_rows).
-  if (s.m <= 16 && wide) return launch_skinny<OutT, 16, 2, 4>(s, o, splits, stream);
-  if (s.m <= 16)
-    return narrow ? launch_skinny<OutT, 16, 1, 1>(s, o, splits, stream) : launch_skinny<OutT, 16, 1, 4>(s, o, splits, stream);
-  if (s.m <= 32)
-    return narrow ? launch_skinny<OutT, 32, 1, 1>(s, o, splits, stream) : launch_skinny<OutT, 32, 1, 4>(s, o, splits, stream);
-  if (s.m <= 64)
-    return narrow ? launch_skinny<OutT, 64, 1, 1>(s, o, splits, stream) : launch_skinny<OutT, 64, 1, 2>(s, o, splits, stream);
-  return Status::unsupported("gemm", "cuda.wgmma.skinny", "m > 64");
+  // One consumer per CTA gives the most CTAs. `wide`: 128-row weight tiles whose two consumers share
+  // each stage of A (skinny_tile_rows).
+  if (s.m > 16) return Status::unsupported("gemm", "cuda.wgmma.skinny", "m > 16");
+  if (wide) return launch_skinny<OutT, 16, 2, 4>(s, o, splits, stream);
+  return narrow ? launch_skinny<OutT, 16, 1, 1>(s, o, splits, stream) : launch_skinny<OutT, 16, 1, 4>(s, o, splits, stream);
 }
 
 class SkinnyImpl final : public Implementation {
@@ -870,7 +863,9 @@ class SkinnyImpl final : public Implementation {
     const Shape s = Shape::from(p);
     if (s.in != DType::bf16) return Support::no("cuda.wgmma.skinny: dtype=bf16 only");
     if (s.scaling != Scaling::none) return Support::no("cuda.wgmma.skinny: no fp8 scaling");
-    if (s.m > 64) return Support::no("cuda.wgmma.skinny: m <= 64 only (cuda.wgmma takes larger m)");
+    // Above 16 rows cuda.wgmma (A's box clamped to m rows) ran 1.03-1.33x faster on every shape measured
+    // (m = 24-64, n = 4096-28672; H200, session 13, call 7), so this kernel's 32- and 64-row variants went.
+    if (s.m > 16) return Support::no("cuda.wgmma.skinny: m <= 16 only (cuda.wgmma is faster for larger m)");
     if (s.b != BLayout::nk) return Support::no("cuda.wgmma.skinny: b=nk only (the weight is read K-major)");
     if (s.k % 8 != 0)
       return Support::no("cuda.wgmma.skinny: k must be a multiple of 8: TMA needs 16-byte aligned row strides "
@@ -880,9 +875,8 @@ class SkinnyImpl final : public Implementation {
     return Support::yes();
   }
 
-  // splits: 0 = chosen from the SM count; k_panels: 0 = 256-wide K stages (128 when m > 32), 1 = 64-wide;
-  // tile_rows: weight rows per CTA, 0 = chosen (skinny_tile_rows), 64, or 128 (two consumers sharing
-  // each stage of A; m <= 16 only, 64 above).
+  // splits: 0 = chosen from the SM count; k_panels: 0 = 256-wide K stages, 1 = 64-wide; tile_rows: weight
+  // rows per CTA, 0 = chosen (skinny_tile_rows), 64, or 128 (two consumers sharing each stage of A).
   std::vector<Tunable> config_space(const Problem&) const override {
     return {{"splits", {0, 1, 2, 4}}, {"k_panels", {0, 1}}, {"tile_rows", {0, 64, 128}}};
   }
