@@ -174,7 +174,7 @@ TEST(SkinnyModel, WideTilesWhereTheyFillTheSms) {
   EXPECT_EQ(skinny_tile_rows(shape(16, 128 * 132 - 1, 4096, BLayout::nk), 132), 64);  // one SM short
   EXPECT_EQ(skinny_tile_rows(shape(16, 8192, 8192, BLayout::nk), 132), 64);
   EXPECT_EQ(skinny_tile_rows(shape(8, 28672, 4096, BLayout::nk), 132), 64);   // half of A's rows
-  EXPECT_EQ(skinny_tile_rows(shape(17, 28672, 4096, BLayout::nk), 132), 64);  // 32-row A tiles
+  EXPECT_EQ(skinny_tile_rows(shape(17, 28672, 4096, BLayout::nk), 132), 64);  // m > 16: not the skinny kernel's
   EXPECT_EQ(skinny_tile_rows(shape(16, 28672, 4096, BLayout::nk), 228), 64);  // more SMs than tiles
 }
 
@@ -193,6 +193,20 @@ TEST(WgmmaModel, Fp8Plans) {
   EXPECT_EQ(wgmma_fp8_plan(s, 2, 256, 132).tile_n, 256);
   s.scaling = Scaling::block;
   EXPECT_EQ(wgmma_fp8_plan(s, 2, 256, 132).tile_n, 128);  // block scaling always promotes
+  // Few rows of A: per-tensor scaling takes 128 x 64 tiles (promoting or not), block scaling stays 128.
+  Shape few = shape(128, 6144, 4096, BLayout::nk);
+  few.in = DType::e4m3;
+  few.scaling = Scaling::tensor;
+  EXPECT_EQ(wgmma_fp8_auto_tile_n(few, 132), 64);
+  EXPECT_EQ(wgmma_fp8_plan(few, 0, 0, 132).tile_n, 64);
+  EXPECT_EQ(wgmma_fp8_plan(few, 2, 0, 132).tile_n, 64);
+  EXPECT_EQ(wgmma_fp8_plan(few, 1, 128, 132).tile_n, 128);
+  few.n = 28672;  // 224 tiles of 128 fill the SMs
+  EXPECT_NE(wgmma_fp8_auto_tile_n(few, 132), 64);
+  few.n = 6144;
+  few.scaling = Scaling::block;
+  EXPECT_EQ(wgmma_fp8_plan(few, 0, 0, 132).tile_n, 128);
+  EXPECT_EQ(wgmma_fp8_plan(few, 0, 64, 132).tile_n, 128);
   // fp8 runs at twice the bf16 rate: the same plan predicts half the time.
   const WgmmaPlan plan = wgmma_fp8_plan(s, 0, 0, 132);
   EXPECT_NEAR(wgmma_predict_seconds(s, plan, matrix_work(s, 2), hopper()) * 2,

@@ -457,6 +457,10 @@ Status dispatch(const Shape& s, const Operands& o, int mode, int tile_n, int gro
   if (mode == ck::kBlock && staged_scales_ok(s, o))
     return launch_store<OutT, 128, 5, ck::kBlockStaged>(s, o, group, tma, stream);
   if (mode == ck::kBlock) return launch_store<OutT, 128, 6, ck::kBlock>(s, o, group, tma, stream);
+  // 128 x 64 tiles (per-tensor scaling, few rows of A: wgmma_fp8_auto_tile_n): 7 stages of 24 KiB.
+  if (tile_n == 64)
+    return mode == ck::kPromote ? launch_store<OutT, 64, 7, ck::kPromote>(s, o, group, tma, stream)
+                                : launch_store<OutT, 64, 7, ck::kFast>(s, o, group, tma, stream);
   if (mode == ck::kPromote) return launch_store<OutT, 128, 6, ck::kPromote>(s, o, group, tma, stream);
   if (tile_n == 128) return launch_store<OutT, 128, 6, ck::kFast>(s, o, group, tma, stream);
   return launch_store<OutT, 256, 4, ck::kFast>(s, o, group, tma, stream);
@@ -500,9 +504,10 @@ class WgmmaFp8Impl final : public Implementation {
   std::vector<Tunable> config_space(const Problem&) const override {
     // accum (per-tensor scaling only; block scaling always promotes): 0 = chosen from K (auto_accum),
     // 1 = promote every 128 of K into f32, 2 = fast (whole K in the tensor cores' accumulators).
-    // tile_n (fast accumulation only; promotion uses 128): 0 = chosen per shape.
+    // tile_n: 0 = chosen per shape; per-tensor promotion takes 64 or 128 (256 runs 128), block scaling
+    // always 128.
     // epilogue: 0 = TMA stores where they apply, 1 = always store_staged.
-    return {{"accum", {0, 1, 2}}, {"tile_n", {0, 256, 128}}, {"raster_group", {8, 4, 16}}, {"epilogue", {0, 1}}};
+    return {{"accum", {0, 1, 2}}, {"tile_n", {0, 256, 128, 64}}, {"raster_group", {8, 4, 16}}, {"epilogue", {0, 1}}};
   }
 
   // The tile width decides the waves of tiles (cuda_gemm_model.hpp); promotion runs 128-wide tiles.

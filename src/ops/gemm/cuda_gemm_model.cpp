@@ -77,9 +77,13 @@ int wgmma_auto_tile_n(const Shape& s, int sms) {
 }
 
 // As wgmma_auto_tile_n: 128 x 256 tiles run at the best rate, 128 x 128 ones fill the last wave better
-// when the 256-wide count falls just past a multiple of the SM count.
+// when the 256-wide count falls just past a multiple of the SM count, and with per-tensor scaling few
+// rows of A (128 x 128 tiles leaving more than half of the SMs idle: m = 128 with a 6144-wide weight
+// runs 48 CTAs) take 128 x 64 tiles, twice the CTAs. (Block scaling reads one scale_b per 128 columns,
+// so its tiles stay 128 wide.)
 int wgmma_fp8_auto_tile_n(const Shape& s, int sms) {
   const double tiles_m = double(ceil_div(s.m, kWgmmaTileM));
+  if (s.scaling == Scaling::tensor && tiles_m * double(ceil_div(s.n, 128)) * 2 <= sms) return 64;
   const double cost256 = std::ceil(tiles_m * double(ceil_div(s.n, 256)) / sms) * 256.0;
   const double cost128 = std::ceil(tiles_m * double(ceil_div(s.n, 128)) / sms) * 128.0 * tile_cost(128);
   return cost128 < cost256 ? 128 : 256;
@@ -132,8 +136,9 @@ WgmmaPlan wgmma_plan(const Shape& s, int tile_n, int splits, int sms, int cluste
 WgmmaPlan wgmma_fp8_plan(const Shape& s, int accum, int tile_n, int sms) {
   const bool fast = s.scaling == Scaling::tensor && (accum == 2 || (accum == 0 && wgmma_fp8_fast_by_default(s)));
   WgmmaPlan plan;
-  // Promotion (and block scaling) runs 128-wide tiles only.
-  plan.tile_n = !fast ? 128 : tile_n == 0 ? wgmma_fp8_auto_tile_n(s, sms) : tile_n;
+  // Block scaling runs 128-wide tiles only; per-tensor promotion 64- or 128-wide; fast accumulation any.
+  const int want = tile_n == 0 ? wgmma_fp8_auto_tile_n(s, sms) : tile_n;
+  plan.tile_n = s.scaling == Scaling::block ? 128 : want == 64 || fast ? want : 128;
   plan.k_per_split = std::max<int64_t>(1, ceil_div(s.k, kWgmmaFp8TileK)) * kWgmmaFp8TileK;
   return plan;
 }
