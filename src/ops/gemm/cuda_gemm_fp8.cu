@@ -510,7 +510,7 @@ class WgmmaFp8Impl final : public Implementation {
     return {{"accum", {0, 1, 2}}, {"tile_n", {0, 256, 128, 64}}, {"raster_group", {8, 4, 16}}, {"epilogue", {0, 1}}};
   }
 
-  // The tile width decides the waves of tiles (cuda_gemm_model.hpp); promotion runs 128-wide tiles.
+  // The tile width decides the waves of tiles (cuda_gemm_model.hpp); block scaling runs 128-wide tiles.
   // Its own cost (a promotion every 128 of K) and raster_group and epilogue are not modeled.
   double predict_seconds(const Problem& p, const Config& config, const Work& work,
                          const Roofline& roof) const override {
