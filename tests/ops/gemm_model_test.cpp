@@ -74,19 +74,33 @@ TEST(WgmmaModel, PlansResolveAutoAndTheKernelsOwnFallbacks) {
   p = wgmma_plan(shape(128, 6144, 14336, BLayout::nk), 48, 2, 132);
   EXPECT_EQ(p.tile_n, 128);
   EXPECT_EQ(p.splits, 2);
+  // 64 x 96 tiles, the same: b=nk only, never split.
+  p = wgmma_plan(shape(128, 6144, 4096, BLayout::kn), 96, 0, 132);
+  EXPECT_EQ(p.tile_n, 128);
+  p = wgmma_plan(shape(128, 4096, 4096, BLayout::nk), 96, 0, 132);
+  EXPECT_EQ(p.tile_n, 96);
+  EXPECT_EQ(p.splits, 1);
+  p = wgmma_plan(shape(128, 6144, 14336, BLayout::nk), 96, 2, 132);
+  EXPECT_EQ(p.tile_n, 128);
+  EXPECT_EQ(p.splits, 2);
 }
 
 // 128 x 48 tiles where the 64-wide ones fill less than a wave, their pairs do not fit one, and the
-// 48-wide ones still do (measured on the H200: cuda_gemm_model.cpp).
+// 48-wide ones still do; 64 x 96 tiles instead where A's rows fill whole 64-row tiles (measured on the
+// H200: cuda_gemm_model.cpp).
 TEST(WgmmaModel, NarrowTilesWhereTheyStillFitOneWave) {
-  EXPECT_EQ(wgmma_auto_tile_n(shape(128, 6144, 4096, BLayout::nk), 132), 48);   // 96 tiles of 64, 128 of 48
-  EXPECT_EQ(wgmma_auto_tile_n(shape(64, 5120, 4096, BLayout::nk), 132), 48);    // 80 of 64, 107 of 48
-  EXPECT_EQ(wgmma_auto_tile_n(shape(256, 3072, 4096, BLayout::nk), 132), 48);   // 2 x 48 of 64, 2 x 64 of 48
+  EXPECT_EQ(wgmma_auto_tile_n(shape(128, 6144, 4096, BLayout::nk), 132), 96);   // 96 of 128 x 64, 2 x 64 of 64 x 96
+  EXPECT_EQ(wgmma_auto_tile_n(shape(120, 6144, 4096, BLayout::nk), 132), 96);   // the second 64-row tile 8 short
+  EXPECT_EQ(wgmma_auto_tile_n(shape(96, 6144, 4096, BLayout::nk), 132), 48);    // ... 32 short: zero fill
+  EXPECT_EQ(wgmma_auto_tile_n(shape(64, 5120, 4096, BLayout::nk), 132), 48);    // 80 of 64, 107 of 48, 54 of 96
+  EXPECT_EQ(wgmma_auto_tile_n(shape(256, 3072, 4096, BLayout::nk), 132), 96);   // 2 x 48 of 64, 4 x 32 of 96
+  EXPECT_EQ(wgmma_auto_tile_n(shape(200, 3072, 4096, BLayout::nk), 132), 48);   // 4 x 64 rows, the last 56 short
   EXPECT_EQ(wgmma_auto_tile_n(shape(128, 4096, 4096, BLayout::nk), 132), 64);   // 64 tiles: pairs fit
   EXPECT_EQ(wgmma_auto_tile_n(shape(128, 7680, 4096, BLayout::nk), 132), 64);   // 160 tiles of 48: two waves
   EXPECT_EQ(wgmma_auto_tile_n(shape(128, 6144, 4096, BLayout::kn), 132), 128);  // b=kn: no narrow tiles
   EXPECT_EQ(wgmma_auto_tile_n(shape(128, 6144, 4096, BLayout::nk), 100), 64);   // 128 tiles of 48 on 100 SMs
   EXPECT_EQ(wgmma_auto_splits(shape(128, 6144, 14336, BLayout::nk), 48, 132), 1);
+  EXPECT_EQ(wgmma_auto_splits(shape(128, 6144, 14336, BLayout::nk), 96, 132), 1);
   EXPECT_FALSE(wgmma_pair_k(shape(128, 6144, 4096, BLayout::nk), 0, 0, 0, 132));
 }
 

@@ -37,6 +37,7 @@ using tc::bf16;
 // appear to be granted per warpgroup.
 
 inline constexpr int kBM = 128;
+inline constexpr int kBMColSplit = 64;  // ColSplit tiles (see wgmma_gemm_kernel)
 inline constexpr int kBK = 64;
 inline constexpr int kConsumers = 2;
 inline constexpr int kThreads = (kConsumers + 1) * tc::kWarpgroupThreads;
@@ -58,9 +59,9 @@ struct WgmmaArgs {
   int* counters = nullptr;  // one per tile, zero between launches
 };
 
-template <class OutT, int BN, int Stages, bool BKN>
+template <class OutT, int BN, int Stages, bool BKN, int BM = kBM>
 struct WgmmaGemm {
-  using ATile = tc::st_bf<kBM, kBK>;
+  using ATile = tc::st_bf<BM, kBK>;
   // b=kn stores B as [K,N]: a K-by-BN tile made of 64-column panels, read MN-major by wgmma.
   using BTile = std::conditional_t<BKN, tc::st_bf<kBK, BN>, tc::st_bf<BN, kBK>>;
   using Staging = tc::epilogue::staging_tile<OutT>;
@@ -88,12 +89,21 @@ struct WgmmaGemm {
 // epilogue. Why: at m = 128, n = 4096 a tile's CTA pulls its operands at a fixed rate, so 128 CTAs on
 // half of K each finish in 12.4 us against 17.9 us for 64 on all of it, but the workspace round trip
 // of SplitK cost more than it saved (18.0 us; session 9, call 7). Pairs: 15.8 us, 1.12x (call 10).
-template <class OutT, int BN, int Stages, bool BKN, bool TmaStore, bool SplitK = false, bool PairK = false>
+//
+// ColSplit (b=nk, plain epilogues): tiles of 64 x BN whose two consumers share A's 64 rows and take
+// BN / 2 columns each, instead of 128 x BN tiles with 64 rows each. Where few rows of A make the CTAs
+// stream their operands (m <= 128 with few weight tiles), a 64 x 96 CTA reads 1.25 MiB a K of 4096
+// where a 128 x 48 CTA, the same outputs, reads 1.375 (A's rows are most of it).
+template <class OutT, int BN, int Stages, bool BKN, bool TmaStore, bool SplitK = false, bool PairK = false,
+          bool ColSplit = false>
 __global__ void __launch_bounds__(kThreads, 1)
     wgmma_gemm_kernel(const __grid_constant__ CUtensorMap map_a, const __grid_constant__ CUtensorMap map_b,
                       const __grid_constant__ CUtensorMap map_c, const WgmmaArgs<OutT> args) {
-  using G = WgmmaGemm<OutT, BN, Stages, BKN>;
+  constexpr int BM = ColSplit ? kBMColSplit : kBM;
+  constexpr int CN = ColSplit ? BN / 2 : BN;  // each consumer's columns
+  using G = WgmmaGemm<OutT, BN, Stages, BKN, BM>;
   static_assert(!PairK || (SplitK && BN == 64), "PairK hands 64 x 64 f32 partials through the staging tiles");
+  static_assert(!ColSplit || (!SplitK && !BKN && CN % 8 == 0), "ColSplit: b=nk, no K splits, whole n8 wgmma columns");
   extern __shared__ uint8_t smem_raw[];
   auto& sh = *reinterpret_cast<typename G::Shared*>((reinterpret_cast<uintptr_t>(smem_raw) + 1023) &
                                                     ~uintptr_t{1023});
@@ -126,7 +136,7 @@ __global__ void __launch_bounds__(kThreads, 1)
       tc::RingPosition<Stages> pos;
       for (int u = static_cast<int>(blockIdx.x); u < units; u += static_cast<int>(gridDim.x)) {
         const int2 tile = sched.coords(u / splits);
-        const int m0 = tile.x * kBM, n0 = tile.y * BN;
+        const int m0 = tile.x * BM, n0 = tile.y * BN;
         const int kb0 = (u % splits) * kb_per_split, kb1 = min(kb0 + kb_per_split, k_blocks);
         for (int kb = kb0; kb < kb1; ++kb) {
           tc::Barrier& full = sh.pipe.producer_acquire(pos, args.stage_bytes);
@@ -148,12 +158,14 @@ __global__ void __launch_bounds__(kThreads, 1)
     // ---- Consumers ------------------------------------------------------------------------------------
     tc::warpgroup::increase_registers<232>();
     const int c = wg - 1;
-    float acc[BN / 2];
+    float acc[CN / 2];
     tc::RingPosition<Stages> pos;
     for (int u = static_cast<int>(blockIdx.x); u < units; u += static_cast<int>(gridDim.x)) {
       const int t = u / splits;
       const int2 tile = sched.coords(t);
-      const int m0 = tile.x * kBM, n0 = tile.y * BN;
+      const int m0 = tile.x * BM, n0 = tile.y * BN;
+      // This consumer's block of the tile: 64 rows of 128, or with ColSplit half of the columns.
+      const int row0 = m0 + (ColSplit ? 0 : c * 64), col0 = n0 + (ColSplit ? c * CN : 0);
       const int kb0 = (u % splits) * kb_per_split, kb1 = min(kb0 + kb_per_split, k_blocks);
       int previous = 0;
       for (int kb = kb0; kb < kb1; ++kb) {
@@ -161,14 +173,14 @@ __global__ void __launch_bounds__(kThreads, 1)
         tc::wgmma::fence();
 #pragma unroll
         for (int kk = 0; kk < kBK / 16; ++kk) {
-          const uint64_t da = tc::desc_k_major(sh.a[pos.stage], c * 64, kk * 16);
+          const uint64_t da = tc::desc_k_major(sh.a[pos.stage], ColSplit ? 0 : c * 64, kk * 16);
           uint64_t db;
           if constexpr (BKN) {
             db = tc::desc_mn_major(sh.b[pos.stage], kk * 16, 0);
           } else {
-            db = tc::desc_k_major(sh.b[pos.stage], 0, kk * 16);
+            db = tc::desc_k_major(sh.b[pos.stage], ColSplit ? c * CN : 0, kk * 16);
           }
-          tc::wgmma::mma_bf16<BN, BKN>(acc, da, db, kb > kb0 || kk > 0);
+          tc::wgmma::mma_bf16<CN, BKN>(acc, da, db, kb > kb0 || kk > 0);
         }
         tc::wgmma::commit();
         // The batch before this one is done once at most one batch is in flight: its stage is free.
@@ -238,14 +250,14 @@ __global__ void __launch_bounds__(kThreads, 1)
       }
       if constexpr (!TmaStore) {
         // Also the path for rows TMA cannot store: its global stores are bounds-checked.
-        tc::epilogue::store_staged<OutT, BN>(acc, reinterpret_cast<float*>(sh.staging[c]), args.c, args.ldc, args.m,
-                                             args.n, m0 + c * 64, n0, 1 + c,
+        tc::epilogue::store_staged<OutT, CN>(acc, reinterpret_cast<float*>(sh.staging[c]), args.c, args.ldc, args.m,
+                                             args.n, row0, col0, 1 + c,
                                              [&](float v, int r, int col) { return args.ep.apply(v, r, col); });
-      } else if constexpr (BN == 48) {  // the consumer's two staging tiles hold its 64 x 48 block unswizzled
-        tc::epilogue::store_via_smem_plain<OutT, BN>(acc, reinterpret_cast<OutT*>(sh.staging[c]), map_c, m0 + c * 64,
-                                                     n0, 1 + c);
+      } else if constexpr (CN == 48) {  // the consumer's two staging tiles hold its 64 x 48 block unswizzled
+        tc::epilogue::store_via_smem_plain<OutT, CN>(acc, reinterpret_cast<OutT*>(sh.staging[c]), map_c, row0, col0,
+                                                     1 + c);
       } else {
-        tc::epilogue::store_via_smem<OutT, BN>(acc, sh.staging[c], map_c, m0 + c * 64, n0, 1 + c,
+        tc::epilogue::store_via_smem<OutT, CN>(acc, sh.staging[c], map_c, row0, col0, 1 + c,
                                                [](float&, float&, int, int) {});
       }
     }
@@ -590,14 +602,16 @@ SplitWorkspace& split_workspace() {
 
 // ---- cuda.wgmma -------------------------------------------------------------------------------------
 
-template <class OutT, int BN, int Stages, bool BKN, bool TmaStore, bool SplitK = false, bool PairK = false>
+template <class OutT, int BN, int Stages, bool BKN, bool TmaStore, bool SplitK = false, bool PairK = false,
+          bool ColSplit = false>
 Status launch_wgmma(const Shape& s, const Operands& o, int group_rows, cudaStream_t stream, int splits = 1) {
-  using G = ck::WgmmaGemm<OutT, BN, Stages, BKN>;
+  constexpr int BM = ColSplit ? ck::kBMColSplit : ck::kBM, CN = ColSplit ? BN / 2 : BN;
+  using G = ck::WgmmaGemm<OutT, BN, Stages, BKN, BM>;
   const std::string impl = "cuda.wgmma";
   static std::once_flag once;
   static cudaError_t attr_error = cudaSuccess;
   std::call_once(once, [] {
-    attr_error = cudaFuncSetAttribute(ck::wgmma_gemm_kernel<OutT, BN, Stages, BKN, TmaStore, SplitK, PairK>,
+    attr_error = cudaFuncSetAttribute(ck::wgmma_gemm_kernel<OutT, BN, Stages, BKN, TmaStore, SplitK, PairK, ColSplit>,
                                       cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(G::kSmemBytes));
   });
   if (attr_error != cudaSuccess) return cuda_failure(impl, "cudaFuncSetAttribute", attr_error);
@@ -610,11 +624,11 @@ Status launch_wgmma(const Shape& s, const Operands& o, int group_rows, cudaStrea
   // took 31.7 us and m = 100 26.9 us where m = 128 took 19.9 (n = 6144, k = 4096; cuBLASLt 17.9-19.7;
   // H200, session 13). The stale rows past m in shared memory only reach accumulator rows that are
   // never stored.
-  const int a_rows = static_cast<int>(std::min<int64_t>(ck::kBM, s.m));
+  const int a_rows = static_cast<int>(std::min<int64_t>(BM, s.m));
   std::string err = tc::make_tma_map(&map_a, ga, a_rows, ck::kBK);
   if (err.empty()) err = BKN ? tc::make_tma_map(&map_b, gb, ck::kBK, 64) : tc::make_tma_map(&map_b, gb, BN, ck::kBK);
   if (err.empty() && TmaStore)
-    err = BN == 48 ? tc::make_tma_map(&map_c, gc, 64, BN, /*swizzle_128b=*/false)  // store_via_smem_plain
+    err = CN == 48 ? tc::make_tma_map(&map_c, gc, 64, CN, /*swizzle_128b=*/false)  // store_via_smem_plain
                    : tc::make_tma_map(&map_c, gc, 64, G::Staging::cols);
   if (!TmaStore) map_c = map_a;  // a valid map the kernel never uses
   if (!err.empty()) return Status::invalid("gemm", impl, err);
@@ -623,7 +637,7 @@ Status launch_wgmma(const Shape& s, const Operands& o, int group_rows, cudaStrea
   args.m = static_cast<int>(s.m);
   args.n = static_cast<int>(s.n);
   args.k = static_cast<int>(s.k);
-  args.sched.tiles_m = static_cast<int>(tc::ceil_div(s.m, ck::kBM));
+  args.sched.tiles_m = static_cast<int>(tc::ceil_div(s.m, BM));
   args.sched.tiles_n = static_cast<int>(tc::ceil_div(s.n, BN));
   args.sched.group_rows = std::max(1, group_rows);
   args.ep = make_epilogue<OutT>(s, o);
@@ -654,7 +668,7 @@ Status launch_wgmma(const Shape& s, const Operands& o, int group_rows, cudaStrea
       return cuda_failure(impl, "cluster launch", e);
     return {};
   }
-  ck::wgmma_gemm_kernel<OutT, BN, Stages, BKN, TmaStore, SplitK>
+  ck::wgmma_gemm_kernel<OutT, BN, Stages, BKN, TmaStore, SplitK, false, ColSplit>
       <<<grid, ck::kThreads, G::kSmemBytes, stream>>>(map_a, map_b, map_c, args);
   if (cudaError_t e = cudaGetLastError(); e != cudaSuccess) return cuda_failure(impl, "kernel launch", e);
   return {};
@@ -694,6 +708,9 @@ Status dispatch_wgmma_tile(const Shape& s, const Operands& o, int tile_n, int gr
     if (tile_n == 48)  // 8 stages of 22 KiB; see wgmma_auto_tile_n
       return tma ? launch_wgmma<OutT, 48, 8, BKN, true>(s, o, group, stream)
                  : launch_wgmma<OutT, 48, 8, BKN, false>(s, o, group, stream);
+    if (tile_n == 96)  // 64 x 96 tiles, two consumers of 48 columns: 9 stages of 20 KiB
+      return tma ? launch_wgmma<OutT, 96, 9, BKN, true, false, false, true>(s, o, group, stream)
+                 : launch_wgmma<OutT, 96, 9, BKN, false, false, false, true>(s, o, group, stream);
   }
   if (tile_n == 128) {
     return tma ? launch_wgmma<OutT, 128, 6, BKN, true>(s, o, group, stream)
@@ -704,7 +721,8 @@ Status dispatch_wgmma_tile(const Shape& s, const Operands& o, int tile_n, int gr
 }
 
 // The tiling the host-side model reasons about is these kernels' own.
-static_assert(ck::kBM == kWgmmaTileM && ck::kBK == kWgmmaTileK, "cuda_gemm_model.hpp must match the kernel tiles");
+static_assert(ck::kBM == kWgmmaTileM && ck::kBMColSplit == kWgmmaColSplitTileM && ck::kBK == kWgmmaTileK,
+              "cuda_gemm_model.hpp must match the kernel tiles");
 
 class WgmmaImpl final : public Implementation {
  public:
@@ -729,13 +747,14 @@ class WgmmaImpl final : public Implementation {
   }
 
   std::vector<Tunable> config_space(const Problem&) const override {
-    // tile_n: 0 = chosen per shape (wgmma_auto_tile_n); 64 and 48 apply to b=nk (b=kn runs 128). epilogue:
+    // tile_n: 0 = chosen per shape (wgmma_auto_tile_n); 64, 48 and 96 (64 x 96 tiles, two consumers of 48
+    // columns) apply to b=nk (b=kn runs 128). epilogue:
     // 0 = TMA stores where they apply, 1 = always store_staged.
     // splits: 0 = chosen per shape (wgmma_auto_splits), else that many K splits (b=nk; 64-wide tiles with
     // tile_n=64, else 128-wide). cluster_k: 0 = chosen, 1 = off, 2 = two splits as a cluster pair
     // reduced in distributed shared memory where wgmma_pair_k allows it (the other tunables then
     // only pick the epilogue and raster order).
-    return {{"tile_n", {0, 256, 128, 64, 48}},
+    return {{"tile_n", {0, 256, 128, 64, 48, 96}},
             {"raster_group", {8, 4, 16}},
             {"epilogue", {0, 1}},
             {"splits", {0, 1, 2, 4}},
@@ -768,7 +787,7 @@ class WgmmaImpl final : public Implementation {
     int splits = static_cast<int>(config_value(config, space, "splits"));
     const bool pair = wgmma_pair_k(s, tile_n, splits, static_cast<int>(config_value(config, space, "cluster_k")), sms);
     if (tile_n == 0) tile_n = wgmma_auto_tile_n(s, sms);
-    if (tile_n <= 64 && s.b == BLayout::kn) tile_n = 128;  // 48- and 64-wide tiles are built for b=nk only
+    if ((tile_n <= 64 || tile_n == 96) && s.b == BLayout::kn) tile_n = 128;  // 48, 64, 96: built for b=nk only
     const int group = static_cast<int>(config_value(config, space, "raster_group"));
     const bool staged = config_value(config, space, "epilogue") == 1;
     if (splits == 0) splits = wgmma_auto_splits(s, tile_n, sms);

@@ -35,7 +35,7 @@ int skinny_tile_rows(const Shape& s, int sms) {
 // fill and the serial reduction, so each split keeps at least 32 K stages (2048 of K), and splits
 // only when the tiles leave more than half of the SMs idle. b=kn is left unsplit (not the LLM layout).
 int wgmma_auto_splits(const Shape& s, int tile_n, int sms) {
-  if (s.b != BLayout::nk || tile_n == 48) return 1;  // 48-wide tiles are chosen where they fill one wave
+  if (s.b != BLayout::nk || tile_n == 48 || tile_n == 96) return 1;  // narrow tiles are chosen where they fill one wave
   const int k_blocks = static_cast<int>(ceil_div(s.k, kWgmmaTileK));
   if (tile_n == 64) {
     // Measured with 128 x 64 tiles (session 7, call 7): unsplit was best at k = 4096 (n = 6144: 19.9 us
@@ -65,11 +65,21 @@ int wgmma_auto_splits(const Shape& s, int tile_n, int sms) {
 // 13, call 3; 8 stages of 22 KiB, TMA-store epilogue): 1.037x at m = 128, n = 6144, k = 4096, 1.088x at
 // k = 14336, 1.066x at n = 5120, 1.04x at m = 256, n = 3072 and at m = 64, n = 6144; where pairs apply
 // (n = 4096) 0.93x, so they keep 64.
+//
+// Where A's rows fill whole 64-row tiles, 64 x 96 tiles (tile_n = 96: two consumers of 48 columns
+// sharing A's stage) run as many CTAs as 128 x 48 ones on fewer bytes each: 64 rows of A and 96 of B
+// against 128 and 48, at m = 128, k = 4096 1.25 MiB a CTA against 1.375. Measured side by side
+// (session 14, call 1): m = 128, n = 6144 1.022x at k = 4096 and 1.060x at k = 14336, n = 5120 1.038x,
+// m = 120 1.027x, m = 256, n = 3072 1.012x; but m = 96 0.934x, whose second 64-row tile is half past m
+// (TMA's slow zero fill, lesson 19), so they need the last 64-row tile at most 8 rows short.
 int wgmma_auto_tile_n(const Shape& s, int sms) {
   const double tiles_m = double(ceil_div(s.m, kWgmmaTileM));
   if (s.b == BLayout::nk && tiles_m * double(ceil_div(s.n, 128)) * 2 <= sms) {
     const double tiles64 = tiles_m * double(ceil_div(s.n, 64)), tiles48 = tiles_m * double(ceil_div(s.n, 48));
-    return tiles64 * 2 > sms && tiles48 <= sms ? 48 : 64;
+    if (tiles64 * 2 <= sms || tiles48 > sms) return 64;
+    const int64_t rows64 = ceil_div(s.m, kWgmmaColSplitTileM), short_rows = rows64 * kWgmmaColSplitTileM - s.m;
+    const bool whole = rows64 == 2 * ceil_div(s.m, kWgmmaTileM) && short_rows <= 8;
+    return whole && double(rows64 * ceil_div(s.n, 96)) <= sms ? 96 : 48;
   }
   const double cost256 = std::ceil(tiles_m * double(ceil_div(s.n, 256)) / sms) * 256.0;
   const double cost128 = std::ceil(tiles_m * double(ceil_div(s.n, 128)) / sms) * 128.0 * tile_cost(128);
@@ -113,7 +123,7 @@ bool wgmma_pair_k(const Shape& s, int tile_n, int splits, int cluster_k, int sms
 WgmmaPlan wgmma_plan(const Shape& s, int tile_n, int splits, int sms, int cluster_k) {
   WgmmaPlan plan;
   plan.tile_n = tile_n == 0 ? wgmma_auto_tile_n(s, sms) : tile_n;
-  if (plan.tile_n <= 64 && s.b == BLayout::kn) plan.tile_n = 128;  // 48- and 64-wide tiles are built for b=nk only
+  if ((plan.tile_n <= 64 || plan.tile_n == 96) && s.b == BLayout::kn) plan.tile_n = 128;  // 48, 64, 96: b=nk only
   if (wgmma_pair_k(s, tile_n, splits, cluster_k, sms)) {
     const int64_t k_blocks = ceil_div(s.k, kWgmmaTileK);
     plan.tile_n = 64;
@@ -148,12 +158,13 @@ double wgmma_predict_seconds(const Shape& s, const WgmmaPlan& plan, const Work& 
   const double rate = roof.matrix_flops_per_s * work.matrix_rate;
   if (!(rate > 0)) return floor;
   const int sms = roof.units > 0 ? roof.units : kHopperSms;
-  const double tiles = double(ceil_div(s.m, kWgmmaTileM) * ceil_div(s.n, plan.tile_n));
+  const int tile_m = wgmma_tile_m(plan.tile_n);
+  const double tiles = double(ceil_div(s.m, tile_m) * ceil_div(s.n, plan.tile_n));
   // A persistent CTA per SM walks the tiles (times splits), so the time is whole waves of them: a
   // last wave a few tiles long costs a full tile time. Each tile computes its padded 128 x tile_n
   // block over its share of K at one SM's share of the measured rate.
   const double waves = std::ceil(tiles * plan.splits / sms);
-  const double tile_flops = 2.0 * kWgmmaTileM * plan.tile_n * double(plan.k_per_split);
+  const double tile_flops = 2.0 * tile_m * plan.tile_n * double(plan.k_per_split);
   double t = waves * tile_flops * tile_cost(plan.tile_n) / (rate / sms);
   // Split K: every split writes its f32 partial tile and the tile's last CTA reads them all back, after
   // its mainloop and in series with it. Measured on the H200 (session 9, call 7): at m = 128, n = k =
@@ -163,7 +174,7 @@ double wgmma_predict_seconds(const Shape& s, const WgmmaPlan& plan, const Work& 
   // cluster pair adds its partials on chip: no round trip.)
   constexpr double kRoundTripCost = 3.0;
   if (plan.splits > 1 && !plan.pair && roof.bytes_per_s > 0)
-    t += kRoundTripCost * 2.0 * tiles * plan.splits * kWgmmaTileM * plan.tile_n * sizeof(float) / roof.bytes_per_s;
+    t += kRoundTripCost * 2.0 * tiles * plan.splits * tile_m * plan.tile_n * sizeof(float) / roof.bytes_per_s;
   return std::max(t, floor);
 }
 

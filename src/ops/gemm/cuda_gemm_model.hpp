@@ -11,6 +11,9 @@ namespace tessel::gemm {
 // The kernels' CTA tile: 128 rows of A, and 64 of K per stage in bf16 (128 in fp8: one 128-byte row),
 // static_asserted against the kernels.
 inline constexpr int kWgmmaTileM = 128;
+// tile_n = 96 runs 64 x 96 tiles: two consumers share A's 64 rows and take 48 columns each.
+inline constexpr int kWgmmaColSplitTileM = 64;
+inline constexpr int wgmma_tile_m(int tile_n) { return tile_n == 96 ? kWgmmaColSplitTileM : kWgmmaTileM; }
 inline constexpr int kWgmmaTileK = 64;
 inline constexpr int kWgmmaFp8TileK = 128;
 // Used when the ceilings carry no SM count (no probe): the H100/H200 SXM, the parts sm_90a targets.
