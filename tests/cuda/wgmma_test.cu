@@ -231,6 +231,10 @@ TEST(WgmmaFp8, M64N128K128) {
   TESSEL_REQUIRE_HOPPER();
   check_wgmma_fp8<128, 128>();
 }
+TEST(WgmmaFp8, M64N48K128) {  // cuda.wgmma.fp8's 64 x 96 tiles: each consumer's 48 columns
+  TESSEL_REQUIRE_HOPPER();
+  check_wgmma_fp8<48, 128>();
+}
 TEST(WgmmaFp8, M64N16K32) {
   TESSEL_REQUIRE_HOPPER();
   check_wgmma_fp8<16, 32>();

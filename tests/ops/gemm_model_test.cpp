@@ -193,30 +193,41 @@ TEST(SkinnyModel, WideTilesWhereTheyFillTheSms) {
 }
 
 TEST(WgmmaModel, Fp8Plans) {
-  Shape s = shape(4096, 4096, 256, BLayout::nk);
+  Shape s = shape(4096, 4096, 128, BLayout::nk);
   s.in = DType::e4m3;
   s.scaling = Scaling::tensor;
-  EXPECT_TRUE(wgmma_fp8_fast_by_default(s));
+  EXPECT_TRUE(wgmma_fp8_fast_by_default(s));  // one K block: fast is what promotion computes
   EXPECT_EQ(wgmma_fp8_plan(s, 0, 256, 132).tile_n, 256);  // fast accumulation takes the width asked
   EXPECT_EQ(wgmma_fp8_plan(s, 1, 256, 132).tile_n, 128);  // promotion runs 128-wide
   EXPECT_EQ(wgmma_fp8_plan(s, 0, 0, 132).tile_n, wgmma_fp8_auto_tile_n(s, 132));
-  EXPECT_EQ(wgmma_fp8_plan(s, 0, 0, 132).k_per_split, 256);
+  EXPECT_EQ(wgmma_fp8_plan(s, 0, 0, 132).k_per_split, 128);
+  s.k = 256;  // two blocks: fast failed verify on heavy-tailed draws
+  EXPECT_FALSE(wgmma_fp8_fast_by_default(s));
+  EXPECT_EQ(wgmma_fp8_plan(s, 0, 256, 132).tile_n, 128);
   s.k = 8192;
   EXPECT_FALSE(wgmma_fp8_fast_by_default(s));
   EXPECT_EQ(wgmma_fp8_plan(s, 0, 256, 132).tile_n, 128);
   EXPECT_EQ(wgmma_fp8_plan(s, 2, 256, 132).tile_n, 256);
   s.scaling = Scaling::block;
   EXPECT_EQ(wgmma_fp8_plan(s, 2, 256, 132).tile_n, 128);  // block scaling always promotes
-  // Few rows of A: per-tensor scaling takes 128 x 64 tiles (promoting or not), block scaling stays 128.
+  // Few rows of A: per-tensor scaling takes 64 x 96 or 128 x 64 tiles (promoting or not), block scaling
+  // stays 128.
   Shape few = shape(128, 6144, 4096, BLayout::nk);
   few.in = DType::e4m3;
   few.scaling = Scaling::tensor;
-  EXPECT_EQ(wgmma_fp8_auto_tile_n(few, 132), 64);
-  EXPECT_EQ(wgmma_fp8_plan(few, 0, 0, 132).tile_n, 64);
-  EXPECT_EQ(wgmma_fp8_plan(few, 2, 0, 132).tile_n, 64);
+  EXPECT_EQ(wgmma_fp8_auto_tile_n(few, 132), 96);  // A fills two 64-row tiles: 64 x 96
+  EXPECT_EQ(wgmma_fp8_plan(few, 0, 0, 132).tile_n, 96);
+  EXPECT_EQ(wgmma_fp8_plan(few, 2, 0, 132).tile_n, 96);
+  EXPECT_EQ(wgmma_fp8_plan(few, 1, 64, 132).tile_n, 64);
   EXPECT_EQ(wgmma_fp8_plan(few, 1, 128, 132).tile_n, 128);
+  few.m = 100;  // the second 64-row tile 28 rows short: 128 x 64
+  EXPECT_EQ(wgmma_fp8_auto_tile_n(few, 132), 64);
+  few.m = 64;  // one 64-row tile: 128 x 64 (A's box clamped to 64 rows) runs twice the CTAs
+  EXPECT_EQ(wgmma_fp8_auto_tile_n(few, 132), 64);
+  few.m = 128;
   few.n = 28672;  // 224 tiles of 128 fill the SMs
   EXPECT_NE(wgmma_fp8_auto_tile_n(few, 132), 64);
+  EXPECT_NE(wgmma_fp8_auto_tile_n(few, 132), 96);
   few.n = 6144;
   few.scaling = Scaling::block;
   EXPECT_EQ(wgmma_fp8_plan(few, 0, 0, 132).tile_n, 128);

@@ -234,6 +234,19 @@ TESSEL_DEVICE void mma_fp8_e4m3_n32(float (&d)[16], uint64_t desc_a, uint64_t de
       : "l"(desc_a), "l"(desc_b), "r"(static_cast<int>(accumulate)));
 }
 
+TESSEL_DEVICE void mma_fp8_e4m3_n48(float (&d)[24], uint64_t desc_a, uint64_t desc_b, bool accumulate) {
+  asm volatile(
+      "{\n .reg .pred p;\n setp.ne.b32 p, %26, 0;\n"
+      " wgmma.mma_async.sync.aligned.m64n48k32.f32.e4m3.e4m3 {"
+      "%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, "
+      "%16, %17, %18, %19, %20, %21, %22, %23"
+      "}, %24, %25, p, 1, 1;\n}\n"
+      : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]),
+        "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]),
+        "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23])
+      : "l"(desc_a), "l"(desc_b), "r"(static_cast<int>(accumulate)));
+}
+
 TESSEL_DEVICE void mma_fp8_e4m3_n64(float (&d)[32], uint64_t desc_a, uint64_t desc_b, bool accumulate) {
   asm volatile(
       "{\n .reg .pred p;\n setp.ne.b32 p, %34, 0;\n"
@@ -308,6 +321,8 @@ TESSEL_DEVICE void mma_fp8_e4m3(float (&d)[N / 2], uint64_t desc_a, uint64_t des
     mma_fp8_e4m3_n16(d, desc_a, desc_b, accumulate);
   } else if constexpr (N == 32) {
     mma_fp8_e4m3_n32(d, desc_a, desc_b, accumulate);
+  } else if constexpr (N == 48) {
+    mma_fp8_e4m3_n48(d, desc_a, desc_b, accumulate);
   } else if constexpr (N == 64) {
     mma_fp8_e4m3_n64(d, desc_a, desc_b, accumulate);
   } else if constexpr (N == 128) {
@@ -315,7 +330,7 @@ TESSEL_DEVICE void mma_fp8_e4m3(float (&d)[N / 2], uint64_t desc_a, uint64_t des
   } else if constexpr (N == 256) {
     mma_fp8_e4m3_n256(d, desc_a, desc_b, accumulate);
   } else {
-    static_assert(N < 0, "mma_fp8_e4m3: N must be one of 8, 16, 32, 64, 128, 256");
+    static_assert(N < 0, "mma_fp8_e4m3: N must be one of 8, 16, 32, 48, 64, 128, 256");
   }
 }
 

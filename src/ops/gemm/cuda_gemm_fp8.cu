@@ -53,6 +53,7 @@ using tc::fp8e4m3;
 enum Accum : int { kFast = 0, kPromote = 1, kBlock = 2, kBlockStaged = 3 };
 
 inline constexpr int kBM = 128;
+inline constexpr int kBMColSplit = 64;  // ColSplit tiles (see fp8_gemm_kernel)
 inline constexpr int kBK = 128;  // fp8 values per 128-byte swizzled row; also the scale block
 inline constexpr int kConsumers = 2;
 inline constexpr int kThreads = (kConsumers + 1) * tc::kWarpgroupThreads;
@@ -74,9 +75,9 @@ struct Fp8Args {
   uint32_t stage_bytes = 0;
 };
 
-template <class OutT, int BN, int Stages, int Mode>
+template <class OutT, int BN, int Stages, int Mode, int BM = kBM>
 struct Fp8Gemm {
-  using ATile = tc::st_fp8<kBM, kBK>;
+  using ATile = tc::st_fp8<BM, kBK>;
   using BTile = tc::st_fp8<BN, kBK>;  // B stored [N,K]: K-major, as fp8 wgmma requires
   using Staging = tc::epilogue::staging_tile<OutT>;
   static constexpr bool kStagedScales = Mode == kBlockStaged;
@@ -97,13 +98,18 @@ struct Fp8Gemm {
   static_assert(sizeof(Staging) * 2 >= 64 * 64 * sizeof(float), "store_staged needs a 64x64 f32 tile per consumer");
 };
 
-template <class OutT, int BN, int Stages, int Mode, bool TmaStore>
+// ColSplit (per-tensor scales): 64 x BN tiles whose two consumers share A's 64 rows and take BN / 2
+// columns each, as cuda.wgmma's ColSplit (cuda_gemm_bf16.cu): the same outputs per CTA on fewer of A's bytes.
+template <class OutT, int BN, int Stages, int Mode, bool TmaStore, bool ColSplit = false>
 __global__ void __launch_bounds__(kThreads, 1)
     fp8_gemm_kernel(const __grid_constant__ CUtensorMap map_a, const __grid_constant__ CUtensorMap map_b,
                     const __grid_constant__ CUtensorMap map_c, const __grid_constant__ CUtensorMap map_sa,
                     const Fp8Args<OutT> args) {
   static_assert(Mode < kBlock || BN == kScaleBlock, "block scaling reads one scale_b per stage: BN must be 128");
-  using G = Fp8Gemm<OutT, BN, Stages, Mode>;
+  static_assert(!ColSplit || Mode < kBlock, "ColSplit: per-tensor scales only");
+  constexpr int BM = ColSplit ? kBMColSplit : kBM;
+  constexpr int CN = ColSplit ? BN / 2 : BN;  // each consumer's columns
+  using G = Fp8Gemm<OutT, BN, Stages, Mode, BM>;
   extern __shared__ uint8_t smem_raw[];
   auto& sh = *reinterpret_cast<typename G::Shared*>((reinterpret_cast<uintptr_t>(smem_raw) + 1023) &
                                                     ~uintptr_t{1023});
@@ -129,7 +135,7 @@ __global__ void __launch_bounds__(kThreads, 1)
       tc::RingPosition<Stages> pos;
       for (int t = sched.first(); sched.valid(t); t = sched.next(t)) {
         const int2 tile = sched.coords(t);
-        const int m0 = tile.x * kBM, n0 = tile.y * BN;
+        const int m0 = tile.x * BM, n0 = tile.y * BN;
         for (int kb = 0; kb < k_blocks; ++kb) {
           tc::Barrier& full = sh.pipe.producer_acquire(pos, args.stage_bytes);
           tc::tma::load_async(&sh.a[pos.stage], map_a, kb * kBK, m0, full);
@@ -146,13 +152,16 @@ __global__ void __launch_bounds__(kThreads, 1)
   // ---- Consumers --------------------------------------------------------------------------------------
   tc::warpgroup::increase_registers<240>();  // 24 * 128 + 240 * 256 = 64512 of the SM's 65536
   const int c = wg - 1;
-  float acc[BN / 2];
+  float acc[CN / 2];
+  // This consumer's rows of the stage's A tile and of its B tile.
+  const int a_row = ColSplit ? 0 : c * 64, b_row = ColSplit ? c * CN : 0;
   tc::RingPosition<Stages> pos;
   // This thread's two fragment rows within its warpgroup's 64 (Fragment: lane/4 and lane/4 + 8).
   const int frag_row = tc::warp_in_warpgroup() * 16 + tc::lane_id() / 4;
   for (int t = sched.first(); sched.valid(t); t = sched.next(t)) {
     const int2 tile = sched.coords(t);
-    const int m0 = tile.x * kBM, n0 = tile.y * BN;
+    const int m0 = tile.x * BM, n0 = tile.y * BN;
+    const int row0 = m0 + a_row, col0 = n0 + b_row;  // this consumer's block of C
     if constexpr (Mode == kFast) {
       int previous = 0;
       for (int kb = 0; kb < k_blocks; ++kb) {
@@ -160,8 +169,8 @@ __global__ void __launch_bounds__(kThreads, 1)
         tc::wgmma::fence();
 #pragma unroll
         for (int kk = 0; kk < kBK / 32; ++kk)
-          tc::wgmma::mma_fp8_e4m3<BN>(acc, tc::desc_k_major(sh.a[pos.stage], c * 64, kk * 32),
-                                      tc::desc_k_major(sh.b[pos.stage], 0, kk * 32), kb > 0 || kk > 0);
+          tc::wgmma::mma_fp8_e4m3<CN>(acc, tc::desc_k_major(sh.a[pos.stage], a_row, kk * 32),
+                                      tc::desc_k_major(sh.b[pos.stage], b_row, kk * 32), kb > 0 || kk > 0);
         tc::wgmma::commit();
         // The batch before this one is done once at most one batch is in flight: its stage is free.
         if (kb > 0) {
@@ -188,7 +197,7 @@ __global__ void __launch_bounds__(kThreads, 1)
       // loop's back edge carries one batch in flight in part[0]: with the buffer chosen at run time, or
       // branches joining while a batch is in flight, ptxas copies accumulators between registers and
       // serializes the wgmmas (warning C7514).
-      float part[2][BN / 2];
+      float part[2][CN / 2];
       // kBlock: the scales that go with part[B]: scale_a of this thread's two fragment rows and scale_b.
       // They come from global memory (L2: every tile column reads them), loaded right after the group's
       // wgmmas are issued and used a group later, at its promotion. (Loading them two groups ahead,
@@ -197,8 +206,8 @@ __global__ void __launch_bounds__(kThreads, 1)
       // (their results are never stored).
       // kBlockStaged reads scale_a from the stage instead (handed back a group later).
       float scales[2][3];
-      const int row_a = min(m0 + c * 64 + frag_row, args.m - 1);
-      const int row_b = min(m0 + c * 64 + frag_row + 8, args.m - 1);
+      const int row_a = min(row0 + frag_row, args.m - 1);
+      const int row_b = min(row0 + frag_row + 8, args.m - 1);
       auto load_scales = [&](auto buf, int kb) {
         if constexpr (Mode >= kBlock) {
           constexpr int B = decltype(buf)::value;
@@ -213,7 +222,7 @@ __global__ void __launch_bounds__(kThreads, 1)
         }
       };
 #pragma unroll
-      for (int i = 0; i < BN / 2; ++i) acc[i] = 0.0f;
+      for (int i = 0; i < CN / 2; ++i) acc[i] = 0.0f;
       int previous = 0;  // the stage of the group in flight before the last one issued
       auto issue = [&](auto buf) {
         constexpr int B = decltype(buf)::value;
@@ -221,8 +230,8 @@ __global__ void __launch_bounds__(kThreads, 1)
         tc::wgmma::fence();
 #pragma unroll
         for (int kk = 0; kk < kBK / 32; ++kk)
-          tc::wgmma::mma_fp8_e4m3<BN>(part[B], tc::desc_k_major(sh.a[pos.stage], c * 64, kk * 32),
-                                      tc::desc_k_major(sh.b[pos.stage], 0, kk * 32), kk > 0);
+          tc::wgmma::mma_fp8_e4m3<CN>(part[B], tc::desc_k_major(sh.a[pos.stage], a_row, kk * 32),
+                                      tc::desc_k_major(sh.b[pos.stage], b_row, kk * 32), kk > 0);
         tc::wgmma::commit();
       };
       // Hands `stage` back and adds the finished part[B] into acc (scaled for kBlock).
@@ -233,10 +242,10 @@ __global__ void __launch_bounds__(kThreads, 1)
         if constexpr (Mode >= kBlock) {
           const float s0 = scales[B][0] * scales[B][2], s1 = scales[B][1] * scales[B][2];
 #pragma unroll
-          for (int i = 0; i < BN / 2; ++i) acc[i] = fmaf(part[B][i], ((i / 2) % 2) ? s1 : s0, acc[i]);
+          for (int i = 0; i < CN / 2; ++i) acc[i] = fmaf(part[B][i], ((i / 2) % 2) ? s1 : s0, acc[i]);
         } else {
 #pragma unroll
-          for (int i = 0; i < BN / 2; ++i) acc[i] += part[B][i];
+          for (int i = 0; i < CN / 2; ++i) acc[i] += part[B][i];
         }
       };
       // Issues group kb into part[B] (and loads its scales), then promotes group kb - 1 from the other buffer.
@@ -272,15 +281,21 @@ __global__ void __launch_bounds__(kThreads, 1)
     }
     if constexpr (!TmaStore) {
       // Fused epilogues and rows TMA cannot store: bounds-checked stores (per-tensor scales in args.ep).
-      tc::epilogue::store_staged<OutT, BN>(acc, reinterpret_cast<float*>(sh.staging[c]), args.c, args.ldc, args.m,
-                                           args.n, m0 + c * 64, n0, 1 + c,
+      tc::epilogue::store_staged<OutT, CN>(acc, reinterpret_cast<float*>(sh.staging[c]), args.c, args.ldc, args.m,
+                                           args.n, row0, col0, 1 + c,
                                            [&](float v, int r, int col) { return args.ep.apply(v, r, col); });
     } else if constexpr (Mode >= kBlock) {
-      tc::epilogue::store_via_smem<OutT, BN>(acc, sh.staging[c], map_c, m0 + c * 64, n0, 1 + c,
+      tc::epilogue::store_via_smem<OutT, BN>(acc, sh.staging[c], map_c, row0, col0, 1 + c,
                                              [](float&, float&, int, int) {});
+    } else if constexpr (CN == 48) {  // the consumer's two staging tiles hold its 64 x 48 block unswizzled
+      const float s = args.scale_a[0] * args.scale_b[0];
+#pragma unroll
+      for (int i = 0; i < CN / 2; ++i) acc[i] *= s;
+      tc::epilogue::store_via_smem_plain<OutT, CN>(acc, reinterpret_cast<OutT*>(sh.staging[c]), map_c, row0, col0,
+                                                   1 + c);
     } else {
       const float s = args.scale_a[0] * args.scale_b[0];
-      tc::epilogue::store_via_smem<OutT, BN>(acc, sh.staging[c], map_c, m0 + c * 64, n0, 1 + c,
+      tc::epilogue::store_via_smem<OutT, CN>(acc, sh.staging[c], map_c, row0, col0, 1 + c,
                                              [s](float& v0, float& v1, int, int) {
                                                v0 *= s;
                                                v1 *= s;
@@ -363,13 +378,13 @@ Result<Operands> bind(const Shape& s, std::span<const TensorView> t) {
 }
 
 template <class OutT>
-ck::Fp8Args<OutT> make_args(const Shape& s, const Operands& o, int bn, int group_rows) {
+ck::Fp8Args<OutT> make_args(const Shape& s, const Operands& o, int bm, int bn, int group_rows) {
   ck::Fp8Args<OutT> args;
   args.m = static_cast<int>(s.m);
   args.n = static_cast<int>(s.n);
   args.k = static_cast<int>(s.k);
   args.k_blocks = static_cast<int>(s.k_blocks());
-  args.sched.tiles_m = static_cast<int>(tc::ceil_div(s.m, ck::kBM));
+  args.sched.tiles_m = static_cast<int>(tc::ceil_div(s.m, bm));
   args.sched.tiles_n = static_cast<int>(tc::ceil_div(s.n, bn));
   args.sched.group_rows = std::max(1, group_rows);
   args.scale_a = static_cast<const float*>(o.scale_a->data);
@@ -391,10 +406,11 @@ ck::Fp8Args<OutT> make_args(const Shape& s, const Operands& o, int bn, int group
   return args;
 }
 
-template <class OutT, int BN, int Stages, int Mode, bool TmaStore>
+template <class OutT, int BN, int Stages, int Mode, bool TmaStore, bool ColSplit = false>
 Status launch(const Shape& s, const Operands& o, int group_rows, cudaStream_t stream) {
-  using G = ck::Fp8Gemm<OutT, BN, Stages, Mode>;
-  auto* kernel = ck::fp8_gemm_kernel<OutT, BN, Stages, Mode, TmaStore>;
+  constexpr int BM = ColSplit ? ck::kBMColSplit : ck::kBM, CN = ColSplit ? BN / 2 : BN;
+  using G = ck::Fp8Gemm<OutT, BN, Stages, Mode, BM>;
+  auto* kernel = ck::fp8_gemm_kernel<OutT, BN, Stages, Mode, TmaStore, ColSplit>;
   static std::once_flag once;
   static cudaError_t attr_error = cudaSuccess;
   std::call_once(once, [kernel] {
@@ -409,10 +425,12 @@ Status launch(const Shape& s, const Operands& o, int group_rows, cudaStream_t st
   const tc::gl<OutT> gc{static_cast<OutT*>(o.c->data), s.m, s.n, o.c->stride(0)};
   // A's box is at most m rows: TMA's zero fill past the tensor is slow (as in cuda_gemm_bf16.cu; the stale
   // shared rows past m reach only accumulator rows that are never stored).
-  const int a_rows = static_cast<int>(std::min<int64_t>(ck::kBM, s.m));
+  const int a_rows = static_cast<int>(std::min<int64_t>(BM, s.m));
   std::string err = tc::make_tma_map(&map_a, ga, a_rows, ck::kBK);
   if (err.empty()) err = tc::make_tma_map(&map_b, gb, BN, ck::kBK);
-  if (err.empty() && TmaStore) err = tc::make_tma_map(&map_c, gc, 64, G::Staging::cols);
+  if (err.empty() && TmaStore)
+    err = CN == 48 ? tc::make_tma_map(&map_c, gc, 64, CN, /*swizzle_128b=*/false)  // store_via_smem_plain
+                   : tc::make_tma_map(&map_c, gc, 64, G::Staging::cols);
   if (!TmaStore) map_c = map_a;  // a valid map the kernel never uses
   map_sa = map_a;                 // likewise, unless the scales are staged
   if (err.empty() && G::kStagedScales)
@@ -420,7 +438,7 @@ Status launch(const Shape& s, const Operands& o, int group_rows, cudaStream_t st
                            1, ck::kBM, false);
   if (!err.empty()) return Status::invalid("gemm", kImpl, err);
 
-  ck::Fp8Args<OutT> args = make_args<OutT>(s, o, BN, group_rows);
+  ck::Fp8Args<OutT> args = make_args<OutT>(s, o, BM, BN, group_rows);
   args.stage_bytes = static_cast<uint32_t>(a_rows * ck::kBK + G::BTile::bytes + G::kScaleBytes);
   const int grid = std::min(args.sched.total(), sm_count());
   kernel<<<grid, ck::kThreads, G::kSmemBytes, stream>>>(map_a, map_b, map_c, map_sa, args);
@@ -461,6 +479,14 @@ Status dispatch(const Shape& s, const Operands& o, int mode, int tile_n, int gro
   if (tile_n == 64)
     return mode == ck::kPromote ? launch_store<OutT, 64, 7, ck::kPromote>(s, o, group, tma, stream)
                                 : launch_store<OutT, 64, 7, ck::kFast>(s, o, group, tma, stream);
+  // 64 x 96 tiles, two consumers of 48 columns (wgmma_fp8_auto_tile_n): 9 stages of 20 KiB.
+  if (tile_n == 96) {
+    if (mode == ck::kPromote)
+      return tma ? launch<OutT, 96, 9, ck::kPromote, true, true>(s, o, group, stream)
+                 : launch<OutT, 96, 9, ck::kPromote, false, true>(s, o, group, stream);
+    return tma ? launch<OutT, 96, 9, ck::kFast, true, true>(s, o, group, stream)
+               : launch<OutT, 96, 9, ck::kFast, false, true>(s, o, group, stream);
+  }
   if (mode == ck::kPromote) return launch_store<OutT, 128, 6, ck::kPromote>(s, o, group, tma, stream);
   if (tile_n == 128) return launch_store<OutT, 128, 6, ck::kFast>(s, o, group, tma, stream);
   return launch_store<OutT, 256, 4, ck::kFast>(s, o, group, tma, stream);
@@ -469,7 +495,8 @@ Status dispatch(const Shape& s, const Operands& o, int mode, int tile_n, int gro
 int auto_accum(const Shape& s) { return wgmma_fp8_fast_by_default(s) ? ck::kFast : ck::kPromote; }
 
 // The tiling the host-side model reasons about is these kernels' own.
-static_assert(ck::kBM == kWgmmaTileM && ck::kBK == kWgmmaFp8TileK, "cuda_gemm_model.hpp must match the kernel tiles");
+static_assert(ck::kBM == kWgmmaTileM && ck::kBMColSplit == kWgmmaColSplitTileM && ck::kBK == kWgmmaFp8TileK,
+              "cuda_gemm_model.hpp must match the kernel tiles");
 
 class WgmmaFp8Impl final : public Implementation {
  public:
@@ -504,10 +531,10 @@ class WgmmaFp8Impl final : public Implementation {
   std::vector<Tunable> config_space(const Problem&) const override {
     // accum (per-tensor scaling only; block scaling always promotes): 0 = chosen from K (auto_accum),
     // 1 = promote every 128 of K into f32, 2 = fast (whole K in the tensor cores' accumulators).
-    // tile_n: 0 = chosen per shape; per-tensor promotion takes 64 or 128 (256 runs 128), block scaling
-    // always 128.
+    // tile_n: 0 = chosen per shape; per-tensor promotion takes 64, 96 (64 x 96 tiles, two consumers of 48
+    // columns) or 128 (256 runs 128), block scaling always 128.
     // epilogue: 0 = TMA stores where they apply, 1 = always store_staged.
-    return {{"accum", {0, 1, 2}}, {"tile_n", {0, 256, 128, 64}}, {"raster_group", {8, 4, 16}}, {"epilogue", {0, 1}}};
+    return {{"accum", {0, 1, 2}}, {"tile_n", {0, 256, 128, 64, 96}}, {"raster_group", {8, 4, 16}}, {"epilogue", {0, 1}}};
   }
 
   // The tile width decides the waves of tiles (cuda_gemm_model.hpp); block scaling runs 128-wide tiles.
