@@ -90,7 +90,7 @@ struct WgmmaGemm {
 // half of K each finish in 12.4 us against 17.9 us for 64 on all of it, but the workspace round trip
 // of SplitK cost more than it saved (18.0 us; session 9, call 7). Pairs: 15.8 us, 1.12x (call 10).
 //
-// ColSplit (b=nk, plain epilogues): tiles of 64 x BN whose two consumers share A's 64 rows and take
+// ColSplit (b=nk, no K splits; both epilogue paths): tiles of 64 x BN whose two consumers share A's 64 rows and take
 // BN / 2 columns each, instead of 128 x BN tiles with 64 rows each. Where few rows of A make the CTAs
 // stream their operands (m <= 128 with few weight tiles), a 64 x 96 CTA reads 1.25 MiB a K of 4096
 // where a 128 x 48 CTA, the same outputs, reads 1.375 (A's rows are most of it).
