@@ -13,6 +13,14 @@ int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 // wgmma_auto_tile_n weighs it). 64-wide tiles are not measured against 256 alone; they get the same 4%.
 double tile_cost(int tile_n) { return tile_n >= 256 ? 1.0 : 1.04; }
 
+// Whether 64 x 96 tiles (tile_n = 96) suit a shape whose narrow tiles already fill about one wave: A's
+// rows fill whole 64-row tiles (the last at most 8 rows short: TMA zero-fills the rest slowly, lesson 19
+// in docs/tile-layer.md), twice the 128-row tiles' row count, and the tiles fit one wave.
+bool col_split_fits(const Shape& s, int sms) {
+  const int64_t rows64 = ceil_div(s.m, kWgmmaColSplitTileM), short_rows = rows64 * kWgmmaColSplitTileM - s.m;
+  return rows64 == 2 * ceil_div(s.m, kWgmmaTileM) && short_rows <= 8 && rows64 * ceil_div(s.n, 96) <= sms;
+}
+
 }  // namespace
 
 // cuda.wgmma.skinny's weight rows per CTA. Every CTA reads all of A's rows for its stretch of K,
@@ -77,9 +85,7 @@ int wgmma_auto_tile_n(const Shape& s, int sms) {
   if (s.b == BLayout::nk && tiles_m * double(ceil_div(s.n, 128)) * 2 <= sms) {
     const double tiles64 = tiles_m * double(ceil_div(s.n, 64)), tiles48 = tiles_m * double(ceil_div(s.n, 48));
     if (tiles64 * 2 <= sms || tiles48 > sms) return 64;
-    const int64_t rows64 = ceil_div(s.m, kWgmmaColSplitTileM), short_rows = rows64 * kWgmmaColSplitTileM - s.m;
-    const bool whole = rows64 == 2 * ceil_div(s.m, kWgmmaTileM) && short_rows <= 8;
-    return whole && double(rows64 * ceil_div(s.n, 96)) <= sms ? 96 : 48;
+    return col_split_fits(s, sms) ? 96 : 48;
   }
   const double cost256 = std::ceil(tiles_m * double(ceil_div(s.n, 256)) / sms) * 256.0;
   const double cost128 = std::ceil(tiles_m * double(ceil_div(s.n, 128)) / sms) * 128.0 * tile_cost(128);
@@ -97,11 +103,8 @@ int wgmma_auto_tile_n(const Shape& s, int sms) {
 // 5120, 6144; k = 4096 and 14336), 1.066x at m = 120, 1.086x at m = 256, n = 3072, 1.04x at k = 512.
 int wgmma_fp8_auto_tile_n(const Shape& s, int sms) {
   const double tiles_m = double(ceil_div(s.m, kWgmmaTileM));
-  if (s.scaling == Scaling::tensor && tiles_m * double(ceil_div(s.n, 128)) * 2 <= sms) {
-    const int64_t rows64 = ceil_div(s.m, kWgmmaColSplitTileM), short_rows = rows64 * kWgmmaColSplitTileM - s.m;
-    const bool whole = rows64 == 2 * ceil_div(s.m, kWgmmaTileM) && short_rows <= 8;
-    return whole && double(rows64 * ceil_div(s.n, 96)) <= sms ? 96 : 64;
-  }
+  if (s.scaling == Scaling::tensor && tiles_m * double(ceil_div(s.n, 128)) * 2 <= sms)
+    return col_split_fits(s, sms) ? 96 : 64;
   const double cost256 = std::ceil(tiles_m * double(ceil_div(s.n, 256)) / sms) * 256.0;
   const double cost128 = std::ceil(tiles_m * double(ceil_div(s.n, 128)) / sms) * 128.0 * tile_cost(128);
   return cost128 < cost256 ? 128 : 256;
@@ -172,7 +175,7 @@ double wgmma_predict_seconds(const Shape& s, const WgmmaPlan& plan, const Work& 
   const int tile_m = wgmma_tile_m(plan.tile_n);
   const double tiles = double(ceil_div(s.m, tile_m) * ceil_div(s.n, plan.tile_n));
   // A persistent CTA per SM walks the tiles (times splits), so the time is whole waves of them: a
-  // last wave a few tiles long costs a full tile time. Each tile computes its padded 128 x tile_n
+  // last wave a few tiles long costs a full tile time. Each tile computes its padded tile_m x tile_n
   // block over its share of K at one SM's share of the measured rate.
   const double waves = std::ceil(tiles * plan.splits / sms);
   const double tile_flops = 2.0 * tile_m * plan.tile_n * double(plan.k_per_split);
