@@ -285,7 +285,7 @@ __global__ void __launch_bounds__(kThreads, 1)
                                            args.n, row0, col0, 1 + c,
                                            [&](float v, int r, int col) { return args.ep.apply(v, r, col); });
     } else if constexpr (Mode >= kBlock) {
-      tc::epilogue::store_via_smem<OutT, BN>(acc, sh.staging[c], map_c, row0, col0, 1 + c,
+      tc::epilogue::store_via_smem<OutT, CN>(acc, sh.staging[c], map_c, row0, col0, 1 + c,
                                              [](float&, float&, int, int) {});
     } else if constexpr (CN == 48) {  // the consumer's two staging tiles hold its 64 x 48 block unswizzled
       const float s = args.scale_a[0] * args.scale_b[0];
@@ -455,10 +455,10 @@ bool tma_store_ok(const Shape& s, const Operands& o, bool force_staged) {
   return !force_staged && !fused && gc.tma_compatible() && (s.n * int64_t(sizeof(OutT))) % 16 == 0;
 }
 
-template <class OutT, int BN, int Stages, int Mode>
+template <class OutT, int BN, int Stages, int Mode, bool ColSplit = false>
 Status launch_store(const Shape& s, const Operands& o, int group, bool tma, cudaStream_t stream) {
-  return tma ? launch<OutT, BN, Stages, Mode, true>(s, o, group, stream)
-             : launch<OutT, BN, Stages, Mode, false>(s, o, group, stream);
+  return tma ? launch<OutT, BN, Stages, Mode, true, ColSplit>(s, o, group, stream)
+             : launch<OutT, BN, Stages, Mode, false, ColSplit>(s, o, group, stream);
 }
 
 bool staged_scales_ok(const Shape& s, const Operands& o) {
@@ -480,13 +480,9 @@ Status dispatch(const Shape& s, const Operands& o, int mode, int tile_n, int gro
     return mode == ck::kPromote ? launch_store<OutT, 64, 7, ck::kPromote>(s, o, group, tma, stream)
                                 : launch_store<OutT, 64, 7, ck::kFast>(s, o, group, tma, stream);
   // 64 x 96 tiles, two consumers of 48 columns (wgmma_fp8_auto_tile_n): 9 stages of 20 KiB.
-  if (tile_n == 96) {
-    if (mode == ck::kPromote)
-      return tma ? launch<OutT, 96, 9, ck::kPromote, true, true>(s, o, group, stream)
-                 : launch<OutT, 96, 9, ck::kPromote, false, true>(s, o, group, stream);
-    return tma ? launch<OutT, 96, 9, ck::kFast, true, true>(s, o, group, stream)
-               : launch<OutT, 96, 9, ck::kFast, false, true>(s, o, group, stream);
-  }
+  if (tile_n == 96)
+    return mode == ck::kPromote ? launch_store<OutT, 96, 9, ck::kPromote, true>(s, o, group, tma, stream)
+                                : launch_store<OutT, 96, 9, ck::kFast, true>(s, o, group, tma, stream);
   if (mode == ck::kPromote) return launch_store<OutT, 128, 6, ck::kPromote>(s, o, group, tma, stream);
   if (tile_n == 128) return launch_store<OutT, 128, 6, ck::kFast>(s, o, group, tma, stream);
   return launch_store<OutT, 256, 4, ck::kFast>(s, o, group, tma, stream);

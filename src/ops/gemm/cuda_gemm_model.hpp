@@ -22,8 +22,8 @@ inline constexpr int kHopperSms = 132;
 // cuda.wgmma's choices when its config says 0 ("auto"); see the measurements in cuda_gemm_model.cpp.
 int wgmma_auto_tile_n(const Shape& s, int sms);
 int wgmma_auto_splits(const Shape& s, int tile_n, int sms);
-// cuda.wgmma.fp8's: the tile width (64 for per-tensor scales at few rows of A), and whether per-tensor
-// scaling accumulates fast by default (short K) rather than promoting.
+// cuda.wgmma.fp8's: the tile width (96 or 64 for per-tensor scales at few rows of A), and whether
+// per-tensor scaling accumulates fast by default (one K block) rather than promoting.
 int wgmma_fp8_auto_tile_n(const Shape& s, int sms);
 bool wgmma_fp8_fast_by_default(const Shape& s);
 
