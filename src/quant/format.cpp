@@ -1,6 +1,7 @@
 // Low-bit weight formats: names, validation, packed layouts (docs/formats.md) and reference decoding.
 #include "tessel/quant/format.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstring>
@@ -16,6 +17,7 @@ std::string_view scheme_name(Scheme s) {
     case Scheme::mxfp4: return "mxfp4";
     case Scheme::mxint8: return "mxint8";
     case Scheme::nvfp4: return "nvfp4";
+    case Scheme::ternary5: return "ternary5";
   }
   return "?";
 }
@@ -23,14 +25,15 @@ std::string_view scheme_name(Scheme s) {
 std::string Format::name() const {
   std::string s(scheme_name(scheme));
   if (scheme == Scheme::int_sym || scheme == Scheme::int_asym) s += std::to_string(bits);
-  if (planar()) s += group == 0 ? "/channel" : "/g" + std::to_string(group);
+  if (tiled()) s += group == 0 ? "/channel" : "/g" + std::to_string(group);
   return s;
 }
 
 namespace {
 int default_bits(Scheme s) {
   switch (s) {
-    case Scheme::ternary: return 2;
+    case Scheme::ternary:
+    case Scheme::ternary5: return 2;
     case Scheme::mxint8: return 8;
     default: return 4;
   }
@@ -40,11 +43,12 @@ int64_t block_size(Scheme s) { return s == Scheme::nvfp4 ? 16 : 32; }
 
 Status Format::validate() const {
   const std::string op = "quant";
-  if (planar()) {
-    if (scheme == Scheme::ternary && bits != 2) return Status::invalid(op, "bits", "ternary codes are stored in 2 bits");
+  if (tiled()) {
+    if ((scheme == Scheme::ternary || scheme == Scheme::ternary5) && bits != 2)
+      return Status::invalid(op, "bits", std::string(scheme_name(scheme)) + " codes are ternary codes (2 bits)");
     if (bits < 1 || bits > 8) return Status::invalid(op, "bits", "int and uint codes have 1 to 8 bits");
     if (group != 0 && (group < 32 || group > 256 || group % 32 != 0))
-      return Status::invalid(op, "group", "planar groups are 32, 64, 96, ... 256 weights, or per-channel");
+      return Status::invalid(op, "group", std::string(scheme_name(scheme)) + " groups are 32, 64, 96, ... 256 weights, or per-channel");
     if (scale_dtype != DType::f16 && scale_dtype != DType::bf16 && scale_dtype != DType::f32)
       return Status::invalid(op, "scale dtype", "int, uint and ternary scales are f16, bf16 or f32");
     return {};
@@ -63,16 +67,17 @@ Status Format::validate() const {
 Result<Format> make_format(std::string_view scheme, int bits, int64_t group, DType scale_dtype) {
   Format f;
   bool found = false;
-  for (Scheme s : {Scheme::int_sym, Scheme::int_asym, Scheme::ternary, Scheme::mxfp4, Scheme::mxint8, Scheme::nvfp4})
+  for (Scheme s : {Scheme::int_sym, Scheme::int_asym, Scheme::ternary, Scheme::ternary5, Scheme::mxfp4, Scheme::mxint8,
+                   Scheme::nvfp4})
     if (scheme_name(s) == scheme) {
       f.scheme = s;
       found = true;
     }
   if (!found)
     return Status::invalid("quant", "format", "unknown format '" + std::string(scheme) +
-                                                  "' (known: int|uint|ternary|mxfp4|mxint8|nvfp4)");
+                                                  "' (known: int|uint|ternary|ternary5|mxfp4|mxint8|nvfp4)");
   f.bits = bits == 0 ? default_bits(f.scheme) : bits;
-  if (f.planar()) {
+  if (f.tiled()) {
     f.group = group < 0 ? 128 : group;
     f.scale_dtype = scale_dtype;
   } else {
@@ -98,6 +103,14 @@ Shapes shapes(const Format& f, int64_t n, int64_t k) {
     }
     return s;
   }
+  if (f.scheme == Scheme::ternary5) {
+    const int64_t tiles = (n + kTileRows - 1) / kTileRows, row_bytes = trit_bytes_per_row(f, k);
+    s.weights = {tiles, row_bytes * kTileRows};
+    s.weight_bytes = tiles * row_bytes * kTileRows;
+    s.scales = {tiles, g, kTileRows};
+    s.scale_count = tiles * g * kTileRows;
+    return s;
+  }
   const int64_t row_bytes = f.bits == 4 ? (k + 1) / 2 : k;
   s.weights = {n, row_bytes};
   s.weight_bytes = n * row_bytes;
@@ -107,8 +120,62 @@ Shapes shapes(const Format& f, int64_t n, int64_t k) {
 }
 
 int64_t scale_index(const Format& f, int64_t k, int64_t row, int64_t g) {
-  if (f.planar()) return ((row / kTileRows) * f.groups(k) + g) * kTileRows + row % kTileRows;
+  if (f.tiled()) return ((row / kTileRows) * f.groups(k) + g) * kTileRows + row % kTileRows;
   return row * f.groups(k) + g;
+}
+
+// ---- ternary5 ---------------------------------------------------------------------------------------
+
+int64_t trit_bytes_per_row(const Format& f, int64_t k) {
+  const int64_t len = f.group_len(k), full = k / len;
+  return full * trit_runs(len) + trit_runs(k - full * len);
+}
+
+namespace {
+
+// Digits of every byte, built once.
+const std::array<Trits, 256>& trit_table() {
+  static const std::array<Trits, 256> table = [] {
+    std::array<Trits, 256> t{};
+    for (int b = 0; b < 256; ++b) {
+      const int m = b & 127;
+      int v = m <= 121 ? m : m - 243;
+      if (b & 128) v = -v;
+      for (int i = 0; i < kTritsPerByte; ++i) {
+        const int r = ((v % 3) + 3) % 3, d = r == 2 ? -1 : r;
+        t[size_t(b)].d[i] = int8_t(d);
+        v = (v - d) / 3;
+      }
+    }
+    return t;
+  }();
+  return table;
+}
+
+// Where weight (row, col) lives: its byte's offset and its digit within the byte. Within a tile and
+// run, row r < 32 takes byte 2r and row 32 + r byte 2r + 1 (docs/formats.md: a 16-bit lane then holds
+// rows r and r + 32, which the kernel's split into low and high bytes keeps in row order).
+struct TritPos {
+  int64_t byte;
+  int digit;
+};
+TritPos trit_pos(const Format& f, int64_t k, int64_t row, int64_t col) {
+  const int64_t len = f.group_len(k), g = col / len, in = col - g * len;
+  const int64_t run = g * trit_runs(len) + in / kTritsPerByte, r = row % kTileRows;
+  const int64_t lane = r < 32 ? 2 * r : 2 * (r - 32) + 1;
+  return {((row / kTileRows) * trit_bytes_per_row(f, k) + run) * kTileRows + lane, int(in % kTritsPerByte)};
+}
+
+uint8_t trit_code(int d) { return d > 0 ? 1 : d < 0 ? 2 : 0; }
+
+}  // namespace
+
+Trits trits_of(uint8_t byte) { return trit_table()[byte]; }
+
+uint8_t byte_of(const Trits& t) {
+  int v = 0;
+  for (int i = kTritsPerByte - 1; i >= 0; --i) v = 3 * v + t.d[i];
+  return uint8_t(v < 0 ? 0x80 | -v : v);
 }
 
 // ---- Planar byte positions ---------------------------------------------------------------------------
@@ -132,6 +199,10 @@ int64_t octet_base(const Format& f, int64_t k, int64_t row, int64_t octet) {
 }  // namespace
 
 uint8_t get_code(const Format& f, int64_t, int64_t k, const uint8_t* w, int64_t row, int64_t col) {
+  if (f.scheme == Scheme::ternary5) {
+    const TritPos p = trit_pos(f, k, row, col);
+    return trit_code(trits_of(w[p.byte]).d[p.digit]);
+  }
   if (f.planar()) {
     const int64_t base = octet_base(f, k, row, col / kOctet), r = row % kTileRows;
     uint8_t code = 0;
@@ -146,6 +217,13 @@ uint8_t get_code(const Format& f, int64_t, int64_t k, const uint8_t* w, int64_t 
 }
 
 void set_code(const Format& f, int64_t, int64_t k, uint8_t* w, int64_t row, int64_t col, uint8_t code) {
+  if (f.scheme == Scheme::ternary5) {
+    const TritPos p = trit_pos(f, k, row, col);
+    Trits t = trits_of(w[p.byte]);
+    t.d[p.digit] = int8_t((code & 1) - ((code >> 1) & 1));
+    w[p.byte] = byte_of(t);
+    return;
+  }
   if (f.planar()) {
     const int64_t base = octet_base(f, k, row, col / kOctet), r = row % kTileRows;
     const uint8_t bit = uint8_t(1u << (col % kOctet));
@@ -164,6 +242,17 @@ void set_code(const Format& f, int64_t, int64_t k, uint8_t* w, int64_t row, int6
 }
 
 void get_row_codes(const Format& f, int64_t n, int64_t k, const uint8_t* w, int64_t row, uint8_t* codes) {
+  if (f.scheme == Scheme::ternary5) {
+    // One byte per run of five: decode each once.
+    const int64_t len = f.group_len(k);
+    for (int64_t g0 = 0; g0 < k; g0 += len)
+      for (int64_t c0 = g0; c0 < std::min(k, g0 + len); c0 += kTritsPerByte) {
+        const TritPos p = trit_pos(f, k, row, c0);
+        const Trits t = trits_of(w[p.byte]);
+        for (int64_t c = c0; c < std::min({k, g0 + len, c0 + kTritsPerByte}); ++c) codes[c] = trit_code(t.d[c - c0]);
+      }
+    return;
+  }
   if (!f.planar()) {
     for (int64_t c = 0; c < k; ++c) codes[c] = get_code(f, n, k, w, row, c);
     return;
@@ -234,7 +323,8 @@ double code_value(const Format& f, uint8_t code) {
       return q >= (1 << (f.bits - 1)) ? q - (1 << f.bits) : q;
     }
     case Scheme::int_asym: return code & ((1 << f.bits) - 1);
-    case Scheme::ternary: return double(code & 1) - double((code >> 1) & 1);
+    case Scheme::ternary:
+    case Scheme::ternary5: return double(code & 1) - double((code >> 1) & 1);
     case Scheme::mxfp4:
     case Scheme::nvfp4: return e2m1_to_double(code & 0xf);
     case Scheme::mxint8: return double(int8_t(code)) / 64.0;
@@ -243,7 +333,7 @@ double code_value(const Format& f, uint8_t code) {
 }
 
 double load_scale(const Format& f, const void* scales, int64_t index) {
-  if (f.scale_dtype == DType::u8 && !f.planar()) return e8m0_to_double(static_cast<const uint8_t*>(scales)[index]);
+  if (f.scale_dtype == DType::u8 && !f.tiled()) return e8m0_to_double(static_cast<const uint8_t*>(scales)[index]);
   return load_as_double(f.scale_dtype, scales, index);
 }
 

@@ -303,7 +303,8 @@ Result<PackedMatrix> quantize(const Format& fmt, const float* w, int64_t n, int6
         switch (fmt.scheme) {
           case Scheme::int_sym: quantize_int(grp, fmt.bits, fmt.scale_dtype, m.scales, si); break;
           case Scheme::int_asym: quantize_uint(grp, fmt.bits, fmt.scale_dtype, m.scales, m.zeros, si); break;
-          case Scheme::ternary: quantize_ternary(grp, fmt.scale_dtype, m.scales, si); break;
+          case Scheme::ternary:
+          case Scheme::ternary5: quantize_ternary(grp, fmt.scale_dtype, m.scales, si); break;
           case Scheme::mxfp4:
           case Scheme::mxint8: quantize_mx(grp, fmt.scheme, m.scales, si); break;
           case Scheme::nvfp4: quantize_nvfp4(grp, m.global_scale, m.scales, si); break;

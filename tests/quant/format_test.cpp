@@ -24,6 +24,8 @@ std::vector<Format> every_format() {
     v.push_back(fmt("uint", b, 64));
   }
   v.push_back(fmt("ternary", 0, 0));
+  v.push_back(fmt("ternary5", 0, 0));
+  v.push_back(fmt("ternary5", 0, 32));
   v.push_back(fmt("mxfp4"));
   v.push_back(fmt("mxint8"));
   v.push_back(fmt("nvfp4"));
@@ -110,7 +112,8 @@ TEST(FormatRules, NameTheParameter) {
                        Bad{"int", 4, 48, DType::f16, "group"}, Bad{"int", 4, 512, DType::f16, "group"},
                        Bad{"int", 4, 16, DType::f16, "group"}, Bad{"uint", 4, 128, DType::e4m3, "scale dtype"},
                        Bad{"mxfp4", 4, 64, DType::f16, "group"}, Bad{"mxint8", 4, -1, DType::f16, "bits"},
-                       Bad{"nvfp4", 4, 32, DType::f16, "group"}}) {
+                       Bad{"nvfp4", 4, 32, DType::f16, "group"}, Bad{"ternary5", 4, -1, DType::f16, "bits"},
+                       Bad{"ternary5", 2, 20, DType::f16, "group"}, Bad{"ternary5", 2, 64, DType::u8, "scale dtype"}}) {
     auto f = make_format(b.scheme, b.bits, b.group, b.sdt);
     ASSERT_FALSE(f.ok()) << b.scheme << " " << b.bits << " " << b.group;
     EXPECT_EQ(f.status().param(), b.param) << f.status().message();
@@ -118,6 +121,7 @@ TEST(FormatRules, NameTheParameter) {
   EXPECT_FALSE(make_format("int5").ok());
   EXPECT_EQ(fmt("int").name(), "int4/g128");
   EXPECT_EQ(fmt("uint", 3, 0).name(), "uint3/channel");
+  EXPECT_EQ(fmt("ternary5").name(), "ternary5/g128");
   EXPECT_EQ(fmt("nvfp4").group, 16);
   EXPECT_EQ(fmt("mxfp4").scale_dtype, DType::u8);
   EXPECT_EQ(fmt("nvfp4").scale_dtype, DType::e4m3);
@@ -139,6 +143,13 @@ TEST(Shapes, CoverTilesOctetsAndGroups) {
   EXPECT_EQ(s.scales, (std::vector<int64_t>{3, 5}));
   s = shapes(fmt("mxint8"), 3, 77);
   EXPECT_EQ(s.weights, (std::vector<int64_t>{3, 77}));
+  // ternary5, groups of 32 over k = 100: three groups of 7 runs (the seventh holds 2 weights) and
+  // one of 4 weights in 1 run.
+  s = shapes(fmt("ternary5", 0, 32), 65, 100);
+  EXPECT_EQ(trit_bytes_per_row(fmt("ternary5", 0, 32), 100), 22);
+  EXPECT_EQ(s.weights, (std::vector<int64_t>{2, 22 * 64}));
+  EXPECT_EQ(s.scales, (std::vector<int64_t>{2, 4, 64}));
+  EXPECT_EQ(shapes(fmt("ternary5", 0, 0), 1, 4096).weight_bytes, 820 * 64);  // 1.6 bits a weight
 }
 
 // ---- Layouts, pinned: a change here is a format change and bumps kLayoutVersion ---------------------------
@@ -212,6 +223,66 @@ TEST(PlanarLayout, EveryByteIsAValidCodePattern) {
   }
 }
 
+// ternary5: a byte is sign and magnitude of sum_i d_i 3^i; rows r and r + 32 of a tile share a
+// 16-bit lane; runs restart at each group.
+TEST(Ternary5Layout, BytesAreAsDocumented) {
+  const Format f = fmt("ternary5", 0, 32);
+  const int64_t n = 64, k = 64;  // 2 groups of 7 runs: 14 bytes a row
+  std::vector<uint8_t> w(size_t(shapes(f, n, k).weight_bytes), 0);
+  // Row 40 (lane 2 * 8 + 1), column 7: run 1, digit 2: v = +9.
+  set_code(f, n, k, w.data(), 40, 7, 1);
+  for (size_t i = 0; i < w.size(); ++i) ASSERT_EQ(w[i], i == size_t(1 * 64 + 17) ? 9 : 0) << i;
+  // Column 5 (run 1, digit 0) = -1: v = 9 - 1 = 8.
+  set_code(f, n, k, w.data(), 40, 5, 2);
+  EXPECT_EQ(w[size_t(1 * 64 + 17)], 8);
+  // Column 9 (run 1, digit 4) = -1: v = 8 - 81 = -73, sign and magnitude.
+  set_code(f, n, k, w.data(), 40, 9, 2);
+  EXPECT_EQ(w[size_t(1 * 64 + 17)], 0x80 | 73);
+  // Row 3, column 32: the second group's first run (run 7), lane 6.
+  set_code(f, n, k, w.data(), 3, 32, 2);
+  EXPECT_EQ(w[size_t(7 * 64 + 6)], 0x80 | 1);
+  EXPECT_EQ(get_code(f, n, k, w.data(), 40, 9), 2);
+  EXPECT_EQ(get_code(f, n, k, w.data(), 40, 6), 0);
+}
+
+// Every byte decodes to five weights in {-1, 0, +1}; the canonical ones (magnitude <= 121, not -0)
+// are what byte_of gives back, and the rest decode as documented (magnitude - 243, -0 = 0).
+TEST(Ternary5Layout, EveryByteDecodes) {
+  for (int b = 0; b < 256; ++b) {
+    const Trits t = trits_of(uint8_t(b));
+    int v = 0;
+    for (int i = kTritsPerByte - 1; i >= 0; --i) {
+      ASSERT_GE(t.d[i], -1);
+      ASSERT_LE(t.d[i], 1);
+      v = 3 * v + t.d[i];
+    }
+    const int m = b & 127, want = (b & 128 ? -1 : 1) * (m <= 121 ? m : m - 243);
+    EXPECT_EQ(v, want) << b;
+    if (m <= 121 && b != 0x80) {
+      EXPECT_EQ(byte_of(t), b);
+    }
+    const Trits again = trits_of(byte_of(t));
+    for (int i = 0; i < kTritsPerByte; ++i) EXPECT_EQ(again.d[i], t.d[i]) << b;
+  }
+}
+
+// Every code at every position of a tile and group: set, read back (code 3, ternary's second zero,
+// reads back 0), and nothing else changes.
+TEST(Ternary5Layout, EveryCodeAtEveryPositionRoundTrips) {
+  const Format f = fmt("ternary5", 0, 32);
+  const int64_t n = 64, k = 40;
+  std::vector<uint8_t> w(size_t(shapes(f, n, k).weight_bytes), 0);
+  for (int64_t r = 0; r < n; ++r)
+    for (int64_t c = 0; c < k; ++c)
+      for (int code = 0; code < 4; ++code) {
+        set_code(f, n, k, w.data(), r, c, uint8_t(code));
+        ASSERT_EQ(get_code(f, n, k, w.data(), r, c), code == 3 ? 0 : code) << r << " " << c;
+        ASSERT_EQ(code_value(f, get_code(f, n, k, w.data(), r, c)), code_value(f, uint8_t(code)));
+        set_code(f, n, k, w.data(), r, c, 0);
+      }
+  for (uint8_t b : w) ASSERT_EQ(b, 0);
+}
+
 TEST(Layouts, PackUnpackRoundTripOverTails) {
   std::mt19937 rng(7);
   for (const Format& f : every_format())
@@ -220,6 +291,8 @@ TEST(Layouts, PackUnpackRoundTripOverTails) {
         std::vector<uint8_t> codes(static_cast<size_t>(n * k)), back(codes.size());
         const int width = f.planar() ? f.bits : f.bits == 4 ? 4 : 8;
         for (auto& c : codes) c = uint8_t(rng() & ((1u << width) - 1));
+        if (f.scheme == Scheme::ternary5)  // canonical codes: 3 reads back as 0
+          for (auto& c : codes) c = uint8_t(rng() % 3);
         std::vector<uint8_t> w(static_cast<size_t>(shapes(f, n, k).weight_bytes));
         pack_codes(f, n, k, codes.data(), w.data());
         unpack_codes(f, n, k, w.data(), back.data());

@@ -68,6 +68,41 @@ TEST(LutGemv, PassesOnEveryTarget) {
   }
 }
 
+// ternary5 (five weights a byte): runs restarting at each group, short last runs and groups,
+// several table steps a row (k = 1003: 201 runs), the two-tile GEMV (n >= 512), m past the 4-row
+// blocks, bf16 activations and f32 scales, and the heavy-tailed draw of kShapes' ternary row.
+const char* kTernary5Shapes[] = {
+    "qgemm m=1 n=600 k=1003 format=ternary5 group=channel",
+    "qgemm m=1 n=130 k=333 format=ternary5 group=32 act=bf16",
+    "qgemm m=5 n=100 k=390 format=ternary5 group=64 sdtype=f32",
+    "qgemm m=1 n=571 k=700 format=ternary5 group=64",
+};
+
+// cpu.lut reads ternary5 with vpermi2b: on AVX3_DL it passes verify, below it declines (naming
+// cpu.dequant, which serves the format on every CPU).
+TEST(LutGemv, Ternary5OnAvx3DlAndDeclinedBelow) {
+  for (int64_t target : x86_targets()) {
+    ForcedTarget forced(target);
+    for (const char* d : kTernary5Shapes) {
+      const Problem p = parse(d);
+      const Support sup = lut().supports(p);
+      if (target == HWY_AVX3_DL) {
+        ASSERT_TRUE(sup.ok) << sup.reason;
+        const VerifyResult r = verify(spec(), lut(), p);
+        EXPECT_EQ(r.verdict, Verdict::passed) << d << ": " << r.reason;
+      } else {
+        EXPECT_FALSE(sup.ok) << hwy::TargetName(target) << " " << d;
+        EXPECT_TRUE(sup.missing_hardware);
+        EXPECT_NE(sup.reason.find("cpu.dequant"), std::string::npos) << sup.reason;
+      }
+    }
+  }
+  for (const char* d : kTernary5Shapes) {
+    const VerifyResult r = verify(spec(), impl("cpu.dequant"), parse(d));
+    EXPECT_EQ(r.verdict, Verdict::passed) << d << ": " << r.reason;
+  }
+}
+
 // Seeded tensors for a problem, and the output of one run on them.
 struct Tensors {
   std::vector<std::vector<uint8_t>> bufs;

@@ -45,7 +45,7 @@ TEST(Quantize, ErrorOnGaussianWeightsIsWhatTheBitsBuy) {
       {fmt("int", 4, 128), 19.0},  {fmt("int", 4, 32), 20.0},  {fmt("int", 5, 64), 25.0},
       {fmt("int", 8, 0), 40.0},    {fmt("uint", 2, 64), 8.0},  {fmt("uint", 4, 128), 19.0},
       {fmt("uint", 6, 32), 32.0},  {fmt("ternary", 0, 64), 7.0}, {fmt("mxfp4"), 15.0},
-      {fmt("nvfp4"), 17.0},        {fmt("mxint8"), 36.0},
+      {fmt("nvfp4"), 17.0},        {fmt("mxint8"), 36.0},     {fmt("ternary5", 0, 64), 7.0},
   };
   for (const Case& c : cases) {
     QuantReport rep;
@@ -104,10 +104,16 @@ TEST(Quantize, RepresentableWeightsAreExact) {
     QuantReport rep;
     ASSERT_TRUE(quantize(fmt("ternary", 0, 32), w.data(), n, k, &rep).ok());
     EXPECT_EQ(rep.max_abs_error, 0.0);
+    // ternary5 stores the same codes and scales in fewer bytes: the same values come back.
+    QuantReport rep5;
+    auto m5 = quantize(fmt("ternary5", 0, 32), w.data(), n, k, &rep5);
+    ASSERT_TRUE(m5.ok());
+    EXPECT_EQ(rep5.max_abs_error, 0.0);
+    EXPECT_LT(rep5.bits_per_weight, rep.bits_per_weight);
   }
   {  // all zeros in every format
     std::vector<float> w(size_t(n * k), 0.0f);
-    for (const char* s : {"int", "uint", "ternary", "mxfp4", "mxint8", "nvfp4"}) {
+    for (const char* s : {"int", "uint", "ternary", "ternary5", "mxfp4", "mxint8", "nvfp4"}) {
       QuantReport rep;
       ASSERT_TRUE(quantize(fmt(s), w.data(), n, k, &rep).ok()) << s;
       EXPECT_EQ(rep.max_abs_error, 0.0) << s;
@@ -131,7 +137,7 @@ std::string tmp(const std::string& name) { return (std::filesystem::temp_directo
 TEST(Container, RoundTripsEveryFormat) {
   const auto w = gaussian(70 * 101, 4);
   for (const Format& f : {fmt("int", 3, 32), fmt("uint", 4, 64, DType::bf16), fmt("ternary", 0, 0, DType::f32), fmt("mxfp4"),
-                          fmt("mxint8"), fmt("nvfp4")}) {
+                          fmt("mxint8"), fmt("nvfp4"), fmt("ternary5", 0, 96)}) {
     QuantReport rep;
     auto m = quantize(f, w.data(), 70, 101, &rep);
     ASSERT_TRUE(m.ok());

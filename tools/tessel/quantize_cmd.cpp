@@ -35,12 +35,13 @@ CLI::App* add_quantize_command(CLI::App& app, QuantizeOptions& opt) {
   q->add_option("--rows", opt.rows, "rows N (output features)")->required()->check(CLI::PositiveNumber);
   q->add_option("--cols", opt.cols, "columns K (input features, the quantized dimension)")->required()->check(CLI::PositiveNumber);
   q->add_option("--dtype", opt.dtype, "element type of the input")->check(CLI::IsMember({"f32", "bf16"}));
-  q->add_option("--format", opt.format, "int (symmetric), uint (zero points), ternary, mxfp4, mxint8, nvfp4")
-      ->check(CLI::IsMember({"int", "uint", "ternary", "mxfp4", "mxint8", "nvfp4"}));
+  q->add_option("--format", opt.format,
+                "int (symmetric), uint (zero points), ternary (2 bits), ternary5 (five weights a byte), mxfp4, mxint8, nvfp4")
+      ->check(CLI::IsMember({"int", "uint", "ternary", "ternary5", "mxfp4", "mxint8", "nvfp4"}));
   q->add_option("--wbits", opt.wbits, "bits per code, 1..8 for int/uint (default: 4; fixed for the others)")
       ->check(CLI::Range(0, 8));
   q->add_option("--group", opt.group, "weights per scale: 32, 64, 96, ..., 256 or channel (default 128; fixed for MX/NV)");
-  q->add_option("--sdtype", opt.sdtype, "scale and zero-point type for int/uint/ternary")->check(CLI::IsMember({"f16", "bf16", "f32"}));
+  q->add_option("--sdtype", opt.sdtype, "scale and zero-point type for int/uint/ternary/ternary5")->check(CLI::IsMember({"f16", "bf16", "f32"}));
   q->add_option("--json", opt.json, "also write the error report as JSON");
   return q;
 }

@@ -36,7 +36,7 @@ struct QuantReport {
 //  - int:     per group, a small search over clipping scales picks the least squared error; 1-bit
 //             uses s = mean|w| (the L2-optimal sign quantizer).
 //  - uint:    min/max with shrunk ranges, each refit by least squares (s, z).
-//  - ternary: a search over thresholds, refit by least squares (s).
+//  - ternary, ternary5: a search over thresholds, refit by least squares (s).
 //  - mxfp4, mxint8: the OCP MX rule: shared exponent floor(log2(amax)) - emax(element).
 //  - nvfp4:   global scale amax / (448 * 6), block scales e4m3(amax_block / 6 / global).
 // Scales are rounded to their dtype before codes are chosen, so the report measures what is stored.

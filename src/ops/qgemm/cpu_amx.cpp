@@ -244,7 +244,8 @@ class CpuAmxQgemm final : public Implementation {
     const Shape s = Shape::from(p);
     if (!s.fmt.planar())
       return Support::no("cpu.amx needs bit-plane codes (int, uint, ternary); " +
-                         std::string(quant::scheme_name(s.fmt.scheme)) + " goes to cpu.dequant");
+                         std::string(quant::scheme_name(s.fmt.scheme)) +
+                         (s.fmt.scheme == quant::Scheme::ternary5 ? " goes to cpu.lut or cpu.dequant" : " goes to cpu.dequant"));
     if (!amx::usable())
       return Support::no_hardware("cpu.amx needs AMX-BF16 and AVX512-BF16, and the OS's leave to use AMX tiles");
     return Support::yes();

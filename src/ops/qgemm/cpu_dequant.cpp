@@ -7,7 +7,8 @@
 //    [32][64] (pmaddubsw adds two planes' weights at once, as in cpu.lut), and every row of X then
 //    sweeps the panel with FMAs, rows of the tile in vector lanes.
 //  - Block formats: per row of W, the elements of each block become f32 times the block scale, and
-//    every row of X takes a dot product with them. FP4 bytes split into even and odd elements, so
+//    every row of X takes a dot product with them. ternary5 goes the same way, a byte's five weights
+//    from a table of digits (the route where cpu.lut's ternary5 kernel, AVX3_DL only, is missing). FP4 bytes split into even and odd elements, so
 //    X is split the same way once per call instead of interleaving every weight.
 
 // ---- Shared, target-independent part (compiled once) ---------------------------------------------
@@ -370,9 +371,41 @@ void DequantBlocks(const CpuArgs& a, int threads) {
   }
 }
 
+// ternary5: one row of W at a time, as the block formats.
+void DequantTrit5(const CpuArgs& a, int threads) {
+  const Shape& s = a.s;
+  const int64_t ldx = round_up(s.k, 4 * kLF), len = s.fmt.group_len(s.k);
+  const int64_t row_runs = quant::trit_bytes_per_row(s.fmt, s.k), runs_per_group = quant::trit_runs(len);
+  const int64_t chunk = a.chunk > 0 ? a.chunk : std::clamp<int64_t>((int64_t{1} << 20) / (ldx * 4), 1, std::min<int64_t>(s.m, 256));
+  auto* x = static_cast<float*>(scratch_bytes<4>(size_t(chunk * ldx) * sizeof(float)));
+  for (int64_t mc0 = 0; mc0 < s.m; mc0 += chunk) {
+    const int64_t rows = std::min(chunk, s.m - mc0);
+    for (int64_t r = 0; r < rows; ++r) activation_row(a, mc0 + r, x + r * ldx, ldx);
+    cpu::parallel_for(s.n, threads, [&](int64_t n0, int64_t n1) {
+      auto* w = static_cast<float*>(scratch_bytes<6>(size_t(ldx) * sizeof(float)));
+      std::fill(w, w + ldx, 0.0f);
+      HWY_ALIGN float scale[quant::kTileRows];
+      for (int64_t n = n0; n < n1; ++n) {
+        const int64_t tile = n / quant::kTileRows, rr = n % quant::kTileRows;
+        const uint8_t* bytes = a.w + tile * row_runs * quant::kTileRows + (rr < 32 ? 2 * rr : 2 * (rr - 32) + 1);
+        for (int64_t g = 0; g < a.groups; ++g) {
+          LoadTileGroup(DF(), a, a.scales, tile, g, scale);
+          const int64_t c1 = std::min(s.k, (g + 1) * len);
+          for (int64_t c = g * len, run = g * runs_per_group; c < c1; c += quant::kTritsPerByte, ++run) {
+            const quant::Trits t = quant::trits_of(bytes[run * quant::kTileRows]);
+            for (int64_t i = 0; i < std::min<int64_t>(quant::kTritsPerByte, c1 - c); ++i) w[c + i] = scale[rr] * float(t.d[i]);
+          }
+        }
+        for (int64_t r = 0; r < rows; ++r) a.y[(mc0 + r) * s.n + n] = Dot(w, x + r * ldx, ldx);
+      }
+    });
+  }
+}
+
 void DequantGemm(const CpuArgs& a) {
   const int threads = call_threads(a, cpu::hardware_threads());
   if (a.s.fmt.planar()) DequantPlanar(a, threads);
+  else if (a.s.fmt.scheme == quant::Scheme::ternary5) DequantTrit5(a, threads);
   else DequantBlocks(a, threads);
 }
 

@@ -410,6 +410,8 @@ class CpuIdot final : public Implementation {
 
   Support supports(const Problem& p) const override {
     const Shape s = Shape::from(p);
+    if (s.fmt.scheme == quant::Scheme::ternary5)
+      return Support::no("cpu.idot takes int and uint codes; ternary5 goes to cpu.lut or cpu.dequant");
     if (!s.fmt.planar())
       return Support::no("cpu.idot needs bit-plane codes (int, uint); " + std::string(quant::scheme_name(s.fmt.scheme)) +
                          " is a block format: use cpu.dequant");

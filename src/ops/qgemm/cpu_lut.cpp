@@ -19,6 +19,11 @@
 //
 // Loop order per thread: one 64-row tile at a time (a contiguous stretch of W), and within a
 // tile all of K for a block of rows of X whose tables stay in L1/L2.
+//
+// ternary5 (five weights a byte, docs/formats.md) takes its own tile kernel on AVX3_DL: a byte's
+// magnitude indexes a 128-entry table of the signed sums of its run's five activations (vpermi2b,
+// 64 rows a lookup) and its sign bit negates the lookup. Fewer bytes than ternary's two planes (1.6
+// bits a weight against 2) is what it is for: the GEMV streams W at what two cores can read.
 
 // ---- Shared, target-independent part (compiled once) ---------------------------------------------
 #ifndef TESSEL_OPS_QGEMM_CPU_LUT_SHARED_
@@ -49,7 +54,14 @@ struct LutConsts {
   int w0 = 0;               // int1: -1 (applied through the activation sums)
   bool zeros = false;       // uint: subtract z * sum x per group
   int64_t blocks = 0, blocks_per_group = 0;
+  // ternary5: runs (bytes) per row and per full group; `blocks` counts table steps per row of X.
+  int64_t row_runs = 0, runs_per_group = 0;
 };
+
+// ternary5: runs of five per table step. Each run's lookup errs by at most half a step, and a step
+// serves 32 runs (the spec's tolerance() derives the bound from this); the int16 sums of 32 biased
+// lookups stay below 255 * 32.
+inline constexpr int64_t kTritRunsPerBlock = 32;
 
 // Tables and sums for a chunk of rows of X: row m's tables start at tbl + m * tbl_stride.
 struct LutRows {
@@ -402,49 +414,167 @@ TileFns PickTiles() {
   return {&LutTile<P, ODD, kMB, 1>, &LutTile<P, ODD, 1, 1>, &LutTile<P, ODD, 1, kGemvTiles>};
 }
 
-void LutGemm(const CpuArgs& a) {
+// ---- ternary5 -------------------------------------------------------------------------------------------
+
+#if HWY_TARGET == HWY_AVX3_DL
+constexpr bool kTrit5 = true;
+
+// The digits of table entries 0..127 (quant::trits_of: a byte's magnitude), as f32 vectors in the
+// order the packing instructions want. Packing four 16-lane vectors of int32 to bytes interleaves
+// them by 128-bit lane, so vector q of table half h holds, in lane l, entry
+// 64 h + 16 (l / 4) + 4 q + l % 4: the packed bytes then come out in entry order.
+struct TritDigits {
+  HWY_ALIGN float v[quant::kTritsPerByte][2][4][16];
+};
+const TritDigits& trit_digits() {
+  static const TritDigits d = [] {
+    TritDigits t{};
+    for (int h = 0; h < 2; ++h)
+      for (int q = 0; q < 4; ++q)
+        for (int l = 0; l < 16; ++l) {
+          const quant::Trits tr = quant::trits_of(uint8_t(64 * h + 16 * (l / 4) + 4 * q + l % 4));
+          for (int i = 0; i < quant::kTritsPerByte; ++i) t.v[i][h][q][l] = float(tr.d[i]);
+        }
+    return t;
+  }();
+  return d;
+}
+
+// Tables for `runs` runs of one row of X whose activations start at column col0 of the row and end
+// (zero past it) at col_end, the end of their group: 128 bytes a run, T[e] / step + 128 with T[e] the
+// sum of the run's activations times e's digits, and the block's step. max |T| over a run is the
+// sum of its |x| (entry 121: all digits +1), so the step is known before any entry is computed.
+void BuildTrit5Block(const CpuArgs& a, int64_t row, int64_t col0, int64_t col_end, int64_t runs, uint8_t* HWY_RESTRICT tbl,
+                     float* HWY_RESTRICT step) {
+  const TritDigits& dg = trit_digits();
+  HWY_ALIGN float xs[kTritRunsPerBlock][quant::kTritsPerByte];
+  float amax = 0;
+  bool finite = true;
+  for (int64_t j = 0; j < runs; ++j) {
+    float sum = 0;
+    for (int i = 0; i < quant::kTritsPerByte; ++i) {
+      const int64_t col = col0 + j * quant::kTritsPerByte + i;
+      float x = 0;
+      if (col < col_end) {
+        x = a.s.act == DType::f32 ? static_cast<const float*>(a.x)[row * a.s.k + col]
+                                  : bf16_to_f32(static_cast<const uint16_t*>(a.x)[row * a.s.k + col]);
+      }
+      xs[j][i] = x;
+      sum += std::fabs(x);
+    }
+    finite = finite && std::isfinite(sum);
+    amax = std::max(amax, sum);
+  }
+  // Tables cannot hold an infinity or NaN; such a block makes its rows' outputs NaN, never a finite
+  // wrong value.
+  *step = finite ? amax / 127.0f : std::numeric_limits<float>::quiet_NaN();
+  const float inv = finite && amax > 0 ? 127.0f / amax : 0.0f;
+  const __m512i flip = _mm512_set1_epi8(char(0x80));
+  for (int64_t j = 0; j < runs; ++j) {
+    __m512 xv[quant::kTritsPerByte];
+    HWY_UNROLL(5)
+    for (int i = 0; i < quant::kTritsPerByte; ++i) xv[i] = _mm512_set1_ps(xs[j][i] * inv);
+    HWY_UNROLL(2)
+    for (int h = 0; h < 2; ++h) {
+      __m512i q32[4];
+      HWY_UNROLL(4)
+      for (int q = 0; q < 4; ++q) {
+        __m512 v = _mm512_mul_ps(xv[0], _mm512_load_ps(dg.v[0][h][q]));
+        HWY_UNROLL(4)
+        for (int i = 1; i < quant::kTritsPerByte; ++i) v = _mm512_fmadd_ps(xv[i], _mm512_load_ps(dg.v[i][h][q]), v);
+        q32[q] = _mm512_cvtps_epi32(v);  // |v| <= 127: no saturation below
+      }
+      const __m512i packed = _mm512_packs_epi16(_mm512_packs_epi32(q32[0], q32[1]), _mm512_packs_epi32(q32[2], q32[3]));
+      _mm512_store_si512(tbl + j * 128 + 64 * h, _mm512_xor_si512(packed, flip));
+    }
+  }
+}
+
+// All of K for rows m0 .. m0+MB-1 of X against NT adjacent tiles, as LutTile. Per run: one lookup
+// per 64 rows and row of X (vpermi2b reads the magnitude, bits 0..6, and ignores the sign), the sign
+// bit negates it (in the +128 offset form, negation is 0 - u mod 256), and the 16-bit lanes, which
+// hold rows r and r + 32 in their low and high bytes, split into two int16 sums.
+template <int MB, int NT>
+HWY_NOINLINE void Trit5Tile(const CpuArgs& a, const LutConsts& lc, const LutRows& rows, int64_t tile, int64_t m0) {
+  constexpr int64_t R = quant::kTileRows;
+  HWY_ALIGN float gacc[NT][MB][R] = {};
+  HWY_ALIGN float yacc[NT][MB][R] = {};
+  const uint8_t* HWY_RESTRICT wt[NT];
+  for (int t = 0; t < NT; ++t) wt[t] = a.w + (tile + t) * lc.row_runs * R;
+  const uint8_t* HWY_RESTRICT tb[MB];
+  for (int m = 0; m < MB; ++m) tb[m] = rows.tbl + (m0 + m) * rows.tbl_stride;
+  const __m512i low_byte = _mm512_set1_epi16(0xff), zero = _mm512_setzero_si512();
+
+  for (int64_t g = 0; g < a.groups; ++g) {
+    const int64_t g0 = g * lc.runs_per_group, g1 = std::min(g0 + lc.runs_per_group, lc.row_runs);
+    for (int64_t j0 = g0, blk = g * lc.blocks_per_group; j0 < g1; j0 += kTritRunsPerBlock, ++blk) {
+      const int64_t j1 = std::min(j0 + kTritRunsPerBlock, g1);
+      __m512i lo[NT][MB], hi[NT][MB];
+      HWY_UNROLL(4)
+      for (int t = 0; t < NT; ++t)
+        for (int m = 0; m < MB; ++m) lo[t][m] = hi[t][m] = zero;
+      for (int64_t j = j0; j < j1; ++j) {
+        __m512i ta[MB], tbh[MB];
+        for (int m = 0; m < MB; ++m) {
+          ta[m] = _mm512_load_si512(tb[m] + j * 128);
+          tbh[m] = _mm512_load_si512(tb[m] + j * 128 + 64);
+        }
+        HWY_UNROLL(4)
+        for (int t = 0; t < NT; ++t) {
+          const uint8_t* HWY_RESTRICT wj = wt[t] + j * R;
+          PrefetchL2(wj + kPrefetchBytes<NT>);
+          const __m512i w = _mm512_loadu_si512(wj);
+          const __mmask64 neg = _mm512_movepi8_mask(w);
+          for (int m = 0; m < MB; ++m) {
+            __m512i r = _mm512_permutex2var_epi8(ta[m], w, tbh[m]);
+            r = _mm512_mask_sub_epi8(r, neg, zero, r);
+            lo[t][m] = _mm512_add_epi16(lo[t][m], _mm512_and_si512(r, low_byte));
+            hi[t][m] = _mm512_add_epi16(hi[t][m], _mm512_srli_epi16(r, 8));
+          }
+        }
+      }
+      // Block done: remove the offsets, scale by the block's step, add to the group sums.
+      const __m512i bias = _mm512_set1_epi16(int16_t(128 * (j1 - j0)));
+      for (int m = 0; m < MB; ++m) {
+        const __m512 st = _mm512_set1_ps(rows.tscale[(m0 + m) * lc.blocks + blk]);
+        HWY_UNROLL(4)
+        for (int t = 0; t < NT; ++t) {
+          const __m512i l = _mm512_sub_epi16(lo[t][m], bias), h = _mm512_sub_epi16(hi[t][m], bias);
+          const __m512i parts[4] = {_mm512_cvtepi16_epi32(_mm512_castsi512_si256(l)),
+                                    _mm512_cvtepi16_epi32(_mm512_extracti64x4_epi64(l, 1)),
+                                    _mm512_cvtepi16_epi32(_mm512_castsi512_si256(h)),
+                                    _mm512_cvtepi16_epi32(_mm512_extracti64x4_epi64(h, 1))};
+          for (int q = 0; q < 4; ++q) {
+            float* gq = gacc[t][m] + 16 * q;
+            _mm512_store_ps(gq, _mm512_fmadd_ps(_mm512_cvtepi32_ps(parts[q]), st, _mm512_load_ps(gq)));
+          }
+        }
+      }
+    }
+    for (int t = 0; t < NT; ++t) CloseGroup<MB>(a, lc, rows, tile + t, g, gacc[t], yacc[t]);
+  }
+  for (int t = 0; t < NT; ++t) StoreRows<MB>(a, tile + t, m0, yacc[t]);
+}
+
+TileFns PickTrit5Tiles() { return {&Trit5Tile<kMB, 1>, &Trit5Tile<1, 1>, &Trit5Tile<1, kGemvTiles>}; }
+
+#else
+constexpr bool kTrit5 = false;
+#endif  // HWY_TARGET == HWY_AVX3_DL
+
+bool LutTernary5Ready() { return kTrit5; }
+
+
+// Runs a whole call on the pool: for each chunk of rows of X, first their tables (everyone helps,
+// in spans_per_row pieces a row, build(chunk row, absolute row, span) each, then waits until all are
+// built), then the tiles, one item at a time. Both table layouts (bit planes, ternary5) share it.
+template <class BuildSpan>
+void SweepChunks(const CpuArgs& a, const LutConsts& lc, const TileFns& fns, const LutRows& rows, int64_t chunk,
+                 int64_t spans_per_row, BuildSpan&& build) {
   const Shape& s = a.s;
-  const PlaneWeights pw = PlaneWeights::of(s.fmt);
-  LutConsts lc;
-  lc.pairs = s.fmt.bits / 2;
-  lc.odd = s.fmt.bits % 2 != 0;
-  int sum_c = 0;
-  for (int b = 0; b < s.fmt.bits; ++b) {
-    lc.c[b] = int8_t(pw.c[b]);
-    sum_c += pw.c[b];
-  }
-  lc.quad_offset = 128 * sum_c;
-  lc.w0 = pw.w0;
-  lc.zeros = s.fmt.has_zeros();
-  lc.blocks = (a.octets + kOctetsPerBlock - 1) / kOctetsPerBlock;
-  lc.blocks_per_group = s.fmt.group == 0 ? lc.blocks : s.fmt.group / kLutBlock;
-
-  TileFns fns{};
-  switch (s.fmt.bits) {
-    case 1: fns = PickTiles<0, true>(); break;
-    case 2: fns = PickTiles<1, false>(); break;
-    case 3: fns = PickTiles<1, true>(); break;
-    default: fns = PickTiles<2, false>(); break;
-  }
-
-  const int64_t quads = 2 * a.octets;
-  const int64_t tbl_stride = quads * 16;
-  const int64_t row_bytes = tbl_stride + 2 * lc.blocks * int64_t(sizeof(float));
-  // Tables for a chunk of rows of X, at most about 1 MiB: they stay in L2 while every tile passes.
-  const int64_t chunk = a.chunk > 0 ? a.chunk
-                                    : std::clamp<int64_t>((int64_t{1} << 20) / row_bytes / kMB * kMB, kMB, std::max<int64_t>(kMB, s.m));
-  auto* tbl = static_cast<uint8_t*>(scratch_bytes<0>(size_t(chunk * tbl_stride)));
-  auto* tscale = static_cast<float*>(scratch_bytes<1>(size_t(chunk * lc.blocks) * sizeof(float)));
-  auto* bsum = static_cast<float*>(scratch_bytes<2>(size_t(chunk * lc.blocks) * sizeof(float)));
   const int threads = call_threads(a, cpu::hardware_threads());
-
-  // Table work comes in spans of up to 8 blocks (256 activations) of one row.
-  constexpr int64_t kSpanBlocks = 8;
-  const int64_t spans_per_row = (lc.blocks + kSpanBlocks - 1) / kSpanBlocks;
-
   for (int64_t mc0 = 0; mc0 < s.m; mc0 += chunk) {
     const int64_t rows_here = std::min(chunk, s.m - mc0);
-    const LutRows rows{tbl, tbl_stride, tscale, bsum};
     const int64_t mblocks = (rows_here + kMB - 1) / kMB;
     // A chunk of fewer rows than kMB (a GEMV) runs its rows one by one, each against kGemvTiles
     // adjacent tiles, when every thread still gets a few items of those.
@@ -455,24 +585,19 @@ void LutGemm(const CpuArgs& a) {
     const int64_t items = units * split, spans = rows_here * spans_per_row;
     // Threads take work from shared counters rather than fixed halves: a pool worker that wakes
     // late (a futex wake-up on a VM can take longer than a whole GEMV) still gets its share, and
-    // nobody waits for it. First the tables (everyone helps, then waits until all are built), then
-    // one item (a tile or a GEMV's tile pair, or part of one) at a time: each is one contiguous
-    // stretch of W per tile (64 KiB and up for a GEMV), long enough for the prefetchers, and taking
-    // one at a time leaves the two threads at most one item apart at the end (runs of 4 tiles were
-    // 4% slower at k = 14336).
+    // nobody waits for it. Each item (a tile or a GEMV's tile pair, or part of one) is one
+    // contiguous stretch of W per tile (64 KiB and up for a GEMV), long enough for the
+    // prefetchers, and taking one at a time leaves the two threads at most one item apart at the
+    // end (runs of 4 tiles were 4% slower at k = 14336).
     // Tables are indexed by row of the chunk; outputs start at the chunk's first row.
     CpuArgs shifted = a;
     shifted.y = a.y + mc0 * s.n;
     std::atomic<int64_t> next_span{0}, spans_done{0}, next{0};
     cpu::parallel_for(threads, threads, [&](int64_t, int64_t) {
-      HWY_ALIGN float xf[kSpanBlocks * kLutBlock];
       for (;;) {
         const int64_t sp = next_span.fetch_add(1, std::memory_order_relaxed);
         if (sp >= spans) break;
-        const int64_t r = sp / spans_per_row, b0 = sp % spans_per_row * kSpanBlocks;
-        const int64_t k0 = b0 * kLutBlock, nq = std::min(quads - 4 * b0 * 2, kSpanBlocks * kQuadsPerBlock);
-        ActivationSpan(a, mc0 + r, k0, kLutBlock * ((nq + kQuadsPerBlock - 1) / kQuadsPerBlock), xf);
-        BuildTables(xf, nq, tbl + r * tbl_stride + k0 / 4 * 16, tscale + r * lc.blocks + b0, bsum + r * lc.blocks + b0);
+        build(sp / spans_per_row, mc0 + sp / spans_per_row, sp % spans_per_row);
         spans_done.fetch_add(1, std::memory_order_acq_rel);
       }
       while (spans_done.load(std::memory_order_acquire) < spans) hwy::Pause();
@@ -505,6 +630,87 @@ void LutGemm(const CpuArgs& a) {
   }
 }
 
+// Rows of X per chunk: their tables (row_bytes each) at most about 1 MiB, so they stay in L2 while
+// every tile passes.
+int64_t ChunkRows(const CpuArgs& a, int64_t row_bytes) {
+  return a.chunk > 0 ? a.chunk : std::clamp<int64_t>((int64_t{1} << 20) / row_bytes / kMB * kMB, kMB, std::max<int64_t>(kMB, a.s.m));
+}
+
+#if HWY_TARGET == HWY_AVX3_DL
+void Trit5Gemm(const CpuArgs& a) {
+  const Shape& s = a.s;
+  LutConsts lc;
+  const int64_t len = s.fmt.group_len(s.k);
+  lc.row_runs = quant::trit_bytes_per_row(s.fmt, s.k);
+  lc.runs_per_group = quant::trit_runs(len);
+  lc.blocks_per_group = (lc.runs_per_group + kTritRunsPerBlock - 1) / kTritRunsPerBlock;
+  lc.blocks = a.groups * lc.blocks_per_group;  // the last group may use fewer
+  const int64_t tbl_stride = lc.row_runs * 128;
+  const int64_t chunk = ChunkRows(a, tbl_stride + lc.blocks * int64_t(sizeof(float)));
+  auto* tbl = static_cast<uint8_t*>(scratch_bytes<0>(size_t(chunk * tbl_stride)));
+  auto* tscale = static_cast<float*>(scratch_bytes<1>(size_t(chunk * lc.blocks) * sizeof(float)));
+  const LutRows rows{tbl, tbl_stride, tscale, nullptr};
+  // A span is one block's tables: up to 32 runs (160 activations) of one group of one row.
+  SweepChunks(a, lc, PickTrit5Tiles(), rows, chunk, lc.blocks, [&](int64_t r, int64_t row, int64_t blk) {
+    const int64_t g = blk / lc.blocks_per_group, b = blk % lc.blocks_per_group;
+    const int64_t g0 = g * lc.runs_per_group, g1 = std::min(g0 + lc.runs_per_group, lc.row_runs);
+    const int64_t j0 = g0 + b * kTritRunsPerBlock;
+    if (j0 >= g1) return;  // a short last group has fewer blocks
+    const int64_t runs = std::min(kTritRunsPerBlock, g1 - j0);
+    const int64_t col0 = g * len + (j0 - g0) * quant::kTritsPerByte, col_end = std::min(s.k, (g + 1) * len);
+    BuildTrit5Block(a, row, col0, col_end, runs, tbl + r * tbl_stride + j0 * 128, tscale + r * lc.blocks + blk);
+  });
+}
+#else
+void Trit5Gemm(const CpuArgs&) {}  // not reached: supports() declines ternary5 below AVX3_DL
+#endif
+
+void LutGemm(const CpuArgs& a) {
+  const Shape& s = a.s;
+  if (s.fmt.scheme == quant::Scheme::ternary5) return Trit5Gemm(a);
+  const PlaneWeights pw = PlaneWeights::of(s.fmt);
+  LutConsts lc;
+  lc.pairs = s.fmt.bits / 2;
+  lc.odd = s.fmt.bits % 2 != 0;
+  int sum_c = 0;
+  for (int b = 0; b < s.fmt.bits; ++b) {
+    lc.c[b] = int8_t(pw.c[b]);
+    sum_c += pw.c[b];
+  }
+  lc.quad_offset = 128 * sum_c;
+  lc.w0 = pw.w0;
+  lc.zeros = s.fmt.has_zeros();
+  lc.blocks = (a.octets + kOctetsPerBlock - 1) / kOctetsPerBlock;
+  lc.blocks_per_group = s.fmt.group == 0 ? lc.blocks : s.fmt.group / kLutBlock;
+
+  TileFns fns{};
+  switch (s.fmt.bits) {
+    case 1: fns = PickTiles<0, true>(); break;
+    case 2: fns = PickTiles<1, false>(); break;
+    case 3: fns = PickTiles<1, true>(); break;
+    default: fns = PickTiles<2, false>(); break;
+  }
+
+  const int64_t quads = 2 * a.octets;
+  const int64_t tbl_stride = quads * 16;
+  const int64_t chunk = ChunkRows(a, tbl_stride + 2 * lc.blocks * int64_t(sizeof(float)));
+  auto* tbl = static_cast<uint8_t*>(scratch_bytes<0>(size_t(chunk * tbl_stride)));
+  auto* tscale = static_cast<float*>(scratch_bytes<1>(size_t(chunk * lc.blocks) * sizeof(float)));
+  auto* bsum = static_cast<float*>(scratch_bytes<2>(size_t(chunk * lc.blocks) * sizeof(float)));
+  const LutRows rows{tbl, tbl_stride, tscale, bsum};
+
+  // Table work comes in spans of up to 8 blocks (256 activations) of one row.
+  constexpr int64_t kSpanBlocks = 8;
+  const int64_t spans_per_row = (lc.blocks + kSpanBlocks - 1) / kSpanBlocks;
+  SweepChunks(a, lc, fns, rows, chunk, spans_per_row, [&](int64_t r, int64_t row, int64_t span) {
+    HWY_ALIGN float xf[kSpanBlocks * kLutBlock];
+    const int64_t b0 = span * kSpanBlocks;
+    const int64_t k0 = b0 * kLutBlock, nq = std::min(quads - 4 * b0 * 2, kSpanBlocks * kQuadsPerBlock);
+    ActivationSpan(a, row, k0, kLutBlock * ((nq + kQuadsPerBlock - 1) / kQuadsPerBlock), xf);
+    BuildTables(xf, nq, tbl + r * tbl_stride + k0 / 4 * 16, tscale + r * lc.blocks + b0, bsum + r * lc.blocks + b0);
+  });
+}
+
 const char* LutTargetName() { return hwy::TargetName(HWY_TARGET); }
 
 }  // namespace tessel::qgemm::HWY_NAMESPACE
@@ -516,6 +722,7 @@ namespace tessel::qgemm {
 
 HWY_EXPORT(LutGemm);
 HWY_EXPORT(LutTargetName);
+HWY_EXPORT(LutTernary5Ready);
 
 const char* lut_target_name() { return HWY_DYNAMIC_DISPATCH(LutTargetName)(); }
 
@@ -530,9 +737,15 @@ class CpuLut final : public Implementation {
 
   Support supports(const Problem& p) const override {
     const Shape s = Shape::from(p);
+    if (s.fmt.scheme == quant::Scheme::ternary5) {
+      if (!HWY_DYNAMIC_DISPATCH(LutTernary5Ready)())
+        return Support::no_hardware(std::string("cpu.lut reads ternary5 with vpermi2b (AVX-512 VBMI); this CPU runs the ") +
+                                    lut_target_name() + " kernels: cpu.dequant serves it");
+      return Support::yes();
+    }
     if (!s.fmt.planar())
-      return Support::no("cpu.lut needs bit-plane codes (int, uint, ternary); " + std::string(quant::scheme_name(s.fmt.scheme)) +
-                         " codes are not linear in their bits: use cpu.dequant");
+      return Support::no("cpu.lut needs bit-plane codes (int, uint, ternary) or ternary5; " +
+                         std::string(quant::scheme_name(s.fmt.scheme)) + " codes are not linear in their bits: use cpu.dequant");
     if (s.fmt.bits > 4)
       return Support::no("cpu.lut handles 1..4-bit codes (a 16-entry table per 4 weights); " + std::to_string(s.fmt.bits) +
                          "-bit weights go to cpu.dequant");

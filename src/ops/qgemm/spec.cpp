@@ -16,13 +16,14 @@ const std::vector<ParamDef>& schema() {
       {"k", K::integer, "", {}, 1, int64_t{1} << 20, "reduction length (input features)"},
       {"wbits", K::choice, "auto", {"auto", "1", "2", "3", "4", "5", "6", "7", "8"}, 1, 1,
        "bits per weight code (auto: 4 for int/uint, 2 ternary, 4 mxfp4/nvfp4, 8 mxint8)"},
-      {"format", K::choice, "int", {"int", "uint", "ternary", "mxfp4", "mxint8", "nvfp4"}, 1, 1,
-       "weight format (docs/formats.md): int symmetric, uint with zero points, ternary, or a block format"},
+      {"format", K::choice, "int", {"int", "uint", "ternary", "ternary5", "mxfp4", "mxint8", "nvfp4"}, 1, 1,
+       "weight format (docs/formats.md): int symmetric, uint with zero points, ternary (2 bits), ternary5 (five "
+       "weights a byte), or a block format"},
       {"group", K::choice, "auto", {"auto", "16", "32", "64", "128", "256", "channel"}, 1, 1,
-       "weights per scale along k (auto: 128 for int/uint/ternary, 32 for MX, 16 for NVFP4)"},
+       "weights per scale along k (auto: 128 for int/uint/ternary/ternary5, 32 for MX, 16 for NVFP4)"},
       {"act", K::dtype, "f32", {"f32", "bf16"}, 1, 1, "element type of X"},
       {"sdtype", K::dtype, "f16", {"f16", "bf16", "f32"}, 1, 1,
-       "scale and zero-point type of int/uint/ternary (block formats fix theirs)"},
+       "scale and zero-point type of int/uint/ternary/ternary5 (block formats fix theirs)"},
   };
   return defs;
 }
@@ -39,8 +40,8 @@ Result<quant::Format> format_of(const Problem& p) {
     const std::string name = param == "bits" ? "wbits" : param == "scale dtype" ? "sdtype" : param;
     return Status::invalid("qgemm", name, f.status().rule());
   }
-  if (!f->planar() && p.dtype("sdtype") != DType::f16)
-    return Status::invalid("qgemm", "sdtype", p.str("format") + " fixes its scale type; sdtype applies to int, uint and ternary");
+  if (!f->tiled() && p.dtype("sdtype") != DType::f16)
+    return Status::invalid("qgemm", "sdtype", p.str("format") + " fixes its scale type; sdtype applies to int, uint, ternary and ternary5");
   return f;
 }
 
@@ -61,11 +62,19 @@ double lut_kappa(const quant::Format& f) {
   return std::sqrt(sum_c2 / ev2);
 }
 
+// ternary5: E[d^2] of a weight when W's bytes are uniform (what the harness draws).
+double trit_mean_square() {
+  double sum = 0;
+  for (int b = 0; b < 256; ++b)
+    for (int8_t d : quant::trits_of(uint8_t(b)).d) sum += double(d * d);
+  return sum / (256.0 * quant::kTritsPerByte);
+}
+
 class QGemmSpec final : public OpSpec {
  public:
   std::string name() const override { return "qgemm"; }
   std::string summary() const override {
-    return "Y = X . dequant(W)^T, low-bit W (int1-8, uint1-8, ternary, mxfp4, mxint8, nvfp4), f32 output";
+    return "Y = X . dequant(W)^T, low-bit W (int1-8, uint1-8, ternary, ternary5, mxfp4, mxint8, nvfp4), f32 output";
   }
   const std::vector<ParamDef>& params() const override { return schema(); }
 
@@ -86,7 +95,7 @@ class QGemmSpec final : public OpSpec {
     t.push_back({"X", R::input, s.act, {s.m, s.k}});
     // Any byte is a valid code in every format, so W is random bytes spread over 0..255.
     t.push_back({"W", R::input, DType::u8, sh.weights, 128.0, 127.5});
-    if (s.fmt.planar()) {
+    if (s.fmt.tiled()) {
       t.push_back({"scales", R::input, s.fmt.scale_dtype, sh.scales, 0.1});
       if (s.fmt.has_zeros()) {
         const double levels = std::ldexp(1.0, s.fmt.bits) - 1;
@@ -147,6 +156,19 @@ class QGemmSpec final : public OpSpec {
       t.max_rel_l2 = bound;
       t.elem_rtol = 2 * bound;
       t.elem_atol = 10 * bound;
+    } else if (s.fmt.scheme == quant::Scheme::ternary5) {
+      // cpu.lut's ternary5 tables: per run of five activations the 128 sums T[e] = sum_i d_i(e) x_i,
+      // rounded to int8 with one step d = max|T| / 127 per block of 32 runs (160 activations). A
+      // lookup errs by at most d/2 (variance d^2/12). max|T| over a run is sum|x_i|, whose square
+      // is at most 5 sum x_i^2 (Cauchy-Schwarz), so a block's d^2 <= 5 * (its sum x^2) / 127^2 and its
+      // 32 lookups add at most 32 * 5 / 12 / 127^2 of that sum to the error's energy. The output's is
+      // sum x^2 * E[d^2] (0.65 for random bytes), so the relative L2 error is at most
+      //   sqrt(160 / 12 / E[d^2]) / 127 (about 3.6%).
+      // The elementwise checks are looser by the same factors as for the bit planes (above).
+      const double bound = std::sqrt(32.0 * 5.0 / 12.0 / trit_mean_square()) / 127.0;
+      t.max_rel_l2 = bound;
+      t.elem_rtol = 2 * bound;
+      t.elem_atol = 10 * bound;
     } else if (s.fmt.planar()) {
       // The integer-dot route (cpu.idot) quantizes activations to int8: every 32 of a row with one
       // step d = max|x| / 127, each rounded to nearest, so each errs by at most d/2 (variance
@@ -184,6 +206,12 @@ class QGemmSpec final : public OpSpec {
         "qgemm m=1 n=70 k=96 wbits=1 format=uint group=32",
         "qgemm m=11 n=80 k=131 group=64 act=bf16",
         "qgemm m=9 n=64 k=64 format=ternary group=32",
+        // ternary5: runs of five restart at every group (k = 203: a short last run and group), m past
+        // the 4-row blocks, 140 runs a row (several table steps), and the two-tile GEMV (n = 520).
+        "qgemm m=1 n=70 k=203 format=ternary5 group=channel",
+        "qgemm m=6 n=64 k=100 format=ternary5 group=32 act=bf16",
+        "qgemm m=2 n=130 k=700 format=ternary5 group=channel sdtype=bf16",
+        "qgemm m=1 n=520 k=170 format=ternary5 group=64",
         "qgemm m=3 n=70 k=150 wbits=5 group=32",
         "qgemm m=1 n=64 k=256 wbits=6",
         "qgemm m=2 n=40 k=100 wbits=7 format=uint group=64",
