@@ -106,6 +106,8 @@ TEST(QuantErrorReport, EveryFormatOnGaussianWeights) {
   stored("uint", 4, 128);
   stored("ternary", 0, 64);
   stored("ternary", 0, 128);
+  stored("ternary5", 0, 128);
+  stored("ternary5", 0, 0);
   const QuantReport mxfp4 = stored("mxfp4", 0, -1);
   const QuantReport nvfp4 = stored("nvfp4", 0, -1);
   const QuantReport mxint8 = stored("mxint8", 0, -1);
