@@ -50,7 +50,7 @@ Status Format::validate() const {
     if (group != 0 && (group < 32 || group > 256 || group % 32 != 0))
       return Status::invalid(op, "group", std::string(scheme_name(scheme)) + " groups are 32, 64, 96, ... 256 weights, or per-channel");
     if (scale_dtype != DType::f16 && scale_dtype != DType::bf16 && scale_dtype != DType::f32)
-      return Status::invalid(op, "scale dtype", "int, uint and ternary scales are f16, bf16 or f32");
+      return Status::invalid(op, "scale dtype", std::string(scheme_name(scheme)) + " scales are f16, bf16 or f32");
     return {};
   }
   if (bits != default_bits(scheme))
@@ -152,18 +152,15 @@ const std::array<Trits, 256>& trit_table() {
   return table;
 }
 
-// Where weight (row, col) lives: its byte's offset and its digit within the byte. Within a tile and
-// run, row r < 32 takes byte 2r and row 32 + r byte 2r + 1 (docs/formats.md: a 16-bit lane then holds
-// rows r and r + 32, which the kernel's split into low and high bytes keeps in row order).
+// Where weight (row, col) lives: its byte's offset and its digit within the byte.
 struct TritPos {
   int64_t byte;
   int digit;
 };
 TritPos trit_pos(const Format& f, int64_t k, int64_t row, int64_t col) {
   const int64_t len = f.group_len(k), g = col / len, in = col - g * len;
-  const int64_t run = g * trit_runs(len) + in / kTritsPerByte, r = row % kTileRows;
-  const int64_t lane = r < 32 ? 2 * r : 2 * (r - 32) + 1;
-  return {((row / kTileRows) * trit_bytes_per_row(f, k) + run) * kTileRows + lane, int(in % kTritsPerByte)};
+  const int64_t run = g * trit_runs(len) + in / kTritsPerByte;
+  return {((row / kTileRows) * trit_bytes_per_row(f, k) + run) * kTileRows + trit_lane(row % kTileRows), int(in % kTritsPerByte)};
 }
 
 uint8_t trit_code(int d) { return d > 0 ? 1 : d < 0 ? 2 : 0; }

@@ -96,6 +96,9 @@ inline constexpr int64_t kTritsPerByte = 5;
 inline int64_t trit_runs(int64_t len) { return (len + kTritsPerByte - 1) / kTritsPerByte; }
 // Bytes per row: the runs of every group.
 int64_t trit_bytes_per_row(const Format& f, int64_t k);
+// The byte of row r (of a 64-row tile) within each run's 64 bytes: rows r and r + 32 share a 16-bit
+// lane, so that the kernel's split of a lane into low and high bytes keeps rows in order.
+inline int64_t trit_lane(int64_t r) { return r < 32 ? 2 * r : 2 * (r - 32) + 1; }
 // The five weights of a stored byte, first weight first.
 struct Trits {
   int8_t d[kTritsPerByte];

@@ -400,7 +400,7 @@ void DequantTrit5(const CpuArgs& a, int threads) {
       std::fill(w, w + ldx + 8, 0.0f);
       for (int64_t n = n0; n < n1; ++n) {
         const int64_t tile = n / quant::kTileRows, rr = n % quant::kTileRows;
-        const uint8_t* bytes = a.w + tile * row_runs * quant::kTileRows + (rr < 32 ? 2 * rr : 2 * (rr - 32) + 1);
+        const uint8_t* bytes = a.w + tile * row_runs * quant::kTileRows + quant::trit_lane(rr);
         for (int64_t g = 0; g < a.groups; ++g) {
           const auto vs = hn::Set(d8, float(quant::load_scale(s.fmt, a.scales, quant::scale_index(s.fmt, s.k, n, g))));
           const int64_t c1 = std::min(s.k, (g + 1) * len);
