@@ -7,9 +7,10 @@
 //    [32][64] (pmaddubsw adds two planes' weights at once, as in cpu.lut), and every row of X then
 //    sweeps the panel with FMAs, rows of the tile in vector lanes.
 //  - Block formats: per row of W, the elements of each block become f32 times the block scale, and
-//    every row of X takes a dot product with them. ternary5 goes the same way, a byte's five weights
-//    from a table of digits (the route where cpu.lut's ternary5 kernel, AVX3_DL only, is missing). FP4 bytes split into even and odd elements, so
+//    every row of X takes a dot product with them. FP4 bytes split into even and odd elements, so
 //    X is split the same way once per call instead of interleaving every weight.
+//  - ternary5 goes as the block formats, a byte's five weights from a table of their values (the
+//    route where cpu.lut's ternary5 kernel, AVX3_DL only, is missing).
 
 // ---- Shared, target-independent part (compiled once) ---------------------------------------------
 #ifndef TESSEL_OPS_QGEMM_CPU_DEQUANT_SHARED_
