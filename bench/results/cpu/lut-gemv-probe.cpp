@@ -7,6 +7,7 @@
 //   g++ -std=c++20 -O2 -mavx512f -mavx512bw -I include -I src -I src/ops bench/results/cpu/lut-gemv-probe.cpp \
 //       build/h5/libtessel.a -lhwy -lopenblas -ldnnl -lgomp -lpthread -o /tmp/lut-probe
 //   /tmp/lut-probe "qgemm m=1 n=4096 k=4096 wbits=2 group=128" cpu.lut 40
+// PROBE_TARGET=avx2 (sse4, avx3) in the environment times that target's kernels.
 #include <immintrin.h>
 #include <sys/mman.h>
 
@@ -15,7 +16,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <random>
+#include <string>
 #include <vector>
+
+#include "hwy/targets.h"
 
 #include "tessel/cpu/parallel.hpp"
 #include "tessel/runtime/registry.hpp"
@@ -101,6 +105,14 @@ int main(int argc, char** argv) {
                  "only that one, for perf)\n",
                  argv[0]);
     return 2;
+  }
+  // PROBE_TARGET=avx2 (or sse4, avx3): the kernels of that Highway target only, to time a path the
+  // CPU would not pick by itself.
+  if (const char* t = std::getenv("PROBE_TARGET")) {
+    const std::string name = t;
+    const int64_t target = name == "avx2" ? HWY_AVX2 : name == "sse4" ? HWY_SSE4 : name == "avx3" ? HWY_AVX3 : 0;
+    if (target == 0) return std::fprintf(stderr, "PROBE_TARGET: avx2, sse4 or avx3\n"), 2;
+    hwy::SetSupportedTargetsForTest(target);
   }
   const OpSpec& sp = *Registry::global().spec("qgemm");
   const Implementation* impl = Registry::global().impl("qgemm", argv[2]);

@@ -10,7 +10,7 @@
 //    every row of X takes a dot product with them. FP4 bytes split into even and odd elements, so
 //    X is split the same way once per call instead of interleaving every weight.
 //  - ternary5 goes as the block formats, a byte's five weights from a table of their values (the
-//    route where cpu.lut's ternary5 kernel, AVX3_DL only, is missing).
+//    route where cpu.lut's ternary5 kernels, SSE4 and up, are missing).
 
 // ---- Shared, target-independent part (compiled once) ---------------------------------------------
 #ifndef TESSEL_OPS_QGEMM_CPU_DEQUANT_SHARED_

@@ -20,10 +20,12 @@
 // Loop order per thread: one 64-row tile at a time (a contiguous stretch of W), and within a
 // tile all of K for a block of rows of X whose tables stay in L1/L2.
 //
-// ternary5 (five weights a byte, docs/formats.md) takes its own tile kernel on AVX3_DL: a byte's
+// ternary5 (five weights a byte, docs/formats.md) takes its own tile kernels. On AVX3_DL a byte's
 // magnitude indexes a 128-entry table of the signed sums of its run's five activations (vpermi2b,
-// 64 rows a lookup) and its sign bit negates the lookup. Fewer bytes than ternary's two planes (1.6
-// bits a weight against 2) is what it is for: the GEMV streams W at what two cores can read.
+// 64 rows a lookup) and its sign bit negates the lookup. Below it (AVX3, AVX2, SSE4) the byte is
+// split into two indexes of 16-entry tables, two and three weights (pshufb), whose lookups add.
+// Fewer bytes than ternary's two planes (1.6 bits a weight against 2) is what it is for: the GEMV
+// streams W at what two cores can read.
 
 // ---- Shared, target-independent part (compiled once) ---------------------------------------------
 #ifndef TESSEL_OPS_QGEMM_CPU_LUT_SHARED_
@@ -416,8 +418,33 @@ TileFns PickTiles() {
 
 // ---- ternary5 -------------------------------------------------------------------------------------------
 
+// The activations of `runs` runs of one row of X from column col0 (zero from col_end on) into xs,
+// and the largest sum |x| of a run: max|T| over the run's table, which sets the table step.
+// *finite turns false where a sum is infinite or NaN.
+HWY_INLINE float GatherRuns(const CpuArgs& a, int64_t row, int64_t col0, int64_t col_end, int64_t runs,
+                            float (*HWY_RESTRICT xs)[quant::kTritsPerByte], bool* finite) {
+  float amax = 0;
+  for (int64_t j = 0; j < runs; ++j) {
+    float sum = 0;
+    for (int i = 0; i < quant::kTritsPerByte; ++i) {
+      const int64_t col = col0 + j * quant::kTritsPerByte + i;
+      float x = 0;
+      if (col < col_end) {
+        x = a.s.act == DType::f32 ? static_cast<const float*>(a.x)[row * a.s.k + col]
+                                  : bf16_to_f32(static_cast<const uint16_t*>(a.x)[row * a.s.k + col]);
+      }
+      xs[j][i] = x;
+      sum += std::fabs(x);
+    }
+    *finite = *finite && std::isfinite(sum);
+    amax = std::max(amax, sum);
+  }
+  return amax;
+}
+
 #if HWY_TARGET == HWY_AVX3_DL
 constexpr bool kTrit5 = true;
+constexpr int64_t kTrit5TableBytes = 128;  // per run: the 128 entries
 
 // The digits of table entries 0..127 (quant::trits_of: a byte's magnitude), as f32 vectors in the
 // order the packing instructions want. Packing four 16-lane vectors of int32 to bytes interleaves
@@ -448,23 +475,8 @@ void BuildTrit5Block(const CpuArgs& a, int64_t row, int64_t col0, int64_t col_en
                      float* HWY_RESTRICT step) {
   const TritDigits& dg = trit_digits();
   HWY_ALIGN float xs[kTritRunsPerBlock][quant::kTritsPerByte];
-  float amax = 0;
   bool finite = true;
-  for (int64_t j = 0; j < runs; ++j) {
-    float sum = 0;
-    for (int i = 0; i < quant::kTritsPerByte; ++i) {
-      const int64_t col = col0 + j * quant::kTritsPerByte + i;
-      float x = 0;
-      if (col < col_end) {
-        x = a.s.act == DType::f32 ? static_cast<const float*>(a.x)[row * a.s.k + col]
-                                  : bf16_to_f32(static_cast<const uint16_t*>(a.x)[row * a.s.k + col]);
-      }
-      xs[j][i] = x;
-      sum += std::fabs(x);
-    }
-    finite = finite && std::isfinite(sum);
-    amax = std::max(amax, sum);
-  }
+  const float amax = GatherRuns(a, row, col0, col_end, runs, xs, &finite);
   // Tables cannot hold an infinity or NaN; such a block makes its rows' outputs NaN, never a finite
   // wrong value.
   *step = finite ? amax / 127.0f : std::numeric_limits<float>::quiet_NaN();
@@ -558,8 +570,183 @@ HWY_NOINLINE void Trit5Tile(const CpuArgs& a, const LutConsts& lc, const LutRows
 
 TileFns PickTrit5Tiles() { return {&Trit5Tile<kMB, 1>, &Trit5Tile<1, 1>, &Trit5Tile<1, kGemvTiles>}; }
 
+#elif HWY_TARGET != HWY_SCALAR
+// Below AVX3_DL there is no 128-entry lookup, only pshufb's 16 entries per 128-bit lane. So a byte's
+// value v = sum d_i 3^i is split as v = 9 h + l: l = d0 + 3 d1 in [-4, 4] and h = d2 + 3 d3 + 9 d4,
+// and each run gets two 16-entry tables, TL (l + 4 -> d0 x0 + d1 x1) and TH (h -> d2 x2 + d3 x3 +
+// d4 x4). For a magnitude m (bits 0..6), h' = round(m / 9) = (m + 4) * 57 >> 9 (exact for m <= 127,
+// pmaddubsw takes the products) and l + 4 = m + 4 - 9 h'. Magnitudes 122..127 (v = m - 243) give h'
+// = 14, which TH holds as h = -13; the rest give h' = h in 0..13. The lookups add in int8 in the
+// +128 offset form (TL carries the offset), then the sign bit negates as on AVX3_DL.
+constexpr bool kTrit5 = true;
+constexpr int64_t kTrit5TableBytes = 32;  // per run: TL (offset by 128), then TH
+
+// Digits of the split tables' entries, as f32: lo[i][e] digit i of l = e - 4 (e <= 8), hi[i][e]
+// digit i of h = e (e <= 13) or -13 (e = 14). Unused entries are zero.
+struct SplitDigits {
+  HWY_ALIGN float lo[2][16];
+  HWY_ALIGN float hi[3][16];
+};
+const SplitDigits& split_digits() {
+  static const SplitDigits d = [] {
+    SplitDigits t{};
+    // Balanced ternary digits of v, lowest first.
+    auto digits = [](int v, float* out, int count, int e) {
+      for (int i = 0; i < count; ++i) {
+        const int r = ((v % 3) + 3) % 3, dg = r == 2 ? -1 : r;
+        out[i * 16 + e] = float(dg);
+        v = (v - dg) / 3;
+      }
+    };
+    for (int e = 0; e <= 8; ++e) digits(e - 4, &t.lo[0][0], 2, e);
+    for (int e = 0; e <= 14; ++e) digits(e == 14 ? -13 : e, &t.hi[0][0], 3, e);
+    return t;
+  }();
+  return d;
+}
+
+// As the AVX3_DL builder, for the split tables: 32 bytes a run. The step is max sum|x| / 126, so
+// that the two rounded lookups of a run still sum to at most 127 in magnitude (each rounding adds at
+// most half a step) and their int8 sum cannot wrap.
+void BuildTrit5Block(const CpuArgs& a, int64_t row, int64_t col0, int64_t col_end, int64_t runs, uint8_t* HWY_RESTRICT tbl,
+                     float* HWY_RESTRICT step) {
+  const DF df;
+  const DI32F di;
+  const DU8F du8;
+  constexpr int64_t L = int64_t(hn::MaxLanes(DF()));
+  const SplitDigits& dg = split_digits();
+  HWY_ALIGN float xs[kTritRunsPerBlock][quant::kTritsPerByte];
+  bool finite = true;
+  const float amax = GatherRuns(a, row, col0, col_end, runs, xs, &finite);
+  *step = finite ? amax / 126.0f : std::numeric_limits<float>::quiet_NaN();
+  const float inv = finite && amax > 0 ? 126.0f / amax : 0.0f;
+  // TL is stored as an unsigned byte with the offset, TH as a signed one (two's complement bits).
+  const auto off = hn::Set(di, 128), low_byte = hn::Set(di, 0xff);
+  for (int64_t j = 0; j < runs; ++j) {
+    const auto x0 = hn::Set(df, xs[j][0] * inv), x1 = hn::Set(df, xs[j][1] * inv), x2 = hn::Set(df, xs[j][2] * inv),
+               x3 = hn::Set(df, xs[j][3] * inv), x4 = hn::Set(df, xs[j][4] * inv);
+    for (int64_t e = 0; e < 16; e += L) {
+      const auto tl = hn::MulAdd(x1, hn::Load(df, dg.lo[1] + e), hn::Mul(x0, hn::Load(df, dg.lo[0] + e)));
+      auto th = hn::MulAdd(x3, hn::Load(df, dg.hi[1] + e), hn::Mul(x2, hn::Load(df, dg.hi[0] + e)));
+      th = hn::MulAdd(x4, hn::Load(df, dg.hi[2] + e), th);
+      // |entries| <= 126.5 before rounding: no saturation in the narrowing below.
+      hn::StoreU(hn::DemoteTo(du8, hn::Add(hn::NearestInt(tl), off)), du8, tbl + j * 32 + e);
+      hn::StoreU(hn::DemoteTo(du8, hn::And(hn::NearestInt(th), low_byte)), du8, tbl + j * 32 + 16 + e);
+    }
+  }
+}
+
+// u where w's byte has its sign bit clear, 0 - u (mod 256) where it is set.
+HWY_INLINE V8 NegateWhereSigned(V8 u, V8 w) {
+#if HWY_TARGET == HWY_AVX2
+  // psignb negates where its second operand is negative and zeroes where it is 0: w | 1 is never 0.
+  return V8{_mm256_sign_epi8(u.raw, _mm256_or_si256(w.raw, _mm256_set1_epi8(1)))};
+#elif HWY_TARGET == HWY_SSE4 || HWY_TARGET == HWY_SSSE3
+  return V8{_mm_sign_epi8(u.raw, _mm_or_si128(w.raw, _mm_set1_epi8(1)))};
+#elif HWY_TARGET == HWY_AVX3
+  return V8{_mm512_mask_sub_epi8(u.raw, _mm512_movepi8_mask(w.raw), _mm512_setzero_si512(), u.raw)};
+#else
+  const D8 d8;
+  const DI8 di8;
+  return hn::IfThenElse(hn::RebindMask(d8, hn::Lt(hn::BitCast(di8, w), hn::Zero(di8))), hn::Sub(hn::Zero(d8), u), u);
+#endif
+}
+
+// As the AVX3_DL tile kernel, with the split tables. Per vector of W: the two indexes (shared by
+// the rows of X); per row of X: two lookups, their sum, the sign, and the 16-bit lanes' low and high
+// bytes (rows r and r + 32) summed apart: A adds whole lanes, H their high bytes, and the low bytes'
+// sum is A - 256 H (mod 2^16; at most 32 * 255, so exact).
+template <int MB, int NT>
+HWY_NOINLINE void Trit5Tile(const CpuArgs& a, const LutConsts& lc, const LutRows& rows, int64_t tile, int64_t m0) {
+  const D8 d8;
+  const D16 d16;
+  const DI32 di32;
+  const DF16 df;
+  const hn::Half<D16> dh16;
+  const hn::RebindToUnsigned<D16> du16;
+  constexpr int64_t R = quant::kTileRows, L16 = kV / 2, L32 = kV / 4;
+  constexpr int VR = int(R / kV);  // vectors per run and tile
+  HWY_ALIGN float gacc[NT][MB][R] = {};
+  HWY_ALIGN float yacc[NT][MB][R] = {};
+  const uint8_t* HWY_RESTRICT wt[NT];
+  for (int t = 0; t < NT; ++t) wt[t] = a.w + (tile + t) * lc.row_runs * R;
+  const uint8_t* HWY_RESTRICT tb[MB];
+  for (int m = 0; m < MB; ++m) tb[m] = rows.tbl + (m0 + m) * rows.tbl_stride;
+  const V8 magnitude = hn::Set(d8, 0x7f), four = hn::Set(d8, 4);
+  const VI8 by57_lo = PairOf(d16, 57, 0), by57_hi = PairOf(d16, 0, 57);
+  const auto high_byte = hn::Set(du16, 0xff00);
+
+  for (int64_t g = 0; g < a.groups; ++g) {
+    const int64_t g0 = g * lc.runs_per_group, g1 = std::min(g0 + lc.runs_per_group, lc.row_runs);
+    for (int64_t j0 = g0, blk = g * lc.blocks_per_group; j0 < g1; j0 += kTritRunsPerBlock, ++blk) {
+      const int64_t j1 = std::min(j0 + kTritRunsPerBlock, g1);
+      V16 sa[NT][MB][VR], sh[NT][MB][VR];
+      HWY_UNROLL(4)
+      for (int t = 0; t < NT; ++t)
+        for (int m = 0; m < MB; ++m)
+          for (int v = 0; v < VR; ++v) sa[t][m][v] = sh[t][m][v] = hn::Zero(d16);
+      for (int64_t j = j0; j < j1; ++j) {
+        V8 tl[MB], th[MB];
+        for (int m = 0; m < MB; ++m) {
+          tl[m] = hn::LoadDup128(d8, tb[m] + j * 32);
+          th[m] = hn::LoadDup128(d8, tb[m] + j * 32 + 16);
+        }
+        HWY_UNROLL(4)
+        for (int t = 0; t < NT; ++t) {
+          const uint8_t* HWY_RESTRICT wj = wt[t] + j * R;
+          PrefetchL2(wj + kPrefetchBytes<NT>);
+          HWY_UNROLL(4)
+          for (int v = 0; v < VR; ++v) {
+            const V8 w = hn::LoadU(d8, wj + v * kV);
+            const V8 m4 = hn::Add(hn::And(w, magnitude), four);
+            // h' of the low bytes lands in bits 0..4 of each lane, of the high bytes in bits 8..12.
+            const auto plo = hn::BitCast(du16, MulPairs(d16, m4, by57_lo));
+            const auto phi = hn::BitCast(du16, MulPairs(d16, m4, by57_hi));
+            const auto h16 = hn::Or(hn::ShiftRight<9>(plo), hn::And(hn::ShiftRight<1>(phi), high_byte));
+            const V8 hidx = hn::BitCast(d8, h16);
+            // 9 h' per byte: 8 h' <= 112 stays within its byte.
+            const V8 lidx = hn::Sub(m4, hn::BitCast(d8, hn::Add(hn::ShiftLeft<3>(h16), h16)));
+            for (int m = 0; m < MB; ++m) {
+              const V8 u = NegateWhereSigned(
+                  hn::Add(hn::TableLookupBytes(tl[m], lidx), hn::TableLookupBytes(th[m], hidx)), w);
+              const V16 u16 = hn::BitCast(d16, u);
+              sa[t][m][v] = hn::Add(sa[t][m][v], u16);
+              sh[t][m][v] = hn::Add(sh[t][m][v], hn::BitCast(d16, hn::ShiftRight<8>(hn::BitCast(du16, u))));
+            }
+          }
+        }
+      }
+      // Block done: the low bytes' sums, minus the offsets, scaled by the block's step.
+      const V16 bias = hn::Set(d16, int16_t(128 * (j1 - j0)));
+      for (int m = 0; m < MB; ++m) {
+        const auto st = hn::Set(df, rows.tscale[(m0 + m) * lc.blocks + blk]);
+        HWY_UNROLL(4)
+        for (int t = 0; t < NT; ++t)
+          for (int v = 0; v < VR; ++v) {
+            const V16 lo = hn::Sub(hn::Sub(sa[t][m][v], hn::ShiftLeft<8>(sh[t][m][v])), bias);
+            const V16 hi = hn::Sub(sh[t][m][v], bias);
+            const V16 parts[2] = {lo, hi};
+            for (int p = 0; p < 2; ++p) {
+              // Lane l of vector v holds row L16 v + l (low bytes) or 32 + L16 v + l (high bytes).
+              float* gq = gacc[t][m] + 32 * p + L16 * v;
+              const auto a0 = hn::ConvertTo(df, hn::PromoteTo(di32, hn::LowerHalf(dh16, parts[p])));
+              const auto a1 = hn::ConvertTo(df, hn::PromoteTo(di32, hn::UpperHalf(dh16, parts[p])));
+              hn::Store(hn::MulAdd(a0, st, hn::Load(df, gq)), df, gq);
+              hn::Store(hn::MulAdd(a1, st, hn::Load(df, gq + L32)), df, gq + L32);
+            }
+          }
+      }
+    }
+    for (int t = 0; t < NT; ++t) CloseGroup<MB>(a, lc, rows, tile + t, g, gacc[t], yacc[t]);
+  }
+  for (int t = 0; t < NT; ++t) StoreRows<MB>(a, tile + t, m0, yacc[t]);
+}
+
+TileFns PickTrit5Tiles() { return {&Trit5Tile<kMB, 1>, &Trit5Tile<1, 1>, &Trit5Tile<1, kGemvTiles>}; }
+
 #else
 constexpr bool kTrit5 = false;
+constexpr int64_t kTrit5TableBytes = 0;
 #endif  // HWY_TARGET == HWY_AVX3_DL
 
 bool LutTernary5Ready() { return kTrit5; }
@@ -636,7 +823,7 @@ int64_t ChunkRows(const CpuArgs& a, int64_t row_bytes) {
   return a.chunk > 0 ? a.chunk : std::clamp<int64_t>((int64_t{1} << 20) / row_bytes / kMB * kMB, kMB, std::max<int64_t>(kMB, a.s.m));
 }
 
-#if HWY_TARGET == HWY_AVX3_DL
+#if HWY_TARGET != HWY_SCALAR
 void Trit5Gemm(const CpuArgs& a) {
   const Shape& s = a.s;
   LutConsts lc;
@@ -645,7 +832,7 @@ void Trit5Gemm(const CpuArgs& a) {
   lc.runs_per_group = quant::trit_runs(len);
   lc.blocks_per_group = (lc.runs_per_group + kTritRunsPerBlock - 1) / kTritRunsPerBlock;
   lc.blocks = a.groups * lc.blocks_per_group;  // the last group may use fewer
-  const int64_t tbl_stride = lc.row_runs * 128;
+  const int64_t tbl_stride = lc.row_runs * kTrit5TableBytes;
   const int64_t chunk = ChunkRows(a, tbl_stride + lc.blocks * int64_t(sizeof(float)));
   auto* tbl = static_cast<uint8_t*>(scratch_bytes<0>(size_t(chunk * tbl_stride)));
   auto* tscale = static_cast<float*>(scratch_bytes<1>(size_t(chunk * lc.blocks) * sizeof(float)));
@@ -658,11 +845,11 @@ void Trit5Gemm(const CpuArgs& a) {
     if (j0 >= g1) return;  // a short last group has fewer blocks
     const int64_t runs = std::min(kTritRunsPerBlock, g1 - j0);
     const int64_t col0 = g * len + (j0 - g0) * quant::kTritsPerByte, col_end = std::min(s.k, (g + 1) * len);
-    BuildTrit5Block(a, row, col0, col_end, runs, tbl + r * tbl_stride + j0 * 128, tscale + r * lc.blocks + blk);
+    BuildTrit5Block(a, row, col0, col_end, runs, tbl + r * tbl_stride + j0 * kTrit5TableBytes, tscale + r * lc.blocks + blk);
   });
 }
 #else
-void Trit5Gemm(const CpuArgs&) {}  // not reached: supports() declines ternary5 below AVX3_DL
+void Trit5Gemm(const CpuArgs&) {}  // not reached: supports() declines ternary5 on the scalar target
 #endif
 
 void LutGemm(const CpuArgs& a) {
@@ -739,7 +926,7 @@ class CpuLut final : public Implementation {
     const Shape s = Shape::from(p);
     if (s.fmt.scheme == quant::Scheme::ternary5) {
       if (!HWY_DYNAMIC_DISPATCH(LutTernary5Ready)())
-        return Support::no_hardware(std::string("cpu.lut reads ternary5 with vpermi2b (AVX-512 VBMI); this CPU runs the ") +
+        return Support::no_hardware(std::string("cpu.lut reads ternary5 with byte shuffles (SSE4 and up); this CPU runs the ") +
                                     lut_target_name() + " kernels: cpu.dequant serves it");
       return Support::yes();
     }
