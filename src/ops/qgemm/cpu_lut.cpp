@@ -442,6 +442,18 @@ HWY_INLINE float GatherRuns(const CpuArgs& a, int64_t row, int64_t col0, int64_t
   return amax;
 }
 
+// Where a ternary5 tile kernel reads: its NT tiles of W (row_runs runs of 64 bytes each) and the
+// tables of its MB rows of X.
+template <int MB, int NT>
+struct Trit5Streams {
+  const uint8_t* w[NT];
+  const uint8_t* tbl[MB];
+  Trit5Streams(const CpuArgs& a, const LutConsts& lc, const LutRows& rows, int64_t tile, int64_t m0) {
+    for (int t = 0; t < NT; ++t) w[t] = a.w + (tile + t) * lc.row_runs * quant::kTileRows;
+    for (int m = 0; m < MB; ++m) tbl[m] = rows.tbl + (m0 + m) * rows.tbl_stride;
+  }
+};
+
 #if HWY_TARGET == HWY_AVX3_DL
 constexpr bool kTrit5 = true;
 constexpr int64_t kTrit5TableBytes = 128;  // per run: the 128 entries
@@ -511,10 +523,9 @@ HWY_NOINLINE void Trit5Tile(const CpuArgs& a, const LutConsts& lc, const LutRows
   constexpr int64_t R = quant::kTileRows;
   HWY_ALIGN float gacc[NT][MB][R] = {};
   HWY_ALIGN float yacc[NT][MB][R] = {};
-  const uint8_t* HWY_RESTRICT wt[NT];
-  for (int t = 0; t < NT; ++t) wt[t] = a.w + (tile + t) * lc.row_runs * R;
-  const uint8_t* HWY_RESTRICT tb[MB];
-  for (int m = 0; m < MB; ++m) tb[m] = rows.tbl + (m0 + m) * rows.tbl_stride;
+  const Trit5Streams<MB, NT> in(a, lc, rows, tile, m0);
+  const uint8_t* const* wt = in.w;
+  const uint8_t* const* tb = in.tbl;
   const __m512i low_byte = _mm512_set1_epi16(0xff), zero = _mm512_setzero_si512();
 
   for (int64_t g = 0; g < a.groups; ++g) {
@@ -668,10 +679,9 @@ HWY_NOINLINE void Trit5Tile(const CpuArgs& a, const LutConsts& lc, const LutRows
   constexpr int VR = int(R / kV);  // vectors per run and tile
   HWY_ALIGN float gacc[NT][MB][R] = {};
   HWY_ALIGN float yacc[NT][MB][R] = {};
-  const uint8_t* HWY_RESTRICT wt[NT];
-  for (int t = 0; t < NT; ++t) wt[t] = a.w + (tile + t) * lc.row_runs * R;
-  const uint8_t* HWY_RESTRICT tb[MB];
-  for (int m = 0; m < MB; ++m) tb[m] = rows.tbl + (m0 + m) * rows.tbl_stride;
+  const Trit5Streams<MB, NT> in(a, lc, rows, tile, m0);
+  const uint8_t* const* wt = in.w;
+  const uint8_t* const* tb = in.tbl;
   const V8 magnitude = hn::Set(d8, 0x7f), four = hn::Set(d8, 4);
   const VI8 by57_lo = PairOf(d16, 57, 0), by57_hi = PairOf(d16, 0, 57);
   const auto high_byte = hn::Set(du16, 0xff00);
