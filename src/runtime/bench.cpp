@@ -7,6 +7,7 @@
 #include <random>
 
 #include "harness_memory.hpp"
+#include "tessel/cpu/isa.hpp"
 #include "tessel/runtime/harness.hpp"
 #include "tessel/runtime/tuning_db.hpp"
 
@@ -249,7 +250,8 @@ BenchRow new_row(const Implementation& impl, const std::string& canonical) {
   row.impl = impl.name();
   row.device = impl.device();
   row.is_baseline = impl.is_baseline();
-  row.repro = "tessel bench \"" + canonical + "\" --impl " + impl.name();
+  row.repro = (impl.device() == Device::cpu ? cpu::isa_env_prefix() : "") + "tessel bench \"" + canonical +
+              "\" --impl " + impl.name();
   return row;
 }
 

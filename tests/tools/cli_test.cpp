@@ -113,6 +113,32 @@ TEST(Cli, BenchWritesJsonWithRooflineAndRepro) {
   EXPECT_GE(passed, 2);
 }
 
+// TESSEL_CPU_ISA holds the CPU kernels to an older SIMD target and the JSON report says which ran;
+// a name it does not know is a one-line error and exit 2 before anything runs.
+TEST(Cli, CpuIsaHoldsTheKernelsAndTheReportSaysSo) {
+  const std::string json = (std::filesystem::temp_directory_path() / "tessel_isa.json").string();
+  const std::string args = "verify \"qgemm m=1 n=130 k=333 format=ternary5 group=32\" --impl cpu.lut --json " + json;
+  auto simd = [&]() {
+    std::ifstream f(json);
+    return nlohmann::json::parse(f)["cpu_simd"].get<std::string>();
+  };
+  auto r = tessel(args);
+  ASSERT_EQ(r.code, 0) << r.out;
+  const std::string best = simd();
+  if (best == "SSE4") GTEST_SKIP() << "no AVX2 here";
+  r = tessel::test::run_cli(args, "tessel-cli-test-cache", "TESSEL_CPU_ISA=avx2");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("PASSED"), std::string::npos) << r.out;
+  EXPECT_EQ(simd(), "AVX2");
+  {
+    std::ifstream f(json);
+    EXPECT_EQ(nlohmann::json::parse(f)["rows"][0]["repro"].get<std::string>().rfind("TESSEL_CPU_ISA=avx2 tessel verify", 0), 0u);
+  }
+  r = tessel::test::run_cli("list", "tessel-cli-test-cache", "TESSEL_CPU_ISA=avx9");
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_NE(r.out.find("tessel: TESSEL_CPU_ISA: avx9: expected avx3_dl, avx3, avx2 or sse4"), std::string::npos) << r.out;
+}
+
 // --refresh-probe measures the ceilings again instead of reading the cache: the report's probe is
 // newer than the cached one, and bench says which it used.
 TEST(Cli, BenchRefreshProbeMeasuresAgain) {

@@ -8,6 +8,7 @@
 
 #include "quantize_cmd.hpp"
 #include "report.hpp"
+#include "tessel/cpu/isa.hpp"
 #include "tessel/runtime/backend.hpp"
 #include "tessel/runtime/harness.hpp"
 #include "tessel/runtime/probe.hpp"
@@ -198,7 +199,8 @@ int cmd_verify(const Registry& reg, const Selection& sel, const std::string& com
       opt.config = *config;
       opt.tuning = &*tuning;
       VerifyRow row{spec->format(p), impl->name(), impl->device(), verify(*spec, *impl, p, opt), ""};
-      row.repro = "tessel verify \"" + spec->format(p) + "\" --impl " + impl->name();
+      row.repro = (impl->device() == Device::cpu ? cpu::isa_env_prefix() : "") + "tessel verify \"" + spec->format(p) +
+                  "\" --impl " + impl->name();
       if (!row.result.config.empty()) row.repro += " --config " + format_config(row.result.config);
       print_verify_row(row);
       std::fflush(stdout);
@@ -243,6 +245,8 @@ int cmd_bench(const Registry& reg, const Selection& sel, BenchOptions opt, bool 
                  machine->cpu.mem_gbps, machine->cpu.read_gbps, machine->cpu.fma_gflops, gpu,
                  machine->measured_at.c_str(),
                  refresh_probe ? " (measured now)" : " (cached; --refresh-probe measures again)");
+    std::fprintf(stderr, "CPU kernels: %s SIMD code%s\n", cpu::simd_target().c_str(),
+                 cpu::isa_env_prefix().empty() ? "" : " (TESSEL_CPU_ISA)");
   }
   opt.threads = sel.threads;
   opt.progress = [](const std::string& s) { std::fprintf(stderr, "%s\n", s.c_str()); };
@@ -356,6 +360,10 @@ int main(int argc, char** argv) {
     return 2;
   }
   const std::string command = quote_join(argc, argv);
+  if (Status s = cpu::apply_isa_from_env(); !s.ok()) {
+    std::fprintf(stderr, "tessel: %s\n", s.message().c_str());
+    return 2;
+  }
   try {
     Registry& reg = Registry::global();
     if (*list) return cmd_list(reg);

@@ -6,6 +6,8 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "tessel/cpu/isa.hpp"
+
 namespace tessel::cli {
 
 void print_verify_row(const VerifyRow& r) {
@@ -96,6 +98,8 @@ Status write_json_report(const std::string& path, const std::string& kind, const
   j["commit"] = source_commit();
   j["date"] = utc_now();
   j["machine"] = machine ? json::parse(probe_to_json(*machine)) : json(nullptr);
+  // The SIMD target the CPU kernels ran (TESSEL_CPU_ISA can hold it below the machine's best).
+  j["cpu_simd"] = cpu::simd_target();
   json rows = json::array();
   for (const auto& r : verify_rows) {
     rows.push_back({{"problem", r.problem},
