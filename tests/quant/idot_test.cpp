@@ -78,13 +78,19 @@ Owned make_tensors(const Problem& p, unsigned seed) {
 }
 
 // vpdpbusd (AVX3_DL) and the pmaddwd emulation (AVX3, AVX2) are exact integer dots, and the f32
-// steps are the same FMAs per lane, so every FMA target gives the same bits.
+// steps are the same FMAs per lane, so every FMA target gives the same bits. AVX3_DL also decodes
+// the bit planes another way (a GFNI bit transpose, where the others add weighted planes), so every
+// width and both schemes are here: one wrong code in one row changes that row's bits.
 TEST(IdotTargets, VnniAndItsEmulationGiveIdenticalBits) {
   std::vector<int64_t> fma_targets;
   for (int64_t t : x86_targets())
     if (t != HWY_SSE4) fma_targets.push_back(t);
   if (fma_targets.size() < 2) GTEST_SKIP() << "fewer than two FMA targets on this CPU";
-  for (const char* d : {"qgemm m=7 n=130 k=300 wbits=8 group=64", "qgemm m=5 n=64 k=77 wbits=5 format=uint group=32"}) {
+  for (const char* d : {"qgemm m=7 n=130 k=300 wbits=8 group=64", "qgemm m=5 n=64 k=77 wbits=5 format=uint group=32",
+                        "qgemm m=1 n=128 k=256 wbits=2", "qgemm m=2 n=64 k=64 wbits=3 format=uint",
+                        "qgemm m=1 n=70 k=96 wbits=4", "qgemm m=3 n=64 k=128 wbits=5",
+                        "qgemm m=1 n=64 k=160 wbits=6 format=uint", "qgemm m=2 n=65 k=64 wbits=7",
+                        "qgemm m=1 n=64 k=64 wbits=7 format=uint", "qgemm m=1 n=64 k=96 wbits=8 format=uint"}) {
     const Problem p = parse(d);
     Owned o = make_tensors(p, 5);
     float* y = o.views.back().ptr<float>();

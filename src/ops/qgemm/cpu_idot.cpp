@@ -223,6 +223,103 @@ HWY_INLINE void DecodeOctetCodes(const uint8_t* HWY_RESTRICT wo, const int (&pc)
   }
 }
 
+#if HWY_TARGET == HWY_AVX3_DL
+// ---- The same codes by an 8x8 bit transpose (GFNI), AVX3_DL ----------------------------------------
+// A row's octet is b bytes, one per plane, each holding bit u of weights 8o+u: an 8x8 bit matrix
+// whose transpose is the row's 8 codes. vgf2p8affineqb computes, for byte j of its first operand and
+// the qword M of its second, bit i = parity(M.byte[7-i] & x.byte[j]); with x.byte[j] = 1 << j and
+// M.byte[7-i] = plane i of the row, byte j becomes the code of weight j (and the instruction's
+// constant flips bit b-1, which is the + 2^(b-1) offset of signed codes). So per 16 rows: two byte
+// permutes gather each row's planes into two dwords (planes 7..4 and 3..0, absent planes zero), a
+// dword permute pairs them into one qword a row, the transpose, and a dword permute splits every
+// row's two quads into the panel's layout. About 5 instructions a 64 bytes of codes, where the plane
+// arithmetic above takes about 40 a vpdpbusd.
+struct GfniTables {
+  // [half][sub][T]: T = 0 gathers planes 7..4 (pair slots 2 and 3), T = 1 planes 3..0 (slots 0, 1).
+  HWY_ALIGN uint8_t gather[2][2][2][64];
+  uint64_t present[2][2][2];
+};
+
+// Slot j (0..3) of an octet is plane pair j (planes 2j, 2j+1) for j < P, the odd plane 2P (rows r
+// and r + 32 in one word) for j == P when b is odd, and nothing past that.
+template <int P, bool ODD>
+constexpr GfniTables MakeGfniTables() {
+  constexpr int B = 2 * P + (ODD ? 1 : 0);
+  GfniTables t{};
+  for (int h = 0; h < 2; ++h)
+    for (int s = 0; s < 2; ++s)
+      for (int T = 0; T < 2; ++T) {
+        t.present[h][s][T] = 0;
+        for (int i = 0; i < 16; ++i)
+          for (int k = 0; k < 4; ++k) {
+            const int plane = T == 0 ? 7 - k : 3 - k, byte = 4 * i + k, w = 16 * s + i;
+            const int j = plane / 2, src = (j % 2) * 64;  // slots 0/2 are the permute's first source
+            uint8_t idx = 0;
+            if (plane >= B) continue;
+            if (plane < 2 * P) idx = uint8_t(src + 2 * w + plane % 2);
+            else idx = uint8_t(src + 2 * w + h);  // the odd plane: row 32h + w is byte h of word w
+            t.gather[h][s][T][byte] = idx;
+            t.present[h][s][T] |= uint64_t{1} << byte;
+          }
+      }
+  return t;
+}
+
+template <int P, bool ODD>
+inline constexpr GfniTables kGfniTables = MakeGfniTables<P, ODD>();
+
+template <int Flip>
+HWY_INLINE __m512i Transpose8x8(__m512i rows) {
+  // Byte j of every qword selects bit j of each plane byte.
+  const __m512i select = _mm512_set1_epi64(int64_t(0x8040201008040201ull));
+  __m512i r;
+  asm("vgf2p8affineqb %3, %2, %1, %0" : "=v"(r) : "v"(select), "v"(rows), "n"(Flip));
+  return r;
+}
+
+template <int P, bool ODD, int Flip>
+HWY_INLINE void DecodeOctetCodesGfni(const uint8_t* HWY_RESTRICT wo, uint8_t* HWY_RESTRICT panel) {
+  constexpr GfniTables const& tab = kGfniTables<P, ODD>;
+  // Rows r and r + 8 of each 16: their qwords are [planes 7..4 | planes 3..0] of one row.
+  const __m512i pair_rows0 = _mm512_set_epi32(23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
+  const __m512i pair_rows1 = _mm512_set_epi32(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8);
+  // Quad 0 (dword 0 of each qword) of 16 rows, then quad 1.
+  const __m512i quad0 = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+  const __m512i quad1 = _mm512_set_epi32(31, 29, 27, 25, 23, 21, 19, 17, 15, 13, 11, 9, 7, 5, 3, 1);
+  for (int h = 0; h < 2; ++h) {
+    __m512i slot[4];
+    for (int j = 0; j < 4; ++j) {
+      if (j < P) slot[j] = _mm512_loadu_si512(wo + j * 128 + h * 64);
+      else if (ODD && j == P) slot[j] = _mm512_loadu_si512(wo + P * 128);
+      else slot[j] = _mm512_setzero_si512();
+    }
+    for (int s = 0; s < 2; ++s) {
+      __m512i t[2];
+      for (int T = 0; T < 2; ++T) {
+        const int j0 = T == 0 ? 2 : 0;
+        if (tab.present[h][s][T] == 0) {
+          t[T] = _mm512_setzero_si512();
+        } else {
+          t[T] = _mm512_maskz_permutex2var_epi8(__mmask64(tab.present[h][s][T]), slot[j0],
+                                                _mm512_load_si512(tab.gather[h][s][T]), slot[j0 + 1]);
+        }
+      }
+      const __m512i codes0 = Transpose8x8<Flip>(_mm512_permutex2var_epi32(t[0], pair_rows0, t[1]));
+      const __m512i codes1 = Transpose8x8<Flip>(_mm512_permutex2var_epi32(t[0], pair_rows1, t[1]));
+      const int row0 = 32 * h + 16 * s;
+      _mm512_store_si512(panel + row0 * 4, _mm512_permutex2var_epi32(codes0, quad0, codes1));
+      _mm512_store_si512(panel + quant::kTileRows * 4 + row0 * 4, _mm512_permutex2var_epi32(codes0, quad1, codes1));
+    }
+  }
+}
+
+// GFNI is not in Highway's AVX3_DL flags; every AVX3_DL CPU so far has it, but ask.
+inline bool CpuHasGfni() {
+  static const bool has = __builtin_cpu_supports("gfni");
+  return has;
+}
+#endif  // HWY_TARGET == HWY_AVX3_DL
+
 // gacc[m][row] += d[m] * (sum over `quads` quads of panel . xq[m] - offset * qsum[m]), MB rows of X.
 template <int MB>
 HWY_INLINE void DotPanel(const uint8_t* HWY_RESTRICT panel, int64_t quads, const IdotRows& r, int64_t m0, int64_t block,
@@ -289,6 +386,10 @@ HWY_INLINE void DotPanel(const uint8_t* HWY_RESTRICT panel, int64_t quads, const
 
 #endif  // HWY_TARGET != HWY_SCALAR
 
+// How far ahead of a tile's stream to prefetch: cpu.lut's distance for one stream per core
+// (cpu_lut.cpp, kPrefetchBytes).
+constexpr int64_t kIdotPrefetchBytes = 4096;
+
 // One 64-row tile against every row of the chunk: yacc[m][row] gets the tile's outputs.
 template <int P, bool ODD>
 void IdotTile(const CpuArgs& a, const IdotRows& r, int64_t tile, float* HWY_RESTRICT gacc, float* HWY_RESTRICT yacc) {
@@ -305,7 +406,11 @@ void IdotTile(const CpuArgs& a, const IdotRows& r, int64_t tile, float* HWY_REST
   // the activation rounding errors are multiplied by the codes, and u - c is about half the size
   // of u; uint then adds back s * (c - z) * sum(x) with the exact f32 sum of x.
   const int32_t center = int32_t(1) << (B - 1);
-  const int decode_base = pw.w0 + (a.s.fmt.scheme == quant::Scheme::int_sym ? center : 0);
+  const bool signed_codes = a.s.fmt.scheme == quant::Scheme::int_sym;
+  const int decode_base = pw.w0 + (signed_codes ? center : 0);
+#if HWY_TARGET == HWY_AVX3_DL
+  const bool gfni = CpuHasGfni();
+#endif
   const int64_t octets_per_block = kIdotBlock / quant::kOctet;
   const int64_t blocks_per_group = a.s.fmt.group == 0 ? r.blocks : a.s.fmt.group / kIdotBlock;
   HWY_ALIGN uint8_t panel[kIdotPanelBytes];
@@ -315,8 +420,19 @@ void IdotTile(const CpuArgs& a, const IdotRows& r, int64_t tile, float* HWY_REST
   const uint8_t* wt = a.w + tile * a.octets * B * quant::kTileRows;
   for (int64_t blk = 0; blk < r.blocks; ++blk) {
     const int64_t o0 = blk * octets_per_block, o1 = std::min(a.octets, o0 + octets_per_block);
-    for (int64_t o = o0; o < o1; ++o)
-      DecodeOctetCodes<P, ODD>(wt + o * B * quant::kTileRows, pc, decode_base, panel + (o - o0) * 2 * quant::kTileRows * 4);
+    for (int64_t o = o0; o < o1; ++o) {
+      const uint8_t* octet = wt + o * B * quant::kTileRows;
+      for (int line = 0; line < B; ++line) PrefetchL2(octet + kIdotPrefetchBytes + line * 64);
+      uint8_t* quads01 = panel + (o - o0) * 2 * quant::kTileRows * 4;
+#if HWY_TARGET == HWY_AVX3_DL
+      if (gfni) {
+        if (signed_codes) DecodeOctetCodesGfni<P, ODD, (1 << (B - 1))>(octet, quads01);
+        else DecodeOctetCodesGfni<P, ODD, 0>(octet, quads01);
+        continue;
+      }
+#endif
+      DecodeOctetCodes<P, ODD>(octet, pc, decode_base, quads01);
+    }
     const int64_t quads = 2 * (o1 - o0);  // past k the activations are zero, so octet padding never counts
     int64_t m = 0;
     for (; m + kMB <= r.rows; m += kMB) DotPanel<kMB>(panel, quads, r, m, blk, center, gacc + m * quant::kTileRows);

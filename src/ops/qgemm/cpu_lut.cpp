@@ -212,13 +212,6 @@ constexpr int kMB = kV >= 64 ? 4 : kV >= 32 ? 2 : 1;
 // (3 KiB read 2.5-3.6% slower at k = 14336, 3 and 4 bits; docs/formats.md).
 template <int NT>
 constexpr int64_t kPrefetchBytes = NT == 1 ? 4096 : 3072;
-HWY_INLINE void PrefetchL2(const void* p) {
-#if HWY_ARCH_X86
-  _mm_prefetch(static_cast<const char*>(p), _MM_HINT_T1);
-#else
-  hwy::Prefetch(p);
-#endif
-}
 
 // The two 4-bit indexes of every byte of v, for LookupNibble: the low nibble and the high one.
 struct Nibbles {
