@@ -69,13 +69,17 @@ TEST(LutGemv, PassesOnEveryTarget) {
 }
 
 // ternary5 (five weights a byte): runs restarting at each group, short last runs and groups,
-// several table steps a row (k = 1003: 201 runs), the two-tile GEMV (n >= 512), m past the 4-row
-// blocks, bf16 activations and f32 scales, and the heavy-tailed draw of kShapes' ternary row.
+// several table steps a row (k = 1003: 201 runs), the two-tile GEMV (n >= 512; below AVX3_DL) and
+// the four-tile one (n >= 1024, AVX3_DL) with tiles left over, m past the 4-row blocks, blocks of
+// two tiles and an odd tile after them (n = 130), bf16 activations and f32 scales, and the
+// heavy-tailed draw of kShapes' ternary row.
 const char* kTernary5Shapes[] = {
     "qgemm m=1 n=600 k=1003 format=ternary5 group=channel",
     "qgemm m=1 n=130 k=333 format=ternary5 group=32 act=bf16",
     "qgemm m=5 n=100 k=390 format=ternary5 group=64 sdtype=f32",
     "qgemm m=1 n=571 k=700 format=ternary5 group=64",
+    "qgemm m=1 n=1100 k=700 format=ternary5 group=channel",
+    "qgemm m=8 n=130 k=333 format=ternary5 group=32",
 };
 
 // cpu.lut reads ternary5 on every SIMD target (vpermi2b on AVX3_DL, two pshufb tables below it):

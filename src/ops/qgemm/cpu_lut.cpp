@@ -399,9 +399,13 @@ using TileFn = void (*)(const CpuArgs&, const LutConsts&, const LutRows&, int64_
 // faster (medians); 4 tiles were slower than 2 (docs/formats.md, "Two tiles per GEMV row").
 constexpr int kGemvTiles = 2;
 
-// The tile kernels of one bit width: kMB rows per tile, one row per tile, one row per kGemvTiles.
+// The tile kernels of one bit width: kMB rows per block_tiles tiles, one row per tile, one row per
+// gemv_tiles tiles; and kMB rows per tile where block_tiles do not fit (block_one).
 struct TileFns {
   TileFn block, single, gemv;
+  int gemv_tiles = kGemvTiles;
+  int block_tiles = 1;
+  TileFn block_one = nullptr;  // needed when block_tiles > 1
 };
 
 template <int P, bool ODD>
@@ -519,16 +523,17 @@ HWY_NOINLINE void Trit5Tile(const CpuArgs& a, const LutConsts& lc, const LutRows
   const Trit5Streams<MB, NT> in(a, lc, rows, tile, m0);
   const uint8_t* const* wt = in.w;
   const uint8_t* const* tb = in.tbl;
-  const __m512i low_byte = _mm512_set1_epi16(0xff), zero = _mm512_setzero_si512();
+  const __m512i zero = _mm512_setzero_si512();
 
   for (int64_t g = 0; g < a.groups; ++g) {
     const int64_t g0 = g * lc.runs_per_group, g1 = std::min(g0 + lc.runs_per_group, lc.row_runs);
     for (int64_t j0 = g0, blk = g * lc.blocks_per_group; j0 < g1; j0 += kTritRunsPerBlock, ++blk) {
       const int64_t j1 = std::min(j0 + kTritRunsPerBlock, g1);
-      __m512i lo[NT][MB], hi[NT][MB];
+      // Whole 16-bit lanes and their high bytes; the low bytes' sum is the difference (below 2^16).
+      __m512i lanes[NT][MB], hi[NT][MB];
       HWY_UNROLL(4)
       for (int t = 0; t < NT; ++t)
-        for (int m = 0; m < MB; ++m) lo[t][m] = hi[t][m] = zero;
+        for (int m = 0; m < MB; ++m) lanes[t][m] = hi[t][m] = zero;
       for (int64_t j = j0; j < j1; ++j) {
         __m512i ta[MB], tbh[MB];
         for (int m = 0; m < MB; ++m) {
@@ -544,7 +549,7 @@ HWY_NOINLINE void Trit5Tile(const CpuArgs& a, const LutConsts& lc, const LutRows
           for (int m = 0; m < MB; ++m) {
             __m512i r = _mm512_permutex2var_epi8(ta[m], w, tbh[m]);
             r = _mm512_mask_sub_epi8(r, neg, zero, r);
-            lo[t][m] = _mm512_add_epi16(lo[t][m], _mm512_and_si512(r, low_byte));
+            lanes[t][m] = _mm512_add_epi16(lanes[t][m], r);
             hi[t][m] = _mm512_add_epi16(hi[t][m], _mm512_srli_epi16(r, 8));
           }
         }
@@ -555,7 +560,8 @@ HWY_NOINLINE void Trit5Tile(const CpuArgs& a, const LutConsts& lc, const LutRows
         const __m512 st = _mm512_set1_ps(rows.tscale[(m0 + m) * lc.blocks + blk]);
         HWY_UNROLL(4)
         for (int t = 0; t < NT; ++t) {
-          const __m512i l = _mm512_sub_epi16(lo[t][m], bias), h = _mm512_sub_epi16(hi[t][m], bias);
+          const __m512i lo = _mm512_sub_epi16(lanes[t][m], _mm512_slli_epi16(hi[t][m], 8));
+          const __m512i l = _mm512_sub_epi16(lo, bias), h = _mm512_sub_epi16(hi[t][m], bias);
           const __m512i parts[4] = {_mm512_cvtepi16_epi32(_mm512_castsi512_si256(l)),
                                     _mm512_cvtepi16_epi32(_mm512_extracti64x4_epi64(l, 1)),
                                     _mm512_cvtepi16_epi32(_mm512_castsi512_si256(h)),
@@ -572,7 +578,16 @@ HWY_NOINLINE void Trit5Tile(const CpuArgs& a, const LutConsts& lc, const LutRows
   for (int t = 0; t < NT; ++t) StoreRows<MB>(a, tile + t, m0, yacc[t]);
 }
 
-TileFns PickTrit5Tiles() { return {&Trit5Tile<kMB, 1>, &Trit5Tile<1, 1>, &Trit5Tile<1, kGemvTiles>}; }
+// A run's table is 128 bytes a row of X, read from L2 (a row's tables outgrow L1 past k = 1920), so
+// each load of one serves several tiles: four in a GEMV row,
+// two for the four rows of a block (their accumulators and tables then fill the 32 registers),
+// where the bit-plane kernels' 32-byte tables stay with two and one.
+constexpr int kTrit5GemvTiles = 4;
+constexpr int kTrit5BlockTiles = 2;
+TileFns PickTrit5Tiles() {
+  return {&Trit5Tile<kMB, kTrit5BlockTiles>, &Trit5Tile<1, 1>, &Trit5Tile<1, kTrit5GemvTiles>, kTrit5GemvTiles,
+          kTrit5BlockTiles, &Trit5Tile<kMB, 1>};
+}
 
 #elif HWY_TARGET != HWY_SCALAR
 // Below AVX3_DL there is no 128-entry lookup, only pshufb's 16 entries per 128-bit lane. So a byte's
@@ -766,12 +781,13 @@ void SweepChunks(const CpuArgs& a, const LutConsts& lc, const TileFns& fns, cons
   for (int64_t mc0 = 0; mc0 < s.m; mc0 += chunk) {
     const int64_t rows_here = std::min(chunk, s.m - mc0);
     const int64_t mblocks = (rows_here + kMB - 1) / kMB;
-    // A chunk of fewer rows than kMB (a GEMV) runs its rows one by one, each against kGemvTiles
+    // A chunk of fewer rows than kMB (a GEMV) runs its rows one by one, each against gemv_tiles
     // adjacent tiles, when every thread still gets a few items of those.
-    const bool gemv = rows_here < kMB && a.tiles >= 2 * kGemvTiles * threads;
-    const int64_t tiles_per_item = gemv ? kGemvTiles : 1, units = (a.tiles + tiles_per_item - 1) / tiles_per_item;
-    // With fewer tiles than threads, rows of X are split too.
-    const int64_t split = a.tiles >= threads ? 1 : std::min<int64_t>(mblocks, (threads + a.tiles - 1) / a.tiles);
+    const int64_t gemv_tiles = fns.gemv_tiles, block_tiles = fns.block_tiles;
+    const bool gemv = rows_here < kMB && a.tiles >= 2 * gemv_tiles * threads;
+    const int64_t tiles_per_item = gemv ? gemv_tiles : block_tiles, units = (a.tiles + tiles_per_item - 1) / tiles_per_item;
+    // With fewer items than threads, rows of X are split too.
+    const int64_t split = units >= threads ? 1 : std::min<int64_t>(mblocks, (threads + units - 1) / units);
     const int64_t items = units * split, spans = rows_here * spans_per_row;
     // Threads take work from shared counters rather than fixed halves: a pool worker that wakes
     // late (a futex wake-up on a VM can take longer than a whole GEMV) still gets its share, and
@@ -795,9 +811,9 @@ void SweepChunks(const CpuArgs& a, const LutConsts& lc, const TileFns& fns, cons
         const int64_t it = next.fetch_add(1, std::memory_order_relaxed);
         if (it >= items) break;
         if (gemv) {
-          const int64_t tile = it * kGemvTiles;
+          const int64_t tile = it * gemv_tiles;
           for (int64_t m = 0; m < rows_here; ++m) {
-            if (tile + kGemvTiles <= a.tiles) {
+            if (tile + gemv_tiles <= a.tiles) {
               fns.gemv(shifted, lc, rows, tile, m);
             } else {
               for (int64_t t = tile; t < a.tiles; ++t) fns.single(shifted, lc, rows, t, m);
@@ -805,14 +821,18 @@ void SweepChunks(const CpuArgs& a, const LutConsts& lc, const TileFns& fns, cons
           }
           continue;
         }
-        const int64_t tile = it / split, part = it % split;
+        const int64_t tile = it / split * block_tiles, part = it % split;
+        const int64_t tile_end = std::min(tile + block_tiles, a.tiles);
         const int64_t mb0 = mblocks * part / split, mb1 = mblocks * (part + 1) / split;
         for (int64_t mb = mb0; mb < mb1; ++mb) {
           const int64_t m0 = mb * kMB, count = std::min<int64_t>(kMB, rows_here - m0);
-          if (count == kMB) {
+          if (count == kMB && tile_end - tile == block_tiles) {
             fns.block(shifted, lc, rows, tile, m0);
+          } else if (count == kMB) {
+            for (int64_t t = tile; t < tile_end; ++t) fns.block_one(shifted, lc, rows, t, m0);
           } else {
-            for (int64_t m = m0; m < m0 + count; ++m) fns.single(shifted, lc, rows, tile, m);
+            for (int64_t t = tile; t < tile_end; ++t)
+              for (int64_t m = m0; m < m0 + count; ++m) fns.single(shifted, lc, rows, t, m);
           }
         }
       }
