@@ -320,6 +320,62 @@ inline bool CpuHasGfni() {
 }
 #endif  // HWY_TARGET == HWY_AVX3_DL
 
+#if HWY_TARGET == HWY_AVX2
+// ---- The same codes by an 8x8 bit transpose in 64-bit lanes, AVX2 ----------------------------------
+// No GFNI or byte permutes here: 16-bit and 32-bit unpacks gather each row's planes into one qword
+// (byte p = plane p, absent planes zero; the odd plane's word holds rows r and r + 32, so each half of
+// the tile takes its byte), three delta swaps transpose it (byte j = the code of weight j), and
+// in-lane shuffles split every row's two quads into the panel. About 25 instructions a 4 rows against
+// the plane arithmetic's ~45 (2.3x fewer a code at 8 bits).
+HWY_INLINE __m256i Transpose8x8Swar(__m256i x) {
+  // Round s swaps the off-diagonal s x s blocks: bits (i, j) and (j, i) of the byte-rows matrix.
+  const __m256i m7 = _mm256_set1_epi64x(0x00AA00AA00AA00AALL), m14 = _mm256_set1_epi64x(0x0000CCCC0000CCCCLL),
+                m28 = _mm256_set1_epi64x(0x00000000F0F0F0F0LL);
+  __m256i t = _mm256_and_si256(_mm256_xor_si256(x, _mm256_srli_epi64(x, 7)), m7);
+  x = _mm256_xor_si256(x, _mm256_xor_si256(t, _mm256_slli_epi64(t, 7)));
+  t = _mm256_and_si256(_mm256_xor_si256(x, _mm256_srli_epi64(x, 14)), m14);
+  x = _mm256_xor_si256(x, _mm256_xor_si256(t, _mm256_slli_epi64(t, 14)));
+  t = _mm256_and_si256(_mm256_xor_si256(x, _mm256_srli_epi64(x, 28)), m28);
+  return _mm256_xor_si256(x, _mm256_xor_si256(t, _mm256_slli_epi64(t, 28)));
+}
+
+template <int P, bool ODD, bool Signed>
+HWY_INLINE void DecodeOctetCodesSwar(const uint8_t* HWY_RESTRICT wo, uint8_t* HWY_RESTRICT panel) {
+  constexpr int B = 2 * P + (ODD ? 1 : 0);
+  // Signed codes: + 2^(b-1) flips bit b-1 of every code, that is every bit of plane b-1.
+  const __m256i flip = _mm256_set1_epi64x(Signed ? int64_t(uint64_t{0xff} << (8 * (B - 1))) : 0);
+  for (int blk = 0; blk < 4; ++blk) {  // rows 16 blk .. 16 blk + 15; a 128-bit lane holds 8 of them
+    __m256i slot[4];
+    for (int j = 0; j < 4; ++j) {
+      if (j < P) {
+        slot[j] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wo + j * 128 + blk * 32));
+      } else if (ODD && j == P) {
+        const __m256i o = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wo + P * 128 + (blk % 2) * 32));
+        slot[j] = blk < 2 ? _mm256_and_si256(o, _mm256_set1_epi16(0xff)) : _mm256_srli_epi16(o, 8);
+      } else {
+        slot[j] = _mm256_setzero_si256();
+      }
+    }
+    const __m256i lo01 = _mm256_unpacklo_epi16(slot[0], slot[1]), hi01 = _mm256_unpackhi_epi16(slot[0], slot[1]);
+    const __m256i lo23 = _mm256_unpacklo_epi16(slot[2], slot[3]), hi23 = _mm256_unpackhi_epi16(slot[2], slot[3]);
+    // Per lane: rows (0, 1), (2, 3), (4, 5), (6, 7) of its 8, one qword each.
+    __m256i q[4] = {_mm256_unpacklo_epi32(lo01, lo23), _mm256_unpackhi_epi32(lo01, lo23),
+                    _mm256_unpacklo_epi32(hi01, hi23), _mm256_unpackhi_epi32(hi01, hi23)};
+    for (int i = 0; i < 4; ++i) q[i] = Transpose8x8Swar(_mm256_xor_si256(q[i], flip));
+    for (int quad = 0; quad < 2; ++quad) {
+      const auto pick = [&](__m256i a, __m256i b) {  // dword `quad` of each qword: 4 rows per lane
+        return _mm256_castps_si256(quad == 0 ? _mm256_shuffle_ps(_mm256_castsi256_ps(a), _mm256_castsi256_ps(b), 0x88)
+                                             : _mm256_shuffle_ps(_mm256_castsi256_ps(a), _mm256_castsi256_ps(b), 0xDD));
+      };
+      const __m256i r0123 = pick(q[0], q[1]), r4567 = pick(q[2], q[3]);
+      uint8_t* dst = panel + quad * quant::kTileRows * 4 + blk * 16 * 4;
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst), _mm256_permute2x128_si256(r0123, r4567, 0x20));
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + 32), _mm256_permute2x128_si256(r0123, r4567, 0x31));
+    }
+  }
+}
+#endif  // HWY_TARGET == HWY_AVX2
+
 // gacc[m][row] += d[m] * (sum over `quads` quads of panel . xq[m] - offset * qsum[m]), MB rows of X.
 template <int MB>
 HWY_INLINE void DotPanel(const uint8_t* HWY_RESTRICT panel, int64_t quads, const IdotRows& r, int64_t m0, int64_t block,
@@ -430,6 +486,10 @@ void IdotTile(const CpuArgs& a, const IdotRows& r, int64_t tile, float* HWY_REST
         else DecodeOctetCodesGfni<P, ODD, 0>(octet, quads01);
         continue;
       }
+#elif HWY_TARGET == HWY_AVX2
+      if (signed_codes) DecodeOctetCodesSwar<P, ODD, true>(octet, quads01);
+      else DecodeOctetCodesSwar<P, ODD, false>(octet, quads01);
+      continue;
 #endif
       DecodeOctetCodes<P, ODD>(octet, pc, decode_base, quads01);
     }
