@@ -579,9 +579,9 @@ HWY_NOINLINE void Trit5Tile(const CpuArgs& a, const LutConsts& lc, const LutRows
 }
 
 // A run's table is 128 bytes a row of X, read from L2 (a row's tables outgrow L1 past k = 1920), so
-// each load of one serves several tiles: four in a GEMV row,
-// two for the four rows of a block (their accumulators and tables then fill the 32 registers),
-// where the bit-plane kernels' 32-byte tables stay with two and one.
+// each load of one serves several tiles: four in a GEMV row, two for the four rows of a block (their
+// accumulators and tables then fill the 32 registers), where the bit-plane kernels' 32-byte tables
+// stay with two and one.
 constexpr int kTrit5GemvTiles = 4;
 constexpr int kTrit5BlockTiles = 2;
 TileFns PickTrit5Tiles() {
