@@ -79,9 +79,9 @@ Owned make_tensors(const Problem& p, unsigned seed) {
 
 // vpdpbusd (AVX3_DL) and the pmaddwd emulation (AVX3, AVX2) are exact integer dots, and the f32
 // steps are the same FMAs per lane, so every FMA target gives the same bits. The targets also decode
-// the bit planes three ways (AVX3_DL a GFNI bit transpose, AVX2 a transpose in 64-bit lanes, AVX3 the
-// weighted plane sums), so every width and both schemes are here: one wrong code in one row changes
-// that row's bits.
+// the bit planes in their own ways (AVX3_DL a GFNI bit transpose, AVX3 and AVX2 a transpose in 64-bit
+// lanes with different shuffles; SSE4's weighted plane sums are checked by verify above), so every
+// width and both schemes are here: one wrong code in one row changes that row's bits.
 TEST(IdotTargets, VnniAndItsEmulationGiveIdenticalBits) {
   std::vector<int64_t> fma_targets;
   for (int64_t t : x86_targets())
