@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <random>
 
@@ -107,6 +108,28 @@ TEST(IdotTargets, VnniAndItsEmulationGiveIdenticalBits) {
       }
       EXPECT_EQ(std::memcmp(first.data(), y, ny * sizeof(float)), 0) << d << " on " << hwy::TargetName(t);
     }
+  }
+}
+
+// On the AVX2 target a CPU with AVX-VNNI runs vpdpbusd in its VEX form; TESSEL_CPU_NO_AVX_VNNI keeps the
+// pmaddwd emulation. Both are exact integer dots: the same bits.
+TEST(IdotTargets, AvxVnniAndItsEmulationGiveIdenticalBits) {
+  if (!(hwy::SupportedTargets() & HWY_AVX2)) GTEST_SKIP() << "no AVX2";
+  if (!__builtin_cpu_supports("avxvnni")) GTEST_SKIP() << "no AVX-VNNI: the emulation is what runs";
+  ForcedTarget forced(HWY_AVX2);
+  for (const char* d : {"qgemm m=7 n=130 k=300 wbits=8 group=64", "qgemm m=1 n=64 k=160 wbits=6 format=uint"}) {
+    const Problem p = parse(d);
+    Owned o = make_tensors(p, 9);
+    float* y = o.views.back().ptr<float>();
+    const size_t ny = o.bufs.back().size() / sizeof(float);
+    ASSERT_TRUE(idot().run(p, {}, o.views, {}).ok());
+    const std::vector<float> vnni(y, y + ny);
+    setenv("TESSEL_CPU_NO_AVX_VNNI", "1", 1);
+    std::fill(y, y + ny, NAN);
+    const bool ran = idot().run(p, {}, o.views, {}).ok();
+    unsetenv("TESSEL_CPU_NO_AVX_VNNI");
+    ASSERT_TRUE(ran);
+    EXPECT_EQ(std::memcmp(vnni.data(), y, ny * sizeof(float)), 0) << d;
   }
 }
 

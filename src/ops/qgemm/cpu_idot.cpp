@@ -22,6 +22,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 
@@ -134,7 +135,19 @@ HWY_INLINE XQuad BroadcastQuad(const int8_t* HWY_RESTRICT q) {
 
 // acc + sum over the 4 bytes of each lane of u8(w) * s8(x): vpdpbusd, or exactly the same with
 // pmaddwd on the even and odd bytes (each product fits int16; each pmaddwd pair sum fits int32).
+// kAvxVnni (AVX2 target only): the CPU has AVX-VNNI, vpdpbusd in its VEX form on 256-bit vectors
+// (Alder Lake and later, Sapphire Rapids, Zen 5), chosen at run time by the caller.
+template <bool kAvxVnni = false>
 HWY_INLINE VI32 DotQuad(VI32 acc, VI32 w, const XQuad& x) {
+#if HWY_TARGET == HWY_AVX2
+  if constexpr (kAvxVnni) {
+    // Not in Highway's AVX2 flags either; "%{vex%}" asks the assembler for the VEX encoding (the
+    // braces escaped from the asm dialect syntax), which addresses ymm0..15 only ("x").
+    __m256i r = acc.raw;
+    asm("%{vex%} vpdpbusd %2, %1, %0" : "+x"(r) : "x"(w.raw), "x"(x.x.raw));
+    return VI32{r};
+  }
+#endif
 #if HWY_TARGET == HWY_AVX3_DL
   // Highway's AVX3_DL flags lack avx512vnni (its runtime check requires VNNI), so the intrinsic
   // would not compile here: the instruction is written directly. acc += u8(w) . s8(x) per lane.
@@ -429,7 +442,7 @@ HWY_INLINE void DecodeOctetCodesSwar(const uint8_t* HWY_RESTRICT wo, uint8_t* HW
 #endif  // HWY_TARGET == HWY_AVX3
 
 // gacc[m][row] += d[m] * (sum over `quads` quads of panel . xq[m] - offset * qsum[m]), MB rows of X.
-template <int MB>
+template <int MB, bool kAvxVnni = false>
 HWY_INLINE void DotPanel(const uint8_t* HWY_RESTRICT panel, int64_t quads, const IdotRows& r, int64_t m0, int64_t block,
                          int32_t offset, float* HWY_RESTRICT gacc) {
   const DI32 di;
@@ -444,7 +457,7 @@ HWY_INLINE void DotPanel(const uint8_t* HWY_RESTRICT panel, int64_t quads, const
     for (int m = 0; m < MB; ++m) x[m] = BroadcastQuad(xb + m * r.ldq + 4 * q);
     for (int i = 0; i < kVecPerTile; ++i) {
       const VI32 w = hn::Load(di, pq + i * kL32);
-      for (int m = 0; m < MB; ++m) acc[m][i] = DotQuad(acc[m][i], w, x[m]);
+      for (int m = 0; m < MB; ++m) acc[m][i] = DotQuad<kAvxVnni>(acc[m][i], w, x[m]);
     }
   }
   for (int m = 0; m < MB; ++m) {
@@ -518,6 +531,10 @@ void IdotTile(const CpuArgs& a, const IdotRows& r, int64_t tile, float* HWY_REST
   const int decode_base = pw.w0 + (signed_codes ? center : 0);
 #if HWY_TARGET == HWY_AVX3_DL
   const bool gfni = CpuHasGfni();
+#elif HWY_TARGET == HWY_AVX2
+  // TESSEL_CPU_NO_AVX_VNNI keeps the emulation, so that a test can compare the two on one CPU.
+  static const bool has_avx_vnni = __builtin_cpu_supports("avxvnni");
+  const bool avx_vnni = has_avx_vnni && std::getenv("TESSEL_CPU_NO_AVX_VNNI") == nullptr;
 #endif
   const int64_t octets_per_block = kIdotBlock / quant::kOctet;
   const int64_t blocks_per_group = a.s.fmt.group == 0 ? r.blocks : a.s.fmt.group / kIdotBlock;
@@ -547,6 +564,12 @@ void IdotTile(const CpuArgs& a, const IdotRows& r, int64_t tile, float* HWY_REST
     }
     const int64_t quads = 2 * (o1 - o0);  // past k the activations are zero, so octet padding never counts
     int64_t m = 0;
+#if HWY_TARGET == HWY_AVX2
+    if (avx_vnni) {
+      for (; m + kMB <= r.rows; m += kMB) DotPanel<kMB, true>(panel, quads, r, m, blk, center, gacc + m * quant::kTileRows);
+      for (; m < r.rows; ++m) DotPanel<1, true>(panel, quads, r, m, blk, center, gacc + m * quant::kTileRows);
+    }
+#endif
     for (; m + kMB <= r.rows; m += kMB) DotPanel<kMB>(panel, quads, r, m, blk, center, gacc + m * quant::kTileRows);
     for (; m < r.rows; ++m) DotPanel<1>(panel, quads, r, m, blk, center, gacc + m * quant::kTileRows);
     if ((blk + 1) % blocks_per_group == 0 || blk + 1 == r.blocks) {
