@@ -136,7 +136,7 @@ HWY_INLINE XQuad BroadcastQuad(const int8_t* HWY_RESTRICT q) {
 // acc + sum over the 4 bytes of each lane of u8(w) * s8(x): vpdpbusd, or exactly the same with
 // pmaddwd on the even and odd bytes (each product fits int16; each pmaddwd pair sum fits int32).
 // kAvxVnni (AVX2 target only): the CPU has AVX-VNNI, vpdpbusd in its VEX form on 256-bit vectors
-// (Alder Lake and later, Sapphire Rapids, Zen 5), chosen at run time by the caller.
+// (Alder Lake and later, Sapphire Rapids), chosen at run time by the caller.
 template <bool kAvxVnni = false>
 HWY_INLINE VI32 DotQuad(VI32 acc, VI32 w, const XQuad& x) {
 #if HWY_TARGET == HWY_AVX2
