@@ -132,6 +132,30 @@ TEST_P(Dtypes, StreamingStoresWriteTheSameBits) {
   EXPECT_EQ(e0, e1);
 }
 
+// cast<bf16>() rounds in registers (round_to), and a bf16 write right after it stores the cast's
+// bits without rounding again (kExactWrite): both must give core's bits, streamed or not.
+TEST_P(Dtypes, CastThenWriteMatchesCore) {
+  const std::vector<float> x = probe_values();
+  const auto n = int64_t(x.size());
+  for (int stream : {0, 1}) {
+    std::vector<uint16_t> b(x.size());
+    std::vector<float> f(x.size());
+    auto o = opts();
+    o.stream = stream;
+    cpu::run(chain(read<f32>(x.data(), n), cast<bf16>(), write<bf16>(b.data(), n), write<f32>(f.data(), n)), 1, n, o);
+    for (size_t i = 0; i < x.size(); ++i) {
+      const uint16_t wb = f32_to_bf16_bits(x[i]);
+      if (std::isnan(x[i])) {
+        EXPECT_TRUE(std::isnan(bf16_bits_to_f32(b[i])) && (b[i] >> 15) == (wb >> 15)) << i;
+        EXPECT_TRUE(std::isnan(f[i])) << i;
+        continue;
+      }
+      ASSERT_EQ(b[i], wb) << "bf16 of " << x[i] << ", stream " << stream;
+      ASSERT_TRUE(same_float(f[i], bf16_bits_to_f32(wb))) << "cast of " << x[i] << ", stream " << stream;
+    }
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Isa, Dtypes, ::testing::ValuesIn(all_isas()), isa_test_name);
 
 // The one-lane functions are what a CUDA thread runs; on the host they must agree too.

@@ -15,6 +15,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <tuple>
 #include <utility>
 
 #include "tessel/fuse/ops.hpp"
@@ -145,11 +146,15 @@ struct Chain {
       prefetch_from<I + 1>(row, col);
     }
   }
+  template <int I>
+  using OpAt = std::tuple_element_t<size_t(I), std::tuple<Ops...>>;
   template <int I, int End, class V, class A>
   TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE void eval_from(V& v, const A& at) const {
     if constexpr (I < End) {
       if constexpr (I == 0)
         op<0>().load(v, at);
+      else if constexpr (kExactWrite<OpAt<I - 1>, OpAt<I>>)
+        op<I>().apply_exact(v, at);
       else
         op<I>().apply(v, at);
       eval_from<I + 1, End>(v, at);

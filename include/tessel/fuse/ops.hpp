@@ -140,6 +140,21 @@ TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE void store(typename T::storage* q, const V
   }
 }
 
+// store(), for a v that already holds values of T (a cast to T came right before the write): CPU
+// vectors of a type with store_exact (bf16) skip its rounding.
+template <class T, class V, class A>
+TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE void store_exact(typename T::storage* q, const V& v, const A& at) {
+  if constexpr (!A::tail && lanes_v<V> > 1 && !is_dvec_v<V> && requires { T::store_exact(q, v); }) {
+    constexpr uintptr_t kAlign = uintptr_t(lanes_v<V>) * T::kBytes;
+    if (at.stream && (reinterpret_cast<uintptr_t>(q) % kAlign) == 0)
+      T::stream_exact(q, v);
+    else
+      T::store_exact(q, v);
+  } else {
+    store<T>(q, v, at);
+  }
+}
+
 // How far ahead reads prefetch, in bytes of their own stream. A chain does 10-40 instructions per
 // vector, so the out-of-order window alone keeps too few cache misses in flight to saturate memory
 // (a converting bf16 copy reached 22 GB/s, 30 GB/s with this prefetch); the hardware prefetchers do
@@ -734,8 +749,20 @@ struct Write : OpBase {
   TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE void apply(V& v, const A& at) const {
     if constexpr (A::final_pass) detail::store<T>(p + at.row * row_stride + at.col, v, at);
   }
+  // apply() right after a cast to T (the chain calls it then: kExactWrite).
+  template <class V, class A>
+  TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE void apply_exact(V& v, const A& at) const {
+    if constexpr (A::final_pass) detail::store_exact<T>(p + at.row * row_stride + at.col, v, at);
+  }
   TESSEL_HOST_DEVICE bool vec_ok(int lanes) const { return detail::vec_aligned(p, row_stride, lanes); }
 };
+
+// Whether op Next writes the values op Prev has just cast to the written type (rmsnorm_residual's
+// updated residual): the write then needs no rounding of its own.
+template <class Prev, class Next>
+inline constexpr bool kExactWrite = false;
+template <class T>
+inline constexpr bool kExactWrite<Map<fn::Cast<T>>, Write<T>> = true;
 
 namespace detail {
 // Stores the codes of v * inv (inv = qmax / max|v| over v's row, or 0) at dst. v * (1/scale) rather
