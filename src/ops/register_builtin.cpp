@@ -39,6 +39,7 @@ void register_builtin_ops(Registry& r) {
 #endif
   r.add_spec(rmsnorm::make_spec());
   rmsnorm::register_cpu(r);
+  rmsnorm::register_cpu_fused(r);
   r.add_spec(softmax::make_spec());
   softmax::register_cpu(r);
   r.add_spec(qgemm::make_spec());

@@ -28,6 +28,8 @@ enum TensorIndex { kX = 0, kWeight = 1, kY = 2 };
 std::unique_ptr<OpSpec> make_spec();
 // Registers "cpu.simd" (src/ops/rmsnorm/cpu.cpp).
 void register_cpu(Registry& r);
+// Registers "cpu.fused" (src/ops/rmsnorm/cpu_fused.cpp).
+void register_cpu_fused(Registry& r);
 // Registers "cuda.fused" (src/ops/rmsnorm/cuda.cu; CUDA builds only).
 void register_cuda(Registry& r);
 
