@@ -4,23 +4,14 @@
 //
 // Rows up to 64K columns take two passes, the second from the runner's per-thread f32 copy of the
 // row (the stash): x is read from memory once and decoded once.
-#include "rmsnorm.hpp"
 #include "../cpu_fused.hpp"
-#include "tessel/fuse/fuse.hpp"
+#include "chain.hpp"
 #include "tessel/runtime/registry.hpp"
 
 namespace tessel::rmsnorm {
 namespace {
 
 namespace fz = tessel::fuse;
-
-template <class T>
-void run_typed(const Shape& s, std::span<const TensorView> t, const fz::cpu::Options& o) {
-  using S = typename T::storage;
-  const auto chain = fz::chain(fz::read<T>(t[kX].ptr<const S>(), s.cols), fz::rms_scale(float(s.eps)),
-                               fz::mul(fz::read_bcast<T>(t[kWeight].ptr<const S>())), fz::write<T>(t[kY].ptr<S>(), s.cols));
-  fz::cpu::run(chain, s.rows, s.cols, o);
-}
 
 class CpuFusedRmsNorm final : public fused::CpuFusedImpl {
  public:
@@ -32,10 +23,7 @@ class CpuFusedRmsNorm final : public fused::CpuFusedImpl {
   Status run_chain(const Problem& p, std::span<const TensorView> t, const fz::cpu::Options& o) const override {
     if (t.size() != 3) return Status::invalid("rmsnorm", "tensors", "expected x, weight and y");
     const Shape s = Shape::from(p);
-    if (s.dtype == DType::bf16)
-      run_typed<fz::bf16>(s, t, o);
-    else
-      run_typed<fz::f32>(s, t, o);
+    with_chain(s, t, [&](const auto& chain) { fz::cpu::run(chain, s.rows, s.cols, o); });
     return {};
   }
 };
