@@ -124,34 +124,21 @@ TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE double rsqrt_d(double x) {
 
 // Stores v at q: a partial vector, a streaming store when allowed and aligned, or a plain store.
 // (Streaming half or quarter lines, as bf16 and 8-bit vectors do, measured as fast as whole lines:
-// the write-combining buffers merge them.)
-template <class T, class V, class A>
+// the write-combining buffers merge them.) kExact: v already holds values of T (a cast to T came
+// right before the write), so CPU vectors of a type with store_exact (bf16) skip its rounding.
+template <class T, bool kExact = false, class V, class A>
 TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE void store(typename T::storage* q, const V& v, const A& at) {
   if constexpr (A::tail) {
     T::store_n(q, v, at.n);
   } else if constexpr (lanes_v<V> > 1 && !is_dvec_v<V>) {
     constexpr uintptr_t kAlign = uintptr_t(lanes_v<V>) * T::kBytes;
-    if (at.stream && (reinterpret_cast<uintptr_t>(q) % kAlign) == 0)
-      T::stream(q, v);
+    const bool stream = at.stream && (reinterpret_cast<uintptr_t>(q) % kAlign) == 0;
+    if constexpr (kExact && requires { T::store_exact(q, v); })
+      stream ? T::stream_exact(q, v) : T::store_exact(q, v);
     else
-      T::store(q, v);
+      stream ? T::stream(q, v) : T::store(q, v);
   } else {
     T::store(q, v);
-  }
-}
-
-// store(), for a v that already holds values of T (a cast to T came right before the write): CPU
-// vectors of a type with store_exact (bf16) skip its rounding.
-template <class T, class V, class A>
-TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE void store_exact(typename T::storage* q, const V& v, const A& at) {
-  if constexpr (!A::tail && lanes_v<V> > 1 && !is_dvec_v<V> && requires { T::store_exact(q, v); }) {
-    constexpr uintptr_t kAlign = uintptr_t(lanes_v<V>) * T::kBytes;
-    if (at.stream && (reinterpret_cast<uintptr_t>(q) % kAlign) == 0)
-      T::stream_exact(q, v);
-    else
-      T::store_exact(q, v);
-  } else {
-    store<T>(q, v, at);
   }
 }
 
@@ -752,7 +739,7 @@ struct Write : OpBase {
   // apply() right after a cast to T (the chain calls it then: kExactWrite).
   template <class V, class A>
   TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE void apply_exact(V& v, const A& at) const {
-    if constexpr (A::final_pass) detail::store_exact<T>(p + at.row * row_stride + at.col, v, at);
+    if constexpr (A::final_pass) detail::store<T, true>(p + at.row * row_stride + at.col, v, at);
   }
   TESSEL_HOST_DEVICE bool vec_ok(int lanes) const { return detail::vec_aligned(p, row_stride, lanes); }
 };
