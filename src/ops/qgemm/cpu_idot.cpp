@@ -42,6 +42,7 @@ struct IdotRows {
   const float* step = nullptr;    // [rows][blocks]: d per 32 (NaN when the block holds inf/NaN)
   const int32_t* qsum = nullptr;  // [rows][blocks]: sum of the block's int8 values
   const float* xsum = nullptr;    // [rows][groups]: exact f32 sum of x per group (uint only)
+  bool avx_vnni = false;          // AVX2 target: the dots by VEX vpdpbusd (IdotGemm decides, per call)
 };
 
 // Quantizes rows [row0, row0 + rows) of X into the buffers of `r` (which it points at).
@@ -333,113 +334,93 @@ inline bool CpuHasGfni() {
 }
 #endif  // HWY_TARGET == HWY_AVX3_DL
 
-#if HWY_TARGET == HWY_AVX2
-// ---- The same codes by an 8x8 bit transpose in 64-bit lanes, AVX2 ----------------------------------
+#if HWY_TARGET == HWY_AVX2 || HWY_TARGET == HWY_AVX3
+// ---- The same codes by an 8x8 bit transpose in 64-bit lanes, AVX2 and AVX3 ---------------------------
 // No GFNI or byte permutes here: 16-bit and 32-bit unpacks gather each row's planes into one qword
 // (byte p = plane p, absent planes zero; the odd plane's word holds rows r and r + 32, so each half of
-// the tile takes its byte), three delta swaps transpose it (byte j = the code of weight j), and
-// in-lane shuffles split every row's two quads into the panel. About 25 instructions a 4 rows against
-// the plane arithmetic's ~45 (which SSE4 keeps).
-HWY_INLINE __m256i Transpose8x8Swar(__m256i x) {
+// the tile takes its byte), three delta swaps transpose it (byte j = the code of weight j; Xor3 is
+// one vpternlogq on AVX3), and shuffles split every row's two quads into the panel. About 25
+// instructions a 4 rows against the plane arithmetic's ~45 (which SSE4 keeps).
+using DU8S = hn::ScalableTag<uint8_t>;
+using DU16S = hn::Repartition<uint16_t, DU8S>;
+using DU32S = hn::Repartition<uint32_t, DU8S>;
+using DU64S = hn::Repartition<uint64_t, DU8S>;
+using VU64S = hn::Vec<DU64S>;
+
+HWY_INLINE VU64S Transpose8x8Swar(VU64S x) {
   // Round s swaps the off-diagonal s x s blocks: bits (i, j) and (j, i) of the byte-rows matrix.
-  const __m256i m7 = _mm256_set1_epi64x(0x00AA00AA00AA00AALL), m14 = _mm256_set1_epi64x(0x0000CCCC0000CCCCLL),
-                m28 = _mm256_set1_epi64x(0x00000000F0F0F0F0LL);
-  __m256i t = _mm256_and_si256(_mm256_xor_si256(x, _mm256_srli_epi64(x, 7)), m7);
-  x = _mm256_xor_si256(x, _mm256_xor_si256(t, _mm256_slli_epi64(t, 7)));
-  t = _mm256_and_si256(_mm256_xor_si256(x, _mm256_srli_epi64(x, 14)), m14);
-  x = _mm256_xor_si256(x, _mm256_xor_si256(t, _mm256_slli_epi64(t, 14)));
-  t = _mm256_and_si256(_mm256_xor_si256(x, _mm256_srli_epi64(x, 28)), m28);
-  return _mm256_xor_si256(x, _mm256_xor_si256(t, _mm256_slli_epi64(t, 28)));
+  const DU64S d;
+  VU64S t = hn::And(hn::Xor(x, hn::ShiftRight<7>(x)), hn::Set(d, 0x00AA00AA00AA00AAull));
+  x = hn::Xor3(x, t, hn::ShiftLeft<7>(t));
+  t = hn::And(hn::Xor(x, hn::ShiftRight<14>(x)), hn::Set(d, 0x0000CCCC0000CCCCull));
+  x = hn::Xor3(x, t, hn::ShiftLeft<14>(t));
+  t = hn::And(hn::Xor(x, hn::ShiftRight<28>(x)), hn::Set(d, 0x00000000F0F0F0F0ull));
+  return hn::Xor3(x, t, hn::ShiftLeft<28>(t));
 }
 
-template <int P, bool ODD, bool Signed>
-HWY_INLINE void DecodeOctetCodesSwar(const uint8_t* HWY_RESTRICT wo, uint8_t* HWY_RESTRICT panel) {
-  constexpr int B = 2 * P + (ODD ? 1 : 0);
-  // Signed codes: + 2^(b-1) flips bit b-1 of every code, that is every bit of plane b-1.
-  const __m256i flip = _mm256_set1_epi64x(Signed ? int64_t(uint64_t{0xff} << (8 * (B - 1))) : 0);
-  for (int blk = 0; blk < 4; ++blk) {  // rows 16 blk .. 16 blk + 15; a 128-bit lane holds 8 of them
-    __m256i slot[4];
-    for (int j = 0; j < 4; ++j) {
-      if (j < P) {
-        slot[j] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wo + j * 128 + blk * 32));
-      } else if (ODD && j == P) {
-        const __m256i o = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wo + P * 128 + (blk % 2) * 32));
-        slot[j] = blk < 2 ? _mm256_and_si256(o, _mm256_set1_epi16(0xff)) : _mm256_srli_epi16(o, 8);
-      } else {
-        slot[j] = _mm256_setzero_si256();
-      }
-    }
-    const __m256i lo01 = _mm256_unpacklo_epi16(slot[0], slot[1]), hi01 = _mm256_unpackhi_epi16(slot[0], slot[1]);
-    const __m256i lo23 = _mm256_unpacklo_epi16(slot[2], slot[3]), hi23 = _mm256_unpackhi_epi16(slot[2], slot[3]);
-    // Per lane: rows (0, 1), (2, 3), (4, 5), (6, 7) of its 8, one qword each.
-    __m256i q[4] = {_mm256_unpacklo_epi32(lo01, lo23), _mm256_unpackhi_epi32(lo01, lo23),
-                    _mm256_unpacklo_epi32(hi01, hi23), _mm256_unpackhi_epi32(hi01, hi23)};
-    for (int i = 0; i < 4; ++i) q[i] = Transpose8x8Swar(_mm256_xor_si256(q[i], flip));
-    for (int quad = 0; quad < 2; ++quad) {
-      const auto pick = [&](__m256i a, __m256i b) {  // dword `quad` of each qword: 4 rows per lane
-        return _mm256_castps_si256(quad == 0 ? _mm256_shuffle_ps(_mm256_castsi256_ps(a), _mm256_castsi256_ps(b), 0x88)
-                                             : _mm256_shuffle_ps(_mm256_castsi256_ps(a), _mm256_castsi256_ps(b), 0xDD));
-      };
-      const __m256i r0123 = pick(q[0], q[1]), r4567 = pick(q[2], q[3]);
-      uint8_t* dst = panel + quad * quant::kTileRows * 4 + blk * 16 * 4;
-      _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst), _mm256_permute2x128_si256(r0123, r4567, 0x20));
-      _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + 32), _mm256_permute2x128_si256(r0123, r4567, 0x31));
-    }
-  }
+// Dword kQuad of every qword of a and b, per 128-bit lane [a0 a1 b0 b1]: rows 0..3 of the lane's
+// quad kQuad. Then the lanes in row order, two vectors of them at dst (in-lane shuffles can not).
+#if HWY_TARGET == HWY_AVX2
+template <int kQuad>
+HWY_INLINE VU64S PickQuad(VU64S a, VU64S b) {
+  constexpr int kSel = kQuad == 0 ? 0x88 : 0xDD;
+  return VU64S{_mm256_castps_si256(_mm256_shuffle_ps(_mm256_castsi256_ps(a.raw), _mm256_castsi256_ps(b.raw), kSel))};
 }
-#endif  // HWY_TARGET == HWY_AVX2
-
-#if HWY_TARGET == HWY_AVX3
-// ---- The same transpose in 64-bit lanes, AVX-512 without VBMI or GFNI (AVX3) ---------------------------
-// As on AVX2, with 32 rows a vector (a 128-bit lane holds 8), vpternlogq for each delta swap's two
-// xors, and vpermt2q to put the quads of 16 rows together.
-HWY_INLINE __m512i Transpose8x8Swar512(__m512i x) {
-  const __m512i m7 = _mm512_set1_epi64(0x00AA00AA00AA00AALL), m14 = _mm512_set1_epi64(0x0000CCCC0000CCCCLL),
-                m28 = _mm512_set1_epi64(0x00000000F0F0F0F0LL);
-  __m512i t = _mm512_and_si512(_mm512_xor_si512(x, _mm512_srli_epi64(x, 7)), m7);
-  x = _mm512_ternarylogic_epi64(x, t, _mm512_slli_epi64(t, 7), 0x96);  // x ^ t ^ (t << 7)
-  t = _mm512_and_si512(_mm512_xor_si512(x, _mm512_srli_epi64(x, 14)), m14);
-  x = _mm512_ternarylogic_epi64(x, t, _mm512_slli_epi64(t, 14), 0x96);
-  t = _mm512_and_si512(_mm512_xor_si512(x, _mm512_srli_epi64(x, 28)), m28);
-  return _mm512_ternarylogic_epi64(x, t, _mm512_slli_epi64(t, 28), 0x96);
+HWY_INLINE void StoreQuadRows(uint8_t* HWY_RESTRICT dst, VU64S r0123, VU64S r4567) {
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst), _mm256_permute2x128_si256(r0123.raw, r4567.raw, 0x20));
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + 32), _mm256_permute2x128_si256(r0123.raw, r4567.raw, 0x31));
 }
-
-template <int P, bool ODD, bool Signed>
-HWY_INLINE void DecodeOctetCodesSwar(const uint8_t* HWY_RESTRICT wo, uint8_t* HWY_RESTRICT panel) {
-  constexpr int B = 2 * P + (ODD ? 1 : 0);
-  const __m512i flip = _mm512_set1_epi64(Signed ? int64_t(uint64_t{0xff} << (8 * (B - 1))) : 0);
-  // Rows 0..15 of a half are lanes 0 and 1 of the two 4-row vectors, rows 16..31 lanes 2 and 3.
+#else
+template <int kQuad>
+HWY_INLINE VU64S PickQuad(VU64S a, VU64S b) {
+  constexpr int kSel = kQuad == 0 ? 0x88 : 0xDD;
+  return VU64S{_mm512_castps_si512(_mm512_shuffle_ps(_mm512_castsi512_ps(a.raw), _mm512_castsi512_ps(b.raw), kSel))};
+}
+HWY_INLINE void StoreQuadRows(uint8_t* HWY_RESTRICT dst, VU64S r0123, VU64S r4567) {
+  // Rows 0..15 are lanes 0 and 1 of the two vectors, rows 16..31 lanes 2 and 3.
   const __m512i rows_lo = _mm512_set_epi64(11, 10, 3, 2, 9, 8, 1, 0), rows_hi = _mm512_set_epi64(15, 14, 7, 6, 13, 12, 5, 4);
-  for (int h = 0; h < 2; ++h) {  // rows 32 h .. 32 h + 31
-    __m512i slot[4];
+  _mm512_storeu_si512(dst, _mm512_permutex2var_epi64(r0123.raw, rows_lo, r4567.raw));
+  _mm512_storeu_si512(dst + 64, _mm512_permutex2var_epi64(r0123.raw, rows_hi, r4567.raw));
+}
+#endif
+
+template <int P, bool ODD, bool Signed>
+HWY_INLINE void DecodeOctetCodesSwar(const uint8_t* HWY_RESTRICT wo, uint8_t* HWY_RESTRICT panel) {
+  const DU8S d8;
+  const DU16S d16;
+  const DU32S d32;
+  const DU64S d64;
+  constexpr int B = 2 * P + (ODD ? 1 : 0);
+  constexpr int kBytes = int(hn::MaxLanes(d8));  // 32 or 64: half as many rows (a 128-bit lane holds 8)
+  constexpr int kSteps = 128 / kBytes;
+  // Signed codes: + 2^(b-1) flips bit b-1 of every code, that is every bit of plane b-1.
+  const VU64S flip = hn::Set(d64, Signed ? uint64_t{0xff} << (8 * (B - 1)) : 0);
+  for (int step = 0; step < kSteps; ++step) {  // rows step * kBytes / 2 onwards
+    hn::Vec<DU16S> slot[4];
     for (int j = 0; j < 4; ++j) {
       if (j < P) {
-        slot[j] = _mm512_loadu_si512(wo + j * 128 + h * 64);
+        slot[j] = hn::BitCast(d16, hn::LoadU(d8, wo + j * 128 + step * kBytes));
       } else if (ODD && j == P) {
-        const __m512i o = _mm512_loadu_si512(wo + P * 128);
-        slot[j] = h == 0 ? _mm512_and_si512(o, _mm512_set1_epi16(0xff)) : _mm512_srli_epi16(o, 8);
+        const auto o = hn::BitCast(d16, hn::LoadU(d8, wo + P * 128 + (step % (64 / kBytes)) * kBytes));
+        slot[j] = step < kSteps / 2 ? hn::And(o, hn::Set(d16, 0xff)) : hn::ShiftRight<8>(o);
       } else {
-        slot[j] = _mm512_setzero_si512();
+        slot[j] = hn::Zero(d16);
       }
     }
-    const __m512i lo01 = _mm512_unpacklo_epi16(slot[0], slot[1]), hi01 = _mm512_unpackhi_epi16(slot[0], slot[1]);
-    const __m512i lo23 = _mm512_unpacklo_epi16(slot[2], slot[3]), hi23 = _mm512_unpackhi_epi16(slot[2], slot[3]);
-    __m512i q[4] = {_mm512_unpacklo_epi32(lo01, lo23), _mm512_unpackhi_epi32(lo01, lo23),
-                    _mm512_unpacklo_epi32(hi01, hi23), _mm512_unpackhi_epi32(hi01, hi23)};
-    for (int i = 0; i < 4; ++i) q[i] = Transpose8x8Swar512(_mm512_xor_si512(q[i], flip));
-    for (int quad = 0; quad < 2; ++quad) {
-      const auto pick = [&](__m512i a, __m512i b) {  // dword `quad` of each qword: 4 rows per lane
-        return _mm512_castps_si512(quad == 0 ? _mm512_shuffle_ps(_mm512_castsi512_ps(a), _mm512_castsi512_ps(b), 0x88)
-                                             : _mm512_shuffle_ps(_mm512_castsi512_ps(a), _mm512_castsi512_ps(b), 0xDD));
-      };
-      const __m512i r0123 = pick(q[0], q[1]), r4567 = pick(q[2], q[3]);
-      uint8_t* dst = panel + quad * quant::kTileRows * 4 + h * 32 * 4;
-      _mm512_storeu_si512(dst, _mm512_permutex2var_epi64(r0123, rows_lo, r4567));
-      _mm512_storeu_si512(dst + 64, _mm512_permutex2var_epi64(r0123, rows_hi, r4567));
-    }
+    const auto lo01 = hn::BitCast(d32, hn::InterleaveLower(d16, slot[0], slot[1]));
+    const auto hi01 = hn::BitCast(d32, hn::InterleaveUpper(d16, slot[0], slot[1]));
+    const auto lo23 = hn::BitCast(d32, hn::InterleaveLower(d16, slot[2], slot[3]));
+    const auto hi23 = hn::BitCast(d32, hn::InterleaveUpper(d16, slot[2], slot[3]));
+    // Per 128-bit lane: rows (0, 1), (2, 3), (4, 5), (6, 7) of its 8, one qword each.
+    VU64S q[4] = {hn::BitCast(d64, hn::InterleaveLower(d32, lo01, lo23)), hn::BitCast(d64, hn::InterleaveUpper(d32, lo01, lo23)),
+                  hn::BitCast(d64, hn::InterleaveLower(d32, hi01, hi23)), hn::BitCast(d64, hn::InterleaveUpper(d32, hi01, hi23))};
+    for (int i = 0; i < 4; ++i) q[i] = Transpose8x8Swar(hn::Xor(q[i], flip));
+    uint8_t* dst = panel + step * (kBytes / 2) * 4;
+    StoreQuadRows(dst, PickQuad<0>(q[0], q[1]), PickQuad<0>(q[2], q[3]));
+    StoreQuadRows(dst + quant::kTileRows * 4, PickQuad<1>(q[0], q[1]), PickQuad<1>(q[2], q[3]));
   }
 }
-#endif  // HWY_TARGET == HWY_AVX3
+#endif  // HWY_TARGET == HWY_AVX2 || HWY_TARGET == HWY_AVX3
 
 // gacc[m][row] += d[m] * (sum over `quads` quads of panel . xq[m] - offset * qsum[m]), MB rows of X.
 template <int MB, bool kAvxVnni = false>
@@ -531,10 +512,6 @@ void IdotTile(const CpuArgs& a, const IdotRows& r, int64_t tile, float* HWY_REST
   const int decode_base = pw.w0 + (signed_codes ? center : 0);
 #if HWY_TARGET == HWY_AVX3_DL
   const bool gfni = CpuHasGfni();
-#elif HWY_TARGET == HWY_AVX2
-  // TESSEL_CPU_NO_AVX_VNNI keeps the emulation, so that a test can compare the two on one CPU.
-  static const bool has_avx_vnni = __builtin_cpu_supports("avxvnni");
-  const bool avx_vnni = has_avx_vnni && std::getenv("TESSEL_CPU_NO_AVX_VNNI") == nullptr;
 #endif
   const int64_t octets_per_block = kIdotBlock / quant::kOctet;
   const int64_t blocks_per_group = a.s.fmt.group == 0 ? r.blocks : a.s.fmt.group / kIdotBlock;
@@ -565,7 +542,7 @@ void IdotTile(const CpuArgs& a, const IdotRows& r, int64_t tile, float* HWY_REST
     const int64_t quads = 2 * (o1 - o0);  // past k the activations are zero, so octet padding never counts
     int64_t m = 0;
 #if HWY_TARGET == HWY_AVX2
-    if (avx_vnni) {
+    if (r.avx_vnni) {
       for (; m + kMB <= r.rows; m += kMB) DotPanel<kMB, true>(panel, quads, r, m, blk, center, gacc + m * quant::kTileRows);
       for (; m < r.rows; ++m) DotPanel<1, true>(panel, quads, r, m, blk, center, gacc + m * quant::kTileRows);
     }
@@ -617,10 +594,19 @@ void IdotGemm(const CpuArgs& a) {
   auto* qsum = static_cast<int32_t*>(scratch_bytes<9>(size_t(chunk * blocks) * sizeof(int32_t)));
   auto* xsum = static_cast<float*>(scratch_bytes<10>(size_t(chunk * a.groups) * sizeof(float)));
   auto* tmp = static_cast<float*>(scratch_bytes<11>(size_t(ldq) * sizeof(float)));
+#if HWY_TARGET == HWY_AVX2
+  // Read once a call, not per tile (getenv walks the environment). TESSEL_CPU_NO_AVX_VNNI keeps the
+  // emulation, so that a test can compare the two on one CPU.
+  static const bool has_avx_vnni = __builtin_cpu_supports("avxvnni");
+  const bool avx_vnni = has_avx_vnni && std::getenv("TESSEL_CPU_NO_AVX_VNNI") == nullptr;
+#else
+  const bool avx_vnni = false;
+#endif
   for (int64_t mc0 = 0; mc0 < s.m; mc0 += chunk) {
     const int64_t rows = std::min(chunk, s.m - mc0);
     IdotRows r;
     quantize_activation_rows(a, mc0, rows, xq, step, qsum, xsum, tmp, &r);
+    r.avx_vnni = avx_vnni;
     cpu::parallel_for(a.tiles, threads, [&](int64_t t0, int64_t t1) {
       auto* acc = static_cast<float*>(scratch_bytes<12>(size_t(2 * rows * quant::kTileRows) * sizeof(float)));
       float* gacc = acc;
