@@ -39,12 +39,12 @@ using tc::fp8e4m3;
 //   error grows with K: this is cuBLASLt's "fast accumulation", a tunable here, not the default at large K.
 // - kPromote (per-tensor scales) and kBlock (block scales) follow DeepSeek's DeepGEMM: each stage (one
 //   128-long K block) accumulates into a fresh f32 fragment `part`, which is then added into the main
-//   f32 accumulator, times scale_a[row, kb] * scale_b[n_block, kb] for kBlock. Two `part` buffers let
-//   a warpgroup promote one stage while the next runs in the tensor cores (see the main loop). The
-//   tile is 128 wide, which makes scale_b one scalar per stage. 64 + 2 x 64 accumulators nearly fill
-//   the consumers' 240 registers; a 256-wide tile would need 384, so N = 256 does not fit this scheme.
-//   The consumers load their scales from global memory right after issuing a stage and use them a
-//   stage later; with scale_a stored mk ([m, k_blocks]) those loads hit L1 85% of the time.
+//   f32 accumulator, times scale_a[row, kb] * scale_b[n_block, kb] for kBlock. kPromote keeps two
+//   `part` buffers, so that a warpgroup promotes one stage while the next runs in the tensor cores; the
+//   block modes keep one, as DeepGEMM does, waiting for each stage before promoting it while the other
+//   consumer's batch keeps the tensor cores busy (1.009-1.023x the two-buffer loop on the block rows,
+//   session 19). The tile is 128 wide, which makes scale_b one scalar per stage. The consumers load
+//   scale_b, and mk scale_a ([m, k_blocks]), from global memory (see the block loop for where).
 // - kBlockStaged is kBlock with scale_a stored km ([k_blocks, m]): a tile's 128 row scales for one K
 //   block are one contiguous 512-byte run, which the producer's TMA loads into the stage beside A and
 //   B, so they arrive with the pipeline's lead. (Staging mk scales, strided by a whole row, measured
@@ -183,44 +183,71 @@ __global__ void __launch_bounds__(kThreads, 1)
       tc::wgmma::wait<0>();
       tc::wgmma::fence_operands(acc);
       if (tc::lane_id() == 0) sh.pipe.consumer_release(previous);
+    } else if constexpr (Mode >= kBlock) {
+      // Block scales: one partial accumulator. Each stage's wgmmas accumulate into `part`; the
+      // warpgroup waits for them (wait<0>), hands the stage back and adds part times scale_a[row, kb] *
+      // scale_b[n_block, kb] into acc while the other consumer's batch runs in the tensor cores. Session
+      // 19 measured this against two partials (one batch always in flight, the loop kPromote keeps):
+      // 1.009-1.023x on the block rows, both layouts (bench/results/h200/session19/call4).
+      // Rows past m read row m - 1's scales (their results are never stored).
+      float part[CN / 2];
+#pragma unroll
+      for (int i = 0; i < CN / 2; ++i) acc[i] = 0.0f;
+      const int row_a = min(row0 + frag_row, args.m - 1);
+      const int row_b = min(row0 + frag_row + 8, args.m - 1);
+      const float* scale_b = args.scale_b + int64_t(tile.y) * k_blocks;
+      // Where the scales load, measured side by side (session 19, calls 1-3): km, scale_b at the top
+      // of its own stage (1.011-1.024x the two-partial loop; loaded a stage ahead instead, 0.95-0.99x);
+      // mk, both of its global scales a stage ahead (1.011-1.014x; at the top of their own stage,
+      // 0.92x: the scale_a loads' L2 round trip lands on the promotion). Anything loaded between the
+      // commit and wait<0>, inside a branch, cost 0.91-0.94x (call 2).
+      float next_sa0 = 0.0f, next_sa1 = 0.0f, next_sb = 0.0f;
+      auto load_mk = [&](int kb) {
+        next_sb = __ldg(scale_b + kb);
+        next_sa0 = __ldg(args.scale_a + row_a * args.sa_row_stride + kb * args.sa_kb_stride);
+        next_sa1 = __ldg(args.scale_a + row_b * args.sa_row_stride + kb * args.sa_kb_stride);
+      };
+      if constexpr (Mode == kBlock) load_mk(0);
+      for (int kb = 0; kb < k_blocks; ++kb) {
+        float sa0, sa1, sb;
+        if constexpr (Mode == kBlock) {
+          sa0 = next_sa0, sa1 = next_sa1, sb = next_sb;
+          load_mk(min(kb + 1, k_blocks - 1));  // clamped, not branched on
+          sh.pipe.consumer_wait(pos);
+        } else {
+          sb = __ldg(scale_b + kb);
+          sh.pipe.consumer_wait(pos);
+          sa0 = tc::ld_shared(&sh.scales.a[pos.stage][c * 64 + frag_row]);
+          sa1 = tc::ld_shared(&sh.scales.a[pos.stage][c * 64 + frag_row + 8]);
+        }
+        tc::wgmma::fence();
+#pragma unroll
+        for (int kk = 0; kk < kBK / 32; ++kk)
+          tc::wgmma::mma_fp8_e4m3<CN>(part, tc::desc_k_major(sh.a[pos.stage], a_row, kk * 32),
+                                      tc::desc_k_major(sh.b[pos.stage], b_row, kk * 32), kk > 0);
+        tc::wgmma::commit();
+        tc::wgmma::wait<0>();
+        tc::wgmma::fence_operands(part);
+        if (tc::lane_id() == 0) sh.pipe.consumer_release(pos.stage);
+        const float s0 = sa0 * sb, s1 = sa1 * sb;
+#pragma unroll
+        for (int i = 0; i < CN / 2; ++i) acc[i] = fmaf(part[i], ((i / 2) % 2) ? s1 : s0, acc[i]);
+        pos.advance();
+      }
     } else {
-      // Promotion every stage (128 of K) with two partial accumulators. Stage g's wgmmas (one commit
-      // group) accumulate into a fresh part[g % 2]. After issuing group g the warpgroup waits only for
-      // group g - 1 (one batch stays in flight, as in kFast), hands its stage back and adds part[(g - 1)
-      // % 2] into `acc` (times scale_a[row, kb] * scale_b[n_block, kb] for kBlock) while group g runs
-      // in the tensor cores. With one partial accumulator the warpgroup had to wait for its own batch
-      // before promoting, and the tensor cores idled whenever both consumers promoted at once.
-      // acc plus two parts is 192 registers: the consumers' setmaxnreg region holds them (ptxas
-      // allocates each region to its own limit).
+      // Per-tensor promotion every stage (128 of K) with two partial accumulators. Stage g's wgmmas (one
+      // commit group) accumulate into a fresh part[g % 2]. After issuing group g the warpgroup waits only
+      // for group g - 1 (one batch stays in flight, as in kFast), hands its stage back and adds part[(g -
+      // 1) % 2] into `acc` while group g runs in the tensor cores. (The block modes above measured one
+      // partial faster than this loop; per-tensor promotion has not been measured with one.) acc plus
+      // two parts is 192 registers: the consumers' setmaxnreg region holds them (ptxas allocates each
+      // region to its own limit).
       //
       // The loop is written so that every access to part names its buffer at compile time and the
       // loop's back edge carries one batch in flight in part[0]: with the buffer chosen at run time, or
       // branches joining while a batch is in flight, ptxas copies accumulators between registers and
       // serializes the wgmmas (warning C7514).
       float part[2][CN / 2];
-      // kBlock: the scales that go with part[B]: scale_a of this thread's two fragment rows and scale_b.
-      // They come from global memory (L2: every tile column reads them), loaded right after the group's
-      // wgmmas are issued and used a group later, at its promotion. (Loading them two groups ahead,
-      // after the other buffer's promotion, measured 0.96x on most shapes, H200, 2026-11-28: it put
-      // the address arithmetic between the promotion and the next issue.) Rows past m read row m - 1
-      // (their results are never stored).
-      // kBlockStaged reads scale_a from the stage instead (handed back a group later).
-      float scales[2][3];
-      const int row_a = min(row0 + frag_row, args.m - 1);
-      const int row_b = min(row0 + frag_row + 8, args.m - 1);
-      auto load_scales = [&](auto buf, int kb) {
-        if constexpr (Mode >= kBlock) {
-          constexpr int B = decltype(buf)::value;
-          if constexpr (Mode == kBlock) {
-            scales[B][0] = __ldg(args.scale_a + row_a * args.sa_row_stride + kb * args.sa_kb_stride);
-            scales[B][1] = __ldg(args.scale_a + row_b * args.sa_row_stride + kb * args.sa_kb_stride);
-          } else {
-            scales[B][0] = tc::ld_shared(&sh.scales.a[pos.stage][c * 64 + frag_row]);
-            scales[B][1] = tc::ld_shared(&sh.scales.a[pos.stage][c * 64 + frag_row + 8]);
-          }
-          scales[B][2] = __ldg(args.scale_b + int64_t(tile.y) * k_blocks + kb);
-        }
-      };
 #pragma unroll
       for (int i = 0; i < CN / 2; ++i) acc[i] = 0.0f;
       int previous = 0;  // the stage of the group in flight before the last one issued
@@ -234,26 +261,19 @@ __global__ void __launch_bounds__(kThreads, 1)
                                       tc::desc_k_major(sh.b[pos.stage], b_row, kk * 32), kk > 0);
         tc::wgmma::commit();
       };
-      // Hands `stage` back and adds the finished part[B] into acc (scaled for kBlock).
+      // Hands `stage` back and adds the finished part[B] into acc.
       auto promote = [&](auto buf, int stage) {
         constexpr int B = decltype(buf)::value;
         tc::wgmma::fence_operands(part[B]);
         if (tc::lane_id() == 0) sh.pipe.consumer_release(stage);
-        if constexpr (Mode >= kBlock) {
-          const float s0 = scales[B][0] * scales[B][2], s1 = scales[B][1] * scales[B][2];
 #pragma unroll
-          for (int i = 0; i < CN / 2; ++i) acc[i] = fmaf(part[B][i], ((i / 2) % 2) ? s1 : s0, acc[i]);
-        } else {
-#pragma unroll
-          for (int i = 0; i < CN / 2; ++i) acc[i] += part[B][i];
-        }
+        for (int i = 0; i < CN / 2; ++i) acc[i] += part[B][i];
       };
-      // Issues group kb into part[B] (and loads its scales), then promotes group kb - 1 from the other buffer.
-      auto step = [&](auto buf, int kb) {
+      // Issues the next group into part[B], then promotes the one before it from the other buffer.
+      auto step = [&](auto buf) {
         constexpr int B = decltype(buf)::value;
         const int stage = pos.stage;
         issue(buf);
-        load_scales(buf, kb);
         tc::wgmma::wait<1>();
         promote(std::integral_constant<int, 1 - B>{}, previous);
         previous = stage;
@@ -263,15 +283,14 @@ __global__ void __launch_bounds__(kThreads, 1)
       using Part1 = std::integral_constant<int, 1>;
       previous = pos.stage;
       issue(Part0{});
-      load_scales(Part0{}, 0);
       pos.advance();
       int kb = 1;
       for (; kb + 2 <= k_blocks; kb += 2) {
-        step(Part1{}, kb);
-        step(Part0{}, kb + 1);
+        step(Part1{});
+        step(Part0{});
       }
       if (kb < k_blocks) {
-        step(Part1{}, kb);
+        step(Part1{});
         tc::wgmma::wait<0>();
         promote(Part1{}, previous);
       } else {
