@@ -238,10 +238,10 @@ __global__ void __launch_bounds__(kThreads, 1)
       // Per-tensor promotion every stage (128 of K) with two partial accumulators. Stage g's wgmmas (one
       // commit group) accumulate into a fresh part[g % 2]. After issuing group g the warpgroup waits only
       // for group g - 1 (one batch stays in flight, as in kFast), hands its stage back and adds part[(g -
-      // 1) % 2] into `acc` while group g runs in the tensor cores. (The block modes above measured one
-      // partial faster than this loop; per-tensor promotion has not been measured with one.) acc plus
-      // two parts is 192 registers: the consumers' setmaxnreg region holds them (ptxas allocates each
-      // region to its own limit).
+      // 1) % 2] into `acc` while group g runs in the tensor cores. (The block modes above run faster on
+      // one partial; this loop on one measured 0.93-0.99x, session19/call5.) acc plus two parts is 192
+      // registers: the consumers' setmaxnreg region holds them (ptxas allocates each region to its own
+      // limit).
       //
       // The loop is written so that every access to part names its buffer at compile time and the
       // loop's back edge carries one batch in flight in part[0]: with the buffer chosen at run time, or
