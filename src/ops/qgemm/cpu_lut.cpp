@@ -209,9 +209,12 @@ constexpr int kMB = kV >= 64 ? 4 : kV >= 32 ? 2 : 1;
 // T0 prefetch at 2 KiB was worse (20.6). A GEMV row reads two tiles at once (kGemvTiles), so at
 // the same distance twice as many lines are ahead per core: there 3 KiB per stream is 0-4% faster
 // than 4 KiB (2 KiB: 1-2%, 6 KiB: 2-4% slower), while the one-stream path of m = 8 stays at 4 KiB
-// (3 KiB read 2.5-3.6% slower at k = 14336, 3 and 4 bits; docs/formats.md).
+// (3 KiB read 2.5-3.6% slower at k = 14336, 3 and 4 bits; docs/formats.md). The ternary5 GEMV
+// sweeps four streams (kTrit5GemvTiles): there 1 KiB each, 4 KiB ahead in all, was 1.01-1.08x
+// faster than 3 KiB in 10 of 12 in-process pairs at k = 4096 and 14336 (1.5 KiB 0.98-1.04x, 0 and
+// 6 KiB slower; session 19, bench/results/cpu/ternary5-gemv-breakdown-2026-11-30-session19.txt).
 template <int NT>
-constexpr int64_t kPrefetchBytes = NT == 1 ? 4096 : 3072;
+constexpr int64_t kPrefetchBytes = NT == 1 ? 4096 : NT == 2 ? 3072 : 1024;
 
 // The two 4-bit indexes of every byte of v, for LookupNibble: the low nibble and the high one.
 struct Nibbles {
