@@ -210,9 +210,9 @@ constexpr int kMB = kV >= 64 ? 4 : kV >= 32 ? 2 : 1;
 // the same distance twice as many lines are ahead per core: there 3 KiB per stream is 0-4% faster
 // than 4 KiB (2 KiB: 1-2%, 6 KiB: 2-4% slower), while the one-stream path of m = 8 stays at 4 KiB
 // (3 KiB read 2.5-3.6% slower at k = 14336, 3 and 4 bits; docs/formats.md). The ternary5 GEMV
-// sweeps four streams (kTrit5GemvTiles): there 1 KiB each, 4 KiB ahead in all, was 1.01-1.08x
-// faster than 3 KiB in 10 of 12 in-process pairs at k = 4096 and 14336 (1.5 KiB 0.98-1.04x, 0 and
-// 6 KiB slower; session 19, bench/results/cpu/ternary5-gemv-breakdown-2026-11-30-session19.txt).
+// sweeps four streams (kTrit5GemvTiles): there 1 KiB each, 4 KiB ahead in all, ran 0.97-1.08x the
+// speed of 3 KiB in 12 in-process pairs at k = 4096 and 14336, 11 of them faster (1.5 KiB
+// 0.98-1.04x, 0 and 6 KiB slower; session 19, bench/results/cpu/ternary5-gemv-breakdown-2026-11-30-session19.txt).
 template <int NT>
 constexpr int64_t kPrefetchBytes = NT == 1 ? 4096 : NT == 2 ? 3072 : 1024;
 
