@@ -42,6 +42,19 @@ TEST(CudaGemmRefusals, Fp8SaysWhatItNeeds) {
   expect_refused(fp8, "gemm m=64 n=64 k=72 dtype=e4m3 scale=block b=nk", "multiple of 16");
 }
 
+// cuBLASLt's block-scaled fp8 kernel reads scale_a K-block-major and pads the weights' scale rows to 4 K
+// blocks: the baseline takes only the shapes and layouts where our dense scale tensors are its layout.
+TEST(CudaGemmRefusals, CublasLtBlockScalesSayWhatTheyNeed) {
+  const char* lt = "cublaslt";
+  EXPECT_TRUE(impl(lt).supports(parse("gemm m=132 n=640 k=1536 dtype=e4m3 scale=block scale_layout=km b=nk")).ok);
+  EXPECT_TRUE(impl(lt).supports(parse("gemm m=4 n=4096 k=512 dtype=e4m3 scale=tensor b=nk")).ok);
+  expect_refused(lt, "gemm m=256 n=384 k=512 dtype=e4m3 scale=block b=nk", "scale_layout=km");
+  expect_refused(lt, "gemm m=256 n=384 k=384 dtype=e4m3 scale=block scale_layout=km b=nk", "multiple of 512");
+  expect_refused(lt, "gemm m=6 n=384 k=512 dtype=e4m3 scale=block scale_layout=km b=nk", "multiple of 4");
+  expect_refused(lt, "gemm m=256 n=384 k=512 dtype=e4m3 scale=block scale_layout=km b=nk bias=true",
+                 "without fused epilogues");
+}
+
 TEST(CudaGemmRefusals, Bf16KernelsSayWhatTheyNeed) {
   EXPECT_TRUE(impl("cuda.wgmma").supports(parse("gemm m=300 n=520 k=1000 dtype=bf16")).ok);
   expect_refused("cuda.wgmma", "gemm m=64 n=64 k=64", "dtype=bf16");

@@ -1,5 +1,7 @@
 // cuBLASLt baselines for gemm: bf16 (both B layouts, bias and gelu through cuBLASLt epilogues) and fp8
-// e4m3 with per-tensor scales.
+// e4m3 with per-tensor scales or DeepSeek-V3 block scales (cuBLASLt 12.9+ on Hopper: VEC128_32F for the
+// activations, BLK128x128_32F for the weights), so that cuda.wgmma.fp8's block rows have a baseline of
+// their own format.
 #include <cublasLt.h>
 #include <cuda_runtime.h>
 
@@ -91,7 +93,11 @@ class CublasLtImpl final : public Implementation {
     if (s.residual && s.act != Activation::none)
       return Support::no("cublaslt: the residual goes in as C, which cuBLASLt adds before the activation");
     if (s.in == DType::e4m3) {
-      if (s.scaling != Scaling::tensor) return Support::no("cublaslt: fp8 with scale=tensor only");
+      if (s.scaling == Scaling::block) {
+        if (Support sup = block_supports(s); !sup.ok) return sup;
+      } else if (s.scaling != Scaling::tensor) {
+        return Support::no("cublaslt: fp8 with scale=tensor or scale=block only");
+      }
       if (s.b != BLayout::nk) return Support::no("cublaslt: fp8 on Hopper needs both operands K-major (b=nk)");
       if (s.k % 16 != 0 || s.n % 16 != 0)
         return Support::no("cublaslt: fp8 needs k and n to be multiples of 16 (16-byte aligned leading dimensions)");
@@ -115,6 +121,14 @@ class CublasLtImpl final : public Implementation {
     const TensorView* residual = ix.residual >= 0 ? &t[size_t(ix.residual)] : nullptr;
     for (const TensorView* v : {&a, &b, &c, residual})
       if (v && v->stride(1) != 1) return Status::invalid("gemm", name(), "rows must be contiguous");
+    if (s.scaling == Scaling::block) {
+      // cuBLASLt reads both scale tensors densely, in the layouts block_supports() names.
+      const TensorView& sa = t[size_t(ix.scale_a)];
+      const TensorView& sb = t[size_t(ix.scale_b)];
+      if ((sa.rank() == 2 && sa.stride(0) != s.m) || (sb.rank() == 2 && sb.stride(0) != s.k_blocks()))
+        return Status::invalid("gemm", name(),
+                               "block scales must be dense: scale_a [k_blocks, m], scale_b [n_blocks, k_blocks]");
+    }
 
     const std::string key = p.op() + [&] {
       std::string k;
@@ -127,7 +141,9 @@ class CublasLtImpl final : public Implementation {
     auto it = lt.plans.find(key);
     if (it == lt.plans.end()) {
       auto plan = std::make_unique<Plan>();
-      TESSEL_RETURN_IF_ERROR(make_plan(s, a, b, c, residual, lt, *plan));
+      const TensorView* scale_a = ix.scale_a >= 0 ? &t[size_t(ix.scale_a)] : nullptr;
+      const TensorView* scale_b = ix.scale_b >= 0 ? &t[size_t(ix.scale_b)] : nullptr;
+      TESSEL_RETURN_IF_ERROR(make_plan(s, a, b, c, residual, scale_a, scale_b, lt, *plan));
       it = lt.plans.emplace(key, std::move(plan)).first;
     }
     Plan& plan = *it->second;
@@ -135,8 +151,8 @@ class CublasLtImpl final : public Implementation {
       const void* ptr = bias->data;
       TESSEL_LT(cublasLtMatmulDescSetAttribute(plan.op, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &ptr, sizeof(ptr)));
     }
-    if (s.scaling == Scaling::tensor) {
-      // cuBLASLt's A is our B: its scale is scale_b.
+    if (s.scaling == Scaling::tensor || s.scaling == Scaling::block) {
+      // cuBLASLt's A is our B: its scale is scale_b (for block scales, the modes are in the plan).
       const void* sa = t[size_t(ix.scale_b)].data;
       const void* sb = t[size_t(ix.scale_a)].data;
       TESSEL_LT(cublasLtMatmulDescSetAttribute(plan.op, CUBLASLT_MATMUL_DESC_A_SCALE_POINTER, &sa, sizeof(sa)));
@@ -150,8 +166,25 @@ class CublasLtImpl final : public Implementation {
   }
 
  private:
+  // cuBLASLt's block-scale layouts, in our terms (its A is our B, its B our A): the activations' 1 x 128
+  // scales K-block-major, [k_blocks, m] (our scale_layout=km), and the weights' 128 x 128 scales
+  // [n_blocks, k_blocks] with each row of K blocks padded to a multiple of 4 (16 bytes), which our dense
+  // tensor is only where k_blocks % 4 == 0. cuBLASLt has no fast accumulation with block scales.
+  static Support block_supports(const Shape& s) {
+    if (s.scale_layout != ScaleLayout::km)
+      return Support::no("cublaslt: block scales need scale_layout=km (cuBLASLt reads the 1x128 scales K-block-major)");
+    if (s.k % (4 * kScaleBlock) != 0)
+      return Support::no("cublaslt: block scales need k to be a multiple of 512 (cuBLASLt pads each row of the "
+                         "128x128 scales to a multiple of 4 K blocks)");
+    if (s.m % 4 != 0) return Support::no("cublaslt: block scales need m to be a multiple of 4 (16-byte scale rows)");
+    if (s.bias || s.residual || s.act != Activation::none || s.out != DType::bf16)
+      return Support::no("cublaslt: block scales are run here without fused epilogues, out=bf16");
+    return Support::yes();
+  }
+
   static Status make_plan(const Shape& s, const TensorView& a, const TensorView& b, const TensorView& c,
-                          const TensorView* residual, LtState& lt, Plan& plan) {
+                          const TensorView* residual, const TensorView* scale_a, const TensorView* scale_b,
+                          LtState& lt, Plan& plan) {
     TESSEL_LT(cublasLtMatmulDescCreate(&plan.op, CUBLAS_COMPUTE_32F, CUDA_R_32F));
     const cublasOperation_t ta = s.b == BLayout::nk ? CUBLAS_OP_T : CUBLAS_OP_N, tb = CUBLAS_OP_N;
     TESSEL_LT(cublasLtMatmulDescSetAttribute(plan.op, CUBLASLT_MATMUL_DESC_TRANSA, &ta, sizeof(ta)));
@@ -160,6 +193,20 @@ class CublasLtImpl final : public Implementation {
     if (s.bias) epi = s.act == Activation::gelu ? CUBLASLT_EPILOGUE_GELU_BIAS : CUBLASLT_EPILOGUE_BIAS;
     else if (s.act == Activation::gelu) epi = CUBLASLT_EPILOGUE_GELU;
     TESSEL_LT(cublasLtMatmulDescSetAttribute(plan.op, CUBLASLT_MATMUL_DESC_EPILOGUE, &epi, sizeof(epi)));
+    if (s.scaling == Scaling::block) {
+      const cublasLtMatmulMatrixScale_t weights = CUBLASLT_MATMUL_MATRIX_SCALE_BLK128x128_32F,
+                                        activations = CUBLASLT_MATMUL_MATRIX_SCALE_VEC128_32F;
+      TESSEL_LT(cublasLtMatmulDescSetAttribute(plan.op, CUBLASLT_MATMUL_DESC_A_SCALE_MODE, &weights, sizeof(weights)));
+      TESSEL_LT(cublasLtMatmulDescSetAttribute(plan.op, CUBLASLT_MATMUL_DESC_B_SCALE_MODE, &activations,
+                                               sizeof(activations)));
+      // The heuristic refuses block modes without their scale pointers (run() sets them again per call).
+      const void* weights_scale = scale_b->data;
+      const void* activations_scale = scale_a->data;
+      TESSEL_LT(cublasLtMatmulDescSetAttribute(plan.op, CUBLASLT_MATMUL_DESC_A_SCALE_POINTER, &weights_scale,
+                                               sizeof(weights_scale)));
+      TESSEL_LT(cublasLtMatmulDescSetAttribute(plan.op, CUBLASLT_MATMUL_DESC_B_SCALE_POINTER, &activations_scale,
+                                               sizeof(activations_scale)));
+    }
     if (s.bias) {
       const cudaDataType_t bt = cuda_type(s.out);
       TESSEL_LT(cublasLtMatmulDescSetAttribute(plan.op, CUBLASLT_MATMUL_DESC_BIAS_DATA_TYPE, &bt, sizeof(bt)));
