@@ -68,7 +68,7 @@ TEST(CudaGemmRefusals, TunablesOutsideTheirListsAreRejected) {
   const Problem p = parse("gemm m=256 n=256 k=256 dtype=e4m3 scale=tensor b=nk");
   EXPECT_TRUE(check_config(impl("cuda.wgmma.fp8"), p, {{"accum", 1}}).ok());
   EXPECT_FALSE(check_config(impl("cuda.wgmma.fp8"), p, {{"accum", 3}}).ok());
-  EXPECT_FALSE(check_config(impl("cuda.wgmma.fp8"), p, {{"tile_n", 192}}).ok());
+  EXPECT_FALSE(check_config(impl("cuda.wgmma.fp8"), p, {{"tile_n", 160}}).ok());
   const Problem b = parse("gemm m=128 n=4096 k=4096 dtype=bf16 b=nk");
   EXPECT_TRUE(check_config(impl("cuda.wgmma"), b, {{"tile_n", 64}, {"splits", 2}}).ok());
   EXPECT_FALSE(check_config(impl("cuda.wgmma"), b, {{"tile_n", 32}}).ok());

@@ -227,6 +227,10 @@ TEST(WgmmaFp8, M64N256K128) {
   TESSEL_REQUIRE_HOPPER();
   check_wgmma_fp8<256, 128>();
 }
+TEST(WgmmaFp8, M64N192K128) {  // cuda.wgmma.fp8's 128 x 192 block-scaled tiles
+  TESSEL_REQUIRE_HOPPER();
+  check_wgmma_fp8<192, 128>();
+}
 TEST(WgmmaFp8, M64N128K128) {
   TESSEL_REQUIRE_HOPPER();
   check_wgmma_fp8<128, 128>();

@@ -210,6 +210,30 @@ TEST(WgmmaModel, Fp8Plans) {
   EXPECT_EQ(wgmma_fp8_plan(s, 2, 256, 132).tile_n, 256);
   s.scaling = Scaling::block;
   EXPECT_EQ(wgmma_fp8_plan(s, 2, 256, 132).tile_n, 128);  // block scaling always promotes
+  // Block scales: 128 x 192 tiles with staged km scales where their waves cost no more (session 20).
+  Shape blk = shape(8192, 8192, 8192, BLayout::nk);
+  blk.in = DType::e4m3;
+  blk.scaling = Scaling::block;
+  EXPECT_EQ(wgmma_fp8_auto_tile_n(blk, 132), 128);  // mk scales: 192 wide would spill
+  EXPECT_EQ(wgmma_fp8_plan(blk, 0, 192, 132).tile_n, 128);
+  blk.scale_layout = ScaleLayout::km;
+  EXPECT_EQ(wgmma_fp8_auto_tile_n(blk, 132), 192);  // 21 waves of 192 against 32 of 128
+  EXPECT_EQ(wgmma_fp8_plan(blk, 0, 0, 132).tile_n, 192);
+  EXPECT_EQ(wgmma_fp8_plan(blk, 0, 128, 132).tile_n, 128);
+  blk.m = blk.n = blk.k = 6144;  // equal waves: the wider tile's rate decides
+  EXPECT_EQ(wgmma_fp8_auto_tile_n(blk, 132), 192);
+  blk.m = blk.n = blk.k = 4096;  // 6 waves of 192 against 8 of 128 (measured 0.93x)
+  EXPECT_EQ(wgmma_fp8_auto_tile_n(blk, 132), 128);
+  blk.m = 4094;  // scale rows not 16-byte aligned: not staged, 128 wide
+  blk.n = 28672;
+  EXPECT_EQ(wgmma_fp8_auto_tile_n(blk, 132), 128);
+  EXPECT_EQ(wgmma_fp8_plan(blk, 0, 192, 132).tile_n, 128);
+  blk.m = 4096;
+  EXPECT_EQ(wgmma_fp8_auto_tile_n(blk, 132), 192);
+  s.scaling = Scaling::tensor;
+  EXPECT_EQ(wgmma_fp8_plan(s, 1, 192, 132).tile_n, 128);  // per-tensor: 192 runs 128
+  EXPECT_EQ(wgmma_fp8_plan(s, 2, 192, 132).tile_n, 128);
+  s.scaling = Scaling::block;
   // Few rows of A: per-tensor scaling takes 64 x 96 or 128 x 64 tiles (promoting or not), block scaling
   // stays 128.
   Shape few = shape(128, 6144, 4096, BLayout::nk);

@@ -43,7 +43,8 @@ using tc::fp8e4m3;
 //   `part` buffers, so that a warpgroup promotes one stage while the next runs in the tensor cores; the
 //   block modes keep one, as DeepGEMM does, waiting for each stage before promoting it while the other
 //   consumer's batch keeps the tensor cores busy (1.009-1.023x the two-buffer loop on the block rows,
-//   session 19). The tile is 128 wide, which makes scale_b one scalar per stage. The consumers load
+//   session 19). The tile is 128 wide, which makes scale_b one scalar per stage, or 192 wide (km
+//   scales only), whose columns span two 128-column scale blocks: two scalars. The consumers load
 //   scale_b, and mk scale_a ([m, k_blocks]), from global memory (see the block loop for where).
 // - kBlockStaged is kBlock with scale_a stored km ([k_blocks, m]): a tile's 128 row scales for one K
 //   block are one contiguous 512-byte run, which the producer's TMA loads into the stage beside A and
@@ -55,6 +56,7 @@ enum Accum : int { kFast = 0, kPromote = 1, kBlock = 2, kBlockStaged = 3 };
 inline constexpr int kBM = 128;
 inline constexpr int kBMColSplit = 64;  // ColSplit tiles (see fp8_gemm_kernel)
 inline constexpr int kBK = 128;  // fp8 values per 128-byte swizzled row; also the scale block
+inline constexpr int kScaleCols = static_cast<int>(kScaleBlock);  // the columns one scale_b covers
 inline constexpr int kConsumers = 2;
 inline constexpr int kThreads = (kConsumers + 1) * tc::kWarpgroupThreads;
 static_assert(kBK == kScaleBlock, "one stage must be one scale block of K");
@@ -105,7 +107,8 @@ __global__ void __launch_bounds__(kThreads, 1)
     fp8_gemm_kernel(const __grid_constant__ CUtensorMap map_a, const __grid_constant__ CUtensorMap map_b,
                     const __grid_constant__ CUtensorMap map_c, const __grid_constant__ CUtensorMap map_sa,
                     const Fp8Args<OutT> args) {
-  static_assert(Mode < kBlock || BN == kScaleBlock, "block scaling reads one scale_b per stage: BN must be 128");
+  static_assert(Mode < kBlock || BN == kScaleCols || BN == kScaleCols + kScaleCols / 2,
+                "block scaling reads one scale_b (BN = 128) or two (BN = 192) per stage");
   static_assert(!ColSplit || Mode < kBlock, "ColSplit: per-tensor scales only");
   constexpr int BM = ColSplit ? kBMColSplit : kBM;
   constexpr int CN = ColSplit ? BN / 2 : BN;  // each consumer's columns
@@ -195,27 +198,36 @@ __global__ void __launch_bounds__(kThreads, 1)
       for (int i = 0; i < CN / 2; ++i) acc[i] = 0.0f;
       const int row_a = min(row0 + frag_row, args.m - 1);
       const int row_b = min(row0 + frag_row + 8, args.m - 1);
-      const float* scale_b = args.scale_b + int64_t(tile.y) * k_blocks;
+      // The tile's first `split` columns take scale_b of 128-column block n0 / 128, the rest (BN = 192
+      // only) the next block's, clamped at the last (its columns past n are never stored). A 192-wide
+      // tile starts on a block (split 128) or half way into one (split 64).
+      const int n_block = n0 / kScaleCols;
+      const int split = kScaleCols - n0 % kScaleCols;
+      const float* scale_b = args.scale_b + int64_t(n_block) * k_blocks;
+      const float* scale_b_hi =
+          args.scale_b + int64_t(min(n_block + 1, (args.n - 1) / kScaleCols)) * k_blocks;
       // Where the scales load, measured side by side (session 19, calls 1-3): km, scale_b at the top
       // of its own stage (1.011-1.024x the two-partial loop; loaded a stage ahead instead, 0.95-0.99x);
       // mk, both of its global scales a stage ahead (1.011-1.014x; at the top of their own stage,
       // 0.92x: the scale_a loads' L2 round trip lands on the promotion). Anything loaded between the
       // commit and wait<0>, inside a branch, cost 0.91-0.94x (call 2).
-      float next_sa0 = 0.0f, next_sa1 = 0.0f, next_sb = 0.0f;
+      float next_sa0 = 0.0f, next_sa1 = 0.0f, next_sb = 0.0f, next_sbh = 0.0f;
       auto load_mk = [&](int kb) {
         next_sb = __ldg(scale_b + kb);
+        if constexpr (BN != kScaleCols) next_sbh = __ldg(scale_b_hi + kb);
         next_sa0 = __ldg(args.scale_a + row_a * args.sa_row_stride + kb * args.sa_kb_stride);
         next_sa1 = __ldg(args.scale_a + row_b * args.sa_row_stride + kb * args.sa_kb_stride);
       };
       if constexpr (Mode == kBlock) load_mk(0);
       for (int kb = 0; kb < k_blocks; ++kb) {
-        float sa0, sa1, sb;
+        float sa0, sa1, sb, sbh = 0.0f;
         if constexpr (Mode == kBlock) {
-          sa0 = next_sa0, sa1 = next_sa1, sb = next_sb;
+          sa0 = next_sa0, sa1 = next_sa1, sb = next_sb, sbh = next_sbh;
           load_mk(min(kb + 1, k_blocks - 1));  // clamped, not branched on
           sh.pipe.consumer_wait(pos);
         } else {
           sb = __ldg(scale_b + kb);
+          if constexpr (BN != kScaleCols) sbh = __ldg(scale_b_hi + kb);
           sh.pipe.consumer_wait(pos);
           sa0 = tc::ld_shared(&sh.scales.a[pos.stage][c * 64 + frag_row]);
           sa1 = tc::ld_shared(&sh.scales.a[pos.stage][c * 64 + frag_row + 8]);
@@ -230,8 +242,23 @@ __global__ void __launch_bounds__(kThreads, 1)
         tc::wgmma::fence_operands(part);
         if (tc::lane_id() == 0) sh.pipe.consumer_release(pos.stage);
         const float s0 = sa0 * sb, s1 = sa1 * sb;
+        // Accumulator i is column 8 * (i / 4) + ... of row frag_row (+ 8 when (i / 2) % 2): the first
+        // `Lo` groups of 8 columns take the first block's scale. The branch on split joins with no
+        // batch in flight, so every index stays static (lesson 9).
+        auto promote = [&](auto lo_groups) {
+          constexpr int Lo = decltype(lo_groups)::value;
+          const float h0 = sa0 * sbh, h1 = sa1 * sbh;
 #pragma unroll
-        for (int i = 0; i < CN / 2; ++i) acc[i] = fmaf(part[i], ((i / 2) % 2) ? s1 : s0, acc[i]);
+          for (int i = 0; i < CN / 2; ++i)
+            acc[i] = fmaf(part[i], i / 4 < Lo ? (((i / 2) % 2) ? s1 : s0) : (((i / 2) % 2) ? h1 : h0), acc[i]);
+        };
+        if constexpr (BN == kScaleCols) {
+          promote(std::integral_constant<int, CN / 8>{});
+        } else if (split == kScaleCols) {
+          promote(std::integral_constant<int, kScaleCols / 8>{});
+        } else {
+          promote(std::integral_constant<int, kScaleCols / 16>{});
+        }
         pos.advance();
       }
     } else {
@@ -489,8 +516,13 @@ template <class OutT>
 Status dispatch(const Shape& s, const Operands& o, int mode, int tile_n, int group, bool force_staged,
                 cudaStream_t stream) {
   const bool tma = tma_store_ok<OutT>(s, o, force_staged);
-  // km scales that TMA can box (16-byte aligned rows: m % 4 == 0) are staged; their 512 bytes a
-  // stage leave room for 5 stages, which measured the same as 6 for kBlock (H200, 2026-11-29).
+  // km scales that TMA can box (16-byte aligned rows: m % 4 == 0) are staged. 128 x 192 tiles
+  // (tile_n = 192, wgmma_fp8_block_tile_n) run 4 stages of 40 KiB (5 would not fit beside the staging
+  // tiles); 128 x 128 ones 5, whose scales' 512 bytes a stage leave no room for a sixth (5 measured the
+  // same as 6 for kBlock, H200, 2026-11-29). mk scales stay 128 wide: at 192 the consumers' scale
+  // registers spill 4 bytes.
+  if (mode == ck::kBlock && tile_n == 192 && staged_scales_ok(s, o))
+    return launch_store<OutT, 192, 4, ck::kBlockStaged>(s, o, group, tma, stream);
   if (mode == ck::kBlock && staged_scales_ok(s, o))
     return launch_store<OutT, 128, 5, ck::kBlockStaged>(s, o, group, tma, stream);
   if (mode == ck::kBlock) return launch_store<OutT, 128, 6, ck::kBlock>(s, o, group, tma, stream);
@@ -503,7 +535,7 @@ Status dispatch(const Shape& s, const Operands& o, int mode, int tile_n, int gro
     return mode == ck::kPromote ? launch_store<OutT, 96, 9, ck::kPromote, true>(s, o, group, tma, stream)
                                 : launch_store<OutT, 96, 9, ck::kFast, true>(s, o, group, tma, stream);
   if (mode == ck::kPromote) return launch_store<OutT, 128, 6, ck::kPromote>(s, o, group, tma, stream);
-  if (tile_n == 128) return launch_store<OutT, 128, 6, ck::kFast>(s, o, group, tma, stream);
+  if (tile_n == 128 || tile_n == 192) return launch_store<OutT, 128, 6, ck::kFast>(s, o, group, tma, stream);
   return launch_store<OutT, 256, 4, ck::kFast>(s, o, group, tma, stream);
 }
 
@@ -547,13 +579,16 @@ class WgmmaFp8Impl final : public Implementation {
     // accum (per-tensor scaling only; block scaling always promotes): 0 = chosen from K (auto_accum),
     // 1 = promote every 128 of K into f32, 2 = fast (whole K in the tensor cores' accumulators).
     // tile_n: 0 = chosen per shape; per-tensor promotion takes 64, 96 (64 x 96 tiles, two consumers of 48
-    // columns) or 128 (256 runs 128), block scaling always 128.
+    // columns) or 128 (256 and 192 run 128); block scaling 128, or 192 with staged km scales (else 128).
     // epilogue: 0 = TMA stores where they apply, 1 = always store_staged.
-    return {{"accum", {0, 1, 2}}, {"tile_n", {0, 256, 128, 64, 96}}, {"raster_group", {8, 4, 16}}, {"epilogue", {0, 1}}};
+    return {{"accum", {0, 1, 2}},
+            {"tile_n", {0, 256, 128, 64, 96, 192}},
+            {"raster_group", {8, 4, 16}},
+            {"epilogue", {0, 1}}};
   }
 
-  // The tile width decides the waves of tiles (cuda_gemm_model.hpp); block scaling runs 128-wide tiles.
-  // Its own cost (a promotion every 128 of K) and raster_group and epilogue are not modeled.
+  // The tile width decides the waves of tiles (cuda_gemm_model.hpp); block scaling runs 128- or 192-wide
+  // tiles. Its own cost (a promotion every 128 of K) and raster_group and epilogue are not modeled.
   double predict_seconds(const Problem& p, const Config& config, const Work& work,
                          const Roofline& roof) const override {
     const Shape s = Shape::from(p);

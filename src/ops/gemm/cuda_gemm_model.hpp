@@ -22,9 +22,11 @@ inline constexpr int kHopperSms = 132;
 // cuda.wgmma's choices when its config says 0 ("auto"); see the measurements in cuda_gemm_model.cpp.
 int wgmma_auto_tile_n(const Shape& s, int sms);
 int wgmma_auto_splits(const Shape& s, int tile_n, int sms);
-// cuda.wgmma.fp8's: the tile width (96 or 64 for per-tensor scales at few rows of A), and whether
+// cuda.wgmma.fp8's: the tile width (96 or 64 for per-tensor scales at few rows of A, 192 or 128 for
+// block scales: wgmma_fp8_block_tile_n), and whether
 // per-tensor scaling accumulates fast by default (one K block) rather than promoting.
 int wgmma_fp8_auto_tile_n(const Shape& s, int sms);
+int wgmma_fp8_block_tile_n(const Shape& s, int sms);
 bool wgmma_fp8_fast_by_default(const Shape& s);
 
 // cuda.wgmma.skinny's weight rows per CTA when its tile_rows config is 0: 64, or 128 (two consumer
