@@ -220,10 +220,15 @@ TEST(WgmmaModel, Fp8Plans) {
   EXPECT_EQ(wgmma_fp8_auto_tile_n(blk, 132), 192);  // 21 waves of 192 against 32 of 128
   EXPECT_EQ(wgmma_fp8_plan(blk, 0, 0, 132).tile_n, 192);
   EXPECT_EQ(wgmma_fp8_plan(blk, 0, 128, 132).tile_n, 128);
+  // The tuner's model ranks them as the auto choice does.
+  EXPECT_LT(wgmma_predict_seconds(blk, wgmma_fp8_plan(blk, 0, 192, 132), matrix_work(blk, 2), hopper()),
+            wgmma_predict_seconds(blk, wgmma_fp8_plan(blk, 0, 128, 132), matrix_work(blk, 2), hopper()));
   blk.m = blk.n = blk.k = 6144;  // equal waves: the wider tile's rate decides
   EXPECT_EQ(wgmma_fp8_auto_tile_n(blk, 132), 192);
   blk.m = blk.n = blk.k = 4096;  // 6 waves of 192 against 8 of 128 (measured 0.93x)
   EXPECT_EQ(wgmma_fp8_auto_tile_n(blk, 132), 128);
+  EXPECT_GT(wgmma_predict_seconds(blk, wgmma_fp8_plan(blk, 0, 192, 132), matrix_work(blk, 2), hopper()),
+            wgmma_predict_seconds(blk, wgmma_fp8_plan(blk, 0, 128, 132), matrix_work(blk, 2), hopper()));
   blk.m = 4094;  // scale rows not 16-byte aligned: not staged, 128 wide
   blk.n = 28672;
   EXPECT_EQ(wgmma_fp8_auto_tile_n(blk, 132), 128);

@@ -199,7 +199,10 @@ double wgmma_predict_seconds(const Shape& s, const WgmmaPlan& plan, const Work& 
   // block over its share of K at one SM's share of the measured rate.
   const double waves = std::ceil(tiles * plan.splits / sms);
   const double tile_flops = 2.0 * tile_m * plan.tile_n * double(plan.k_per_split);
-  double t = waves * tile_flops * tile_cost(plan.tile_n) / (rate / sms);
+  // (Block-scaled 192-wide tiles at their measured rate relative to 128-wide ones: wgmma_fp8_block_tile_n.)
+  const double per_tile =
+      s.scaling == Scaling::block && plan.tile_n == 192 ? tile_cost(128) * kBlock192Cost : tile_cost(plan.tile_n);
+  double t = waves * tile_flops * per_tile / (rate / sms);
   // Split K: every split writes its f32 partial tile and the tile's last CTA reads them all back, after
   // its mainloop and in series with it. Measured on the H200 (session 9, call 7): at m = 128, n = k =
   // 4096 two splits moved 4 MiB of partials and took 5.6 us longer than the same CTAs without them
