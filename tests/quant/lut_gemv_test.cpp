@@ -1,7 +1,8 @@
 // cpu.lut at m = 1 (GEMV) and small m on every Highway target this CPU has,
 // AVX3_DL (vpermb lookups) and the forced AVX2 path included: against the
 // reference, and bit for bit across targets, which must agree exactly (same
-// integer table sums, same per-row float operations).
+// integer table sums, same per-row float operations). Also 1-bit weights in
+// row lanes (AVX3_DL, m >= 8) against the planar kernels, bit for bit.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -127,11 +128,11 @@ struct Tensors {
       views.push_back({bufs[i].data(), descs[i].dtype, descs[i].shape, contiguous_strides(descs[i].shape)});
   }
 
-  std::vector<float> run(const Problem& p, int threads) {
+  std::vector<float> run(const Problem& p, int threads, const Config& config = {}) {
     float* y = views.back().ptr<float>();
     const size_t n = bufs.back().size() / sizeof(float);
     std::fill(y, y + n, NAN);
-    EXPECT_TRUE(lut().run(p, {}, views, RunContext{nullptr, threads}).ok());
+    EXPECT_TRUE(lut().run(p, config, views, RunContext{nullptr, threads}).ok());
     return {y, y + n};
   }
 };
@@ -193,6 +194,34 @@ TEST(LutGemv, Ternary5EveryByteDecodes) {
       for (int r = 0; r < 256; ++r)
         ASSERT_NEAR(y[size_t(i * 256 + r)], quant::trits_of(uint8_t(r)).d[i], 1e-6)
             << hwy::TargetName(target) << ": digit " << i << " of byte " << r;
+  }
+}
+
+// 1-bit weights repacked into row lanes (Lut1RowLanesTile: four octets of a row in a 32-bit lane, one
+// vpdpbusd per four lookups) look up the planar kernels' tables and add in their order, so the two
+// agree bit for bit. The shapes reach a partial last block (k % 32) and octet (k % 8), a partial
+// last tile, groups of 32 and 128 and per-row scales, uint zero points, bf16 activations, rows left
+// over after blocks of four (m = 13), and chunks of fewer rows than a block (chunk = 2 runs the
+// one-row kernel where the planar path would take its GEMV kernel).
+TEST(LutRowLanes, AgreeWithPlanarBitForBit) {
+  const std::vector<int64_t> targets = x86_targets();
+  if (std::find(targets.begin(), targets.end(), int64_t(HWY_AVX3_DL)) == targets.end())
+    GTEST_SKIP() << "row lanes need AVX3_DL (vpermb, vpdpbusd)";
+  ForcedTarget forced(HWY_AVX3_DL);
+  for (const char* d : {"qgemm m=8 n=4096 k=512 wbits=1 group=128", "qgemm m=13 n=130 k=1000 wbits=1 group=32",
+                        "qgemm m=9 n=65 k=77 wbits=1 group=channel act=bf16",
+                        "qgemm m=16 n=200 k=300 format=uint wbits=1 group=32 sdtype=bf16",
+                        "qgemm m=10 n=64 k=4104 wbits=1 group=128"}) {
+    const Problem p = parse(d);
+    Tensors t(p);
+    for (int threads : {1, 2})
+      for (int64_t chunk : {0, 2}) {
+        const std::vector<float> planar = t.run(p, threads, {{"row_lanes", 0}, {"chunk", chunk}});
+        const std::vector<float> lanes = t.run(p, threads, {{"row_lanes", 1}, {"chunk", chunk}});
+        ASSERT_EQ(std::memcmp(lanes.data(), planar.data(), lanes.size() * sizeof(float)), 0)
+            << d << " threads=" << threads << " chunk=" << chunk;
+        for (float v : lanes) ASSERT_TRUE(std::isfinite(v)) << d;
+      }
   }
 }
 

@@ -25,6 +25,7 @@ struct CpuArgs {
   float* y = nullptr;             // [m, n] f32
   int threads = 0;                // 0: all, and a single thread for tiny problems
   int64_t chunk = 0;              // rows of X per pass (tunable "chunk"); 0: about 1 MiB of their data
+  bool row_lanes = true;          // cpu.lut's tunable "row_lanes" (see LutGemm); false: planar kernels only
 
   // Planar geometry.
   int64_t tiles = 0, octets = 0, groups = 0;
@@ -66,6 +67,8 @@ struct CpuArgs {
     const auto it = config.find("chunk");
     out->chunk = it == config.end() ? 0 : it->second;
     if (out->chunk < 0) return Status::invalid("qgemm", "chunk", std::string(impl) + ": chunk must be 0 (auto) or positive");
+    const auto lanes = config.find("row_lanes");
+    out->row_lanes = lanes == config.end() || lanes->second != 0;
     const quant::Format& f = out->s.fmt;
     out->tiles = (out->s.n + quant::kTileRows - 1) / quant::kTileRows;
     out->octets = (out->s.k + quant::kOctet - 1) / quant::kOctet;

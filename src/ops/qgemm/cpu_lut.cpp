@@ -58,6 +58,9 @@ struct LutConsts {
   int64_t blocks = 0, blocks_per_group = 0;
   // ternary5: runs (bytes) per row and per full group; `blocks` counts table steps per row of X.
   int64_t row_runs = 0, runs_per_group = 0;
+  // 1-bit weights repacked into row lanes (Lut1RowLanesTile): 256 bytes per block of 32 weights and
+  // tile, tile after tile; null when the planar kernels run.
+  const uint8_t* row_lanes = nullptr;
 };
 
 // ternary5: runs of five per table step. Each run's lookup errs by at most half a step, and a step
@@ -111,8 +114,11 @@ HWY_ALIGN constexpr float kBit[4][16] = {
 // Tables for activations xf[0, 4*quads), starting on a block: 16 bytes per quad, each the rounded
 // partial sum / step + 128, and per block of 8 quads its step and the sum of its x. xf holds whole
 // blocks (zero past k), so every block is computed in full; only its first `quads` tables are stored.
+// With `row_lanes` a block's 128 bytes of tables are stored lo tables first (its four octets' quads
+// 2o), then hi tables (quads 2o + 1), and every block whole (quads past k hold zero sums), as
+// Lut1RowLanesTile looks them up.
 void BuildTables(const float* HWY_RESTRICT xf, int64_t quads, uint8_t* HWY_RESTRICT tbl, float* HWY_RESTRICT tscale,
-                 float* HWY_RESTRICT bsum) {
+                 float* HWY_RESTRICT bsum, bool row_lanes = false) {
   const DF df;
   const DI32F di;
   const DU8F du8;
@@ -143,12 +149,14 @@ void BuildTables(const float* HWY_RESTRICT xf, int64_t quads, uint8_t* HWY_RESTR
     // finite wrong value.
     if (!std::isfinite(sum)) tscale[blk] = std::numeric_limits<float>::quiet_NaN();
     const auto inv = hn::Set(df, amax > 0 ? 127.0f / amax : 0.0f);
-    const int64_t nq = std::min(kQuadsPerBlock, quads - q0);
-    for (int64_t q = 0; q < nq; ++q)
+    const int64_t nq = row_lanes ? kQuadsPerBlock : std::min(kQuadsPerBlock, quads - q0);
+    for (int64_t q = 0; q < nq; ++q) {
+      uint8_t* HWY_RESTRICT dst = row_lanes ? tbl + q0 * 16 + (q % 2) * 64 + (q / 2) * 16 : tbl + (q0 + q) * 16;
       for (int64_t e = 0; e < 16; e += L) {
         const auto i = hn::Add(hn::NearestInt(hn::Mul(hn::Load(df, t + q * 16 + e), inv)), off);
-        hn::StoreU(hn::DemoteTo(du8, i), du8, tbl + (q0 + q) * 16 + e);
+        hn::StoreU(hn::DemoteTo(du8, i), du8, dst + e);
       }
+    }
   }
 }
 
@@ -415,6 +423,137 @@ template <int P, bool ODD>
 TileFns PickTiles() {
   return {&LutTile<P, ODD, kMB, 1>, &LutTile<P, ODD, 1, 1>, &LutTile<P, ODD, 1, kGemvTiles>};
 }
+
+// ---- 1-bit weights in row lanes (AVX3_DL, several rows of X) -----------------------------------------
+// A planar 1-bit octet holds 64 rows in 64 bytes, rows r and r + 32 side by side, so its lookups give
+// one byte per row that must be widened apart (LutTile's ODD path: two lookups, four vpmaddubsw and
+// four adds a row of X per octet). Repacked so that a 32-bit lane holds one row's four octets of a
+// 32-weight block, one vpermb looks up four different tables at once (a byte's position in its lane
+// selects one of the four 16-entry tables a 64-byte register holds, through index bits 4-5) and one
+// vpdpbusd against ones sums the four lookups into that row's int32: per block and row of X, 2
+// vpermb and 2 vpdpbusd per 16 rows, against 8 vpermb, 16 vpmaddubsw and 16 adds per 64 rows, and
+// the int32 sums need no widening before the block's float step. The tables and their int8
+// rounding are LutTile's (only their order differs, BuildTables' row_lanes), and the integer sums
+// are exact, so the outputs are the planar kernels' bit for bit. The repack is one pass over W per
+// call (8 vpermt2b per 256 bytes) into a scratch copy of W's size, so LutGemm takes this path from
+// kRowLanesMinRows rows of X: against the planar kernels, in one process alternating call by call
+// (session 20, n = 4096, both vCPUs of the AVX-512 VM), 1.07-1.08x at m = 8 (k = 4096 and 14336),
+// 1.21x at m = 16, 1.31-1.33x at m = 512; m = 4 runs the GEMV path either way.
+#if HWY_TARGET == HWY_AVX3_DL
+constexpr bool kRowLanes = true;
+constexpr int64_t kRowLanesMinRows = 8;
+constexpr int64_t kRowLaneBlockBytes = 4 * 64;  // a block of one tile: 4 vectors of 16 rows
+
+// The byte of row r in a planar 1-bit octet (LutTile's ODD layout).
+constexpr int PlanarOddByte(int r) { return 16 * ((r % 32) / 8) + 2 * (r % 8) + r / 32; }
+
+// vpermt2b indexes of the repack: two octets' bytes of rows 0-31 (first) or 32-63 (second), row by
+// row, then four octets of 16 rows (rows 0-15 of each half, or 16-31) lane by lane.
+struct RowLaneIndexes {
+  alignas(64) uint8_t pair_lo[64], pair_hi[64], quad_lo[64], quad_hi[64];
+};
+constexpr RowLaneIndexes MakeRowLaneIndexes() {
+  RowLaneIndexes ix{};
+  for (int r = 0; r < 32; ++r)
+    for (int q = 0; q < 2; ++q) {
+      ix.pair_lo[2 * r + q] = uint8_t(PlanarOddByte(r) + 64 * q);
+      ix.pair_hi[2 * r + q] = uint8_t(PlanarOddByte(32 + r) + 64 * q);
+    }
+  for (int l = 0; l < 16; ++l)
+    for (int p = 0; p < 4; ++p) {
+      ix.quad_lo[4 * l + p] = uint8_t(2 * l + p % 2 + 64 * (p / 2));
+      ix.quad_hi[4 * l + p] = uint8_t(2 * (16 + l) + p % 2 + 64 * (p / 2));
+    }
+  return ix;
+}
+constexpr RowLaneIndexes kRowLaneIndexes = MakeRowLaneIndexes();
+
+// Tile `tile` of planar 1-bit W into dst: per block, vector v holds rows 16v .. 16v + 15, lane l row
+// 16v + l, its byte p octet 4 * blk + p (zero past k).
+void RepackRowLanes(const CpuArgs& a, int64_t tile, int64_t blocks, uint8_t* HWY_RESTRICT dst) {
+  const uint8_t* HWY_RESTRICT wt = a.w + tile * a.octets * quant::kTileRows;
+  const __m512i pair_lo = _mm512_load_si512(kRowLaneIndexes.pair_lo), pair_hi = _mm512_load_si512(kRowLaneIndexes.pair_hi);
+  const __m512i quad_lo = _mm512_load_si512(kRowLaneIndexes.quad_lo), quad_hi = _mm512_load_si512(kRowLaneIndexes.quad_hi);
+  for (int64_t blk = 0; blk < blocks; ++blk) {
+    __m512i in[4];
+    for (int p = 0; p < 4; ++p) {
+      const int64_t o = blk * kOctetsPerBlock + p;
+      in[p] = o < a.octets ? _mm512_loadu_si512(wt + o * quant::kTileRows) : _mm512_setzero_si512();
+    }
+    const __m512i lo01 = _mm512_permutex2var_epi8(in[0], pair_lo, in[1]), hi01 = _mm512_permutex2var_epi8(in[0], pair_hi, in[1]);
+    const __m512i lo23 = _mm512_permutex2var_epi8(in[2], pair_lo, in[3]), hi23 = _mm512_permutex2var_epi8(in[2], pair_hi, in[3]);
+    uint8_t* HWY_RESTRICT out = dst + blk * kRowLaneBlockBytes;
+    _mm512_store_si512(out, _mm512_permutex2var_epi8(lo01, quad_lo, lo23));
+    _mm512_store_si512(out + 64, _mm512_permutex2var_epi8(lo01, quad_hi, lo23));
+    _mm512_store_si512(out + 128, _mm512_permutex2var_epi8(hi01, quad_lo, hi23));
+    _mm512_store_si512(out + 192, _mm512_permutex2var_epi8(hi01, quad_hi, hi23));
+  }
+}
+
+// acc + the four u8(u) * s8(x) of each 32-bit lane. Highway's AVX3_DL flags lack avx512vnni (its
+// runtime check requires VNNI), so the instruction is written directly, as in cpu_idot.cpp.
+HWY_INLINE __m512i Dpbusd(__m512i acc, __m512i u, __m512i x) {
+  asm("vpdpbusd %2, %1, %0" : "+v"(acc) : "v"(u), "v"(x));
+  return acc;
+}
+
+// All of K for rows m0 .. m0 + MB - 1 of X against one tile of row-lane 1-bit W. A lane's int32 is a
+// whole block of its row (8 lookups, each offset by 128, which `start` takes off), so it goes
+// straight into the block's float step: the loop runs a group's blocks for one vector of 16 rows at
+// a time, keeping that vector's float sums in registers, and adds them in LutTile's order.
+template <int MB>
+HWY_NOINLINE void Lut1RowLanesTile(const CpuArgs& a, const LutConsts& lc, const LutRows& rows, int64_t tile, int64_t m0) {
+  const __m512i ones = _mm512_set1_epi8(1), nibble = _mm512_set1_epi8(0x0f);
+  const __m512i select = _mm512_set1_epi32(0x30201000);  // byte p of a lane reads table p
+  const __m512i start = _mm512_set1_epi32(-8 * 128);
+  const float c = lc.c[0];
+  HWY_ALIGN float gacc[MB][quant::kTileRows];
+  HWY_ALIGN float yacc[MB][quant::kTileRows] = {};
+  const uint8_t* HWY_RESTRICT wt = lc.row_lanes + tile * lc.blocks * kRowLaneBlockBytes;
+  const uint8_t* HWY_RESTRICT tb[MB];
+  const float* HWY_RESTRICT ts[MB];
+  for (int m = 0; m < MB; ++m) {
+    tb[m] = rows.tbl + (m0 + m) * rows.tbl_stride;
+    ts[m] = rows.tscale + (m0 + m) * lc.blocks;
+  }
+  for (int64_t b0 = 0; b0 < lc.blocks; b0 += lc.blocks_per_group) {
+    const int64_t b1 = std::min(b0 + lc.blocks_per_group, lc.blocks);
+    for (int v = 0; v < 4; ++v) {
+      __m512 g[MB];
+      for (int m = 0; m < MB; ++m) g[m] = _mm512_setzero_ps();
+      for (int64_t blk = b0; blk < b1; ++blk) {
+        const __m512i w = _mm512_load_si512(wt + blk * kRowLaneBlockBytes + v * 64);
+        const __m512i lo = _mm512_ternarylogic_epi32(w, nibble, select, 0xEA);  // (w & 0x0f) | select
+        const __m512i hi = _mm512_ternarylogic_epi32(_mm512_srli_epi16(w, 4), nibble, select, 0xEA);
+        for (int m = 0; m < MB; ++m) {
+          const uint8_t* HWY_RESTRICT t = tb[m] + blk * 128;
+          __m512i sum = Dpbusd(start, _mm512_permutexvar_epi8(lo, _mm512_load_si512(t)), ones);
+          sum = Dpbusd(sum, _mm512_permutexvar_epi8(hi, _mm512_load_si512(t + 64)), ones);
+          // c * sum * step, as LutTile's c * sum (exact in int32) times the step: c is 1 or 2.
+          g[m] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum), _mm512_set1_ps(c * ts[m][blk]), g[m]);
+        }
+      }
+      for (int m = 0; m < MB; ++m) _mm512_store_ps(gacc[m] + 16 * v, g[m]);
+    }
+    LutRows sub = rows;
+    sub.bsum = rows.bsum + m0 * lc.blocks;
+    CloseGroup<MB>(a, lc, sub, tile, b0 / lc.blocks_per_group, gacc, yacc);
+  }
+  StoreRows<MB>(a, tile, m0, yacc);
+}
+
+TileFns PickRowLaneTiles() {
+  TileFns fns{&Lut1RowLanesTile<kMB>, &Lut1RowLanesTile<1>, &Lut1RowLanesTile<1>};
+  fns.gemv_tiles = 1;
+  return fns;
+}
+#else
+constexpr bool kRowLanes = false;
+constexpr int64_t kRowLanesMinRows = 0;
+constexpr int64_t kRowLaneBlockBytes = 4 * 64;
+void RepackRowLanes(const CpuArgs&, int64_t, int64_t, uint8_t*) {}
+TileFns PickRowLaneTiles() { return {}; }
+#endif
 
 // ---- ternary5 -------------------------------------------------------------------------------------------
 
@@ -903,9 +1042,20 @@ void LutGemm(const CpuArgs& a) {
     case 3: fns = PickTiles<1, true>(); break;
     default: fns = PickTiles<2, false>(); break;
   }
+  // 1-bit weights with enough rows of X to pay for the repack go through row lanes (AVX3_DL).
+  const bool row_lanes = kRowLanes && a.row_lanes && s.fmt.bits == 1 && s.m >= kRowLanesMinRows;
+  if (row_lanes) {
+    fns = PickRowLaneTiles();
+    const int64_t tile_bytes = lc.blocks * kRowLaneBlockBytes;
+    auto* packed = static_cast<uint8_t*>(scratch_bytes<3>(size_t(a.tiles * tile_bytes)));
+    cpu::parallel_for(a.tiles, call_threads(a, cpu::hardware_threads()), [&](int64_t t0, int64_t t1) {
+      for (int64_t t = t0; t < t1; ++t) RepackRowLanes(a, t, lc.blocks, packed + t * tile_bytes);
+    });
+    lc.row_lanes = packed;
+  }
 
   const int64_t quads = 2 * a.octets;
-  const int64_t tbl_stride = quads * 16;
+  const int64_t tbl_stride = row_lanes ? lc.blocks * 8 * 16 : quads * 16;
   const int64_t chunk = ChunkRows(a, tbl_stride + 2 * lc.blocks * int64_t(sizeof(float)));
   auto* tbl = static_cast<uint8_t*>(scratch_bytes<0>(size_t(chunk * tbl_stride)));
   auto* tscale = static_cast<float*>(scratch_bytes<1>(size_t(chunk * lc.blocks) * sizeof(float)));
@@ -920,7 +1070,8 @@ void LutGemm(const CpuArgs& a) {
     const int64_t b0 = span * kSpanBlocks;
     const int64_t k0 = b0 * kLutBlock, nq = std::min(quads - 4 * b0 * 2, kSpanBlocks * kQuadsPerBlock);
     ActivationSpan(a, row, k0, kLutBlock * ((nq + kQuadsPerBlock - 1) / kQuadsPerBlock), xf);
-    BuildTables(xf, nq, tbl + r * tbl_stride + k0 / 4 * 16, tscale + r * lc.blocks + b0, bsum + r * lc.blocks + b0);
+    BuildTables(xf, nq, tbl + r * tbl_stride + k0 / 4 * 16, tscale + r * lc.blocks + b0, bsum + r * lc.blocks + b0,
+                row_lanes);
   });
 }
 
@@ -966,8 +1117,10 @@ class CpuLut final : public Implementation {
   }
 
   std::vector<Tunable> config_space(const Problem&) const override {
-    // Rows of X whose tables are built and then swept over every tile together (0: ~1 MiB).
-    return {{"chunk", {0, 4, 16, 64, 256}}};
+    // chunk: rows of X whose tables are built and then swept over every tile together (0: ~1 MiB).
+    // row_lanes: 1 = 1-bit weights repacked into row lanes for several rows of X on AVX3_DL (see
+    // Lut1RowLanesTile), 0 = the planar kernels always.
+    return {{"chunk", {0, 4, 16, 64, 256}}, {"row_lanes", {1, 0}}};
   }
 
   Status run(const Problem& p, const Config& config, std::span<const TensorView> t, const RunContext& ctx) const override {
