@@ -1,8 +1,8 @@
 // cpu.lut at m = 1 (GEMV) and small m on every Highway target this CPU has,
 // AVX3_DL (vpermb lookups) and the forced AVX2 path included: against the
 // reference, and bit for bit across targets, which must agree exactly (same
-// integer table sums, same per-row float operations). Also 1-bit weights in
-// row lanes (AVX3_DL, m >= 8) against the planar kernels, bit for bit.
+// integer table sums, same per-row float operations). Also 1- and 2-bit weights
+// in row lanes (AVX3_DL, m >= 8) against the planar kernels, bit for bit.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -197,12 +197,12 @@ TEST(LutGemv, Ternary5EveryByteDecodes) {
   }
 }
 
-// 1-bit weights repacked into row lanes (Lut1RowLanesTile: four octets of a row in a 32-bit lane, one
-// vpdpbusd per four lookups) look up the planar kernels' tables and add in their order, so the two
-// agree bit for bit. The shapes reach a partial last block (k % 32) and octet (k % 8), a partial
+// 1- and 2-bit weights (ternary included) repacked into row lanes (Lut1RowLanesTile, Lut2RowLanesTile:
+// a row's bytes of several octets in a 32-bit lane, one vpdpbusd per four lookups) look up the planar
+// kernels' tables and add in their order, so the two agree bit for bit. The shapes reach a partial last block (k % 32) and octet (k % 8), a partial
 // last tile, groups of 32 and 128 and per-row scales, uint zero points, bf16 activations, rows left
-// over after blocks of four (m = 13), and chunks of fewer rows than a block (chunk = 2 runs the
-// one-row kernel where the planar path would take its GEMV kernel).
+// over after blocks of four (m = 13, 67, 65), and chunks of fewer rows than a block (chunk = 2 runs
+// the one-row kernel where the planar path would take its GEMV kernel).
 TEST(LutRowLanes, AgreeWithPlanarBitForBit) {
   const std::vector<int64_t> targets = x86_targets();
   if (std::find(targets.begin(), targets.end(), int64_t(HWY_AVX3_DL)) == targets.end())
@@ -211,7 +211,11 @@ TEST(LutRowLanes, AgreeWithPlanarBitForBit) {
   for (const char* d : {"qgemm m=8 n=4096 k=512 wbits=1 group=128", "qgemm m=13 n=130 k=1000 wbits=1 group=32",
                         "qgemm m=9 n=65 k=77 wbits=1 group=channel act=bf16",
                         "qgemm m=16 n=200 k=300 format=uint wbits=1 group=32 sdtype=bf16",
-                        "qgemm m=10 n=64 k=4104 wbits=1 group=128"}) {
+                        "qgemm m=10 n=64 k=4104 wbits=1 group=128",
+                        // 2 bits take row lanes from m = 64.
+                        "qgemm m=64 n=4096 k=512 wbits=2 group=128", "qgemm m=67 n=130 k=1000 wbits=2 group=32",
+                        "qgemm m=65 n=65 k=77 format=ternary group=channel act=bf16",
+                        "qgemm m=64 n=200 k=300 format=uint wbits=2 group=32 sdtype=bf16"}) {
     const Problem p = parse(d);
     Tensors t(p);
     for (int threads : {1, 2})

@@ -58,8 +58,8 @@ struct LutConsts {
   int64_t blocks = 0, blocks_per_group = 0;
   // ternary5: runs (bytes) per row and per full group; `blocks` counts table steps per row of X.
   int64_t row_runs = 0, runs_per_group = 0;
-  // 1-bit weights repacked into row lanes (Lut1RowLanesTile): 256 bytes per block of 32 weights and
-  // tile, tile after tile; null when the planar kernels run.
+  // 1- or 2-bit weights repacked into row lanes (Lut1RowLanesTile, Lut2RowLanesTile): RowLaneBlockBytes
+  // per block of 32 weights and tile, tile after tile; null when the planar kernels run.
   const uint8_t* row_lanes = nullptr;
 };
 
@@ -424,7 +424,7 @@ TileFns PickTiles() {
   return {&LutTile<P, ODD, kMB, 1>, &LutTile<P, ODD, 1, 1>, &LutTile<P, ODD, 1, kGemvTiles>};
 }
 
-// ---- 1-bit weights in row lanes (AVX3_DL, several rows of X) -----------------------------------------
+// ---- 1- and 2-bit weights in row lanes (AVX3_DL, several rows of X) -----------------------------------
 // A planar 1-bit octet holds 64 rows in 64 bytes, rows r and r + 32 side by side, so its lookups give
 // one byte per row that must be widened apart (LutTile's ODD path: two lookups, four vpmaddubsw and
 // four adds a row of X per octet). Repacked so that a 32-bit lane holds one row's four octets of a
@@ -436,13 +436,15 @@ TileFns PickTiles() {
 // rounding are LutTile's (only their order differs, BuildTables' row_lanes), and the integer sums
 // are exact, so the outputs are the planar kernels' bit for bit. The repack is one pass over W per
 // call (8 vpermt2b per 256 bytes) into a scratch copy of W's size, so LutGemm takes this path from
-// kRowLanesMinRows rows of X: against the planar kernels, in one process alternating call by call
+// RowLanesMinRows rows of X: against the planar kernels, in one process alternating call by call
 // (session 20, n = 4096, both vCPUs of the AVX-512 VM), 1.07-1.08x at m = 8 (k = 4096 and 14336),
 // 1.21x at m = 16, 1.31-1.33x at m = 512; m = 4 runs the GEMV path either way.
 #if HWY_TARGET == HWY_AVX3_DL
 constexpr bool kRowLanes = true;
-constexpr int64_t kRowLanesMinRows = 8;
-constexpr int64_t kRowLaneBlockBytes = 4 * 64;  // a block of one tile: 4 vectors of 16 rows
+// Rows of X from which row lanes beat the planar kernels (measured; see above and Lut2RowLanesTile).
+constexpr int64_t RowLanesMinRows(int bits) { return bits == 1 ? 8 : 64; }
+// A block of one tile: 4 vectors of 16 rows per plane-pair byte of a lane (1 bit: 4, 2 bits: 8 vectors).
+constexpr int64_t RowLaneBlockBytes(int bits) { return bits * 4 * 64; }
 
 // The byte of row r in a planar 1-bit octet (LutTile's ODD layout).
 constexpr int PlanarOddByte(int r) { return 16 * ((r % 32) / 8) + 2 * (r % 8) + r / 32; }
@@ -470,7 +472,7 @@ constexpr RowLaneIndexes kRowLaneIndexes = MakeRowLaneIndexes();
 
 // Tile `tile` of planar 1-bit W into dst: per block, vector v holds rows 16v .. 16v + 15, lane l row
 // 16v + l, its byte p octet 4 * blk + p (zero past k).
-void RepackRowLanes(const CpuArgs& a, int64_t tile, int64_t blocks, uint8_t* HWY_RESTRICT dst) {
+void RepackRowLanes1(const CpuArgs& a, int64_t tile, int64_t blocks, uint8_t* HWY_RESTRICT dst) {
   const uint8_t* HWY_RESTRICT wt = a.w + tile * a.octets * quant::kTileRows;
   const __m512i pair_lo = _mm512_load_si512(kRowLaneIndexes.pair_lo), pair_hi = _mm512_load_si512(kRowLaneIndexes.pair_hi);
   const __m512i quad_lo = _mm512_load_si512(kRowLaneIndexes.quad_lo), quad_hi = _mm512_load_si512(kRowLaneIndexes.quad_hi);
@@ -482,7 +484,7 @@ void RepackRowLanes(const CpuArgs& a, int64_t tile, int64_t blocks, uint8_t* HWY
     }
     const __m512i lo01 = _mm512_permutex2var_epi8(in[0], pair_lo, in[1]), hi01 = _mm512_permutex2var_epi8(in[0], pair_hi, in[1]);
     const __m512i lo23 = _mm512_permutex2var_epi8(in[2], pair_lo, in[3]), hi23 = _mm512_permutex2var_epi8(in[2], pair_hi, in[3]);
-    uint8_t* HWY_RESTRICT out = dst + blk * kRowLaneBlockBytes;
+    uint8_t* HWY_RESTRICT out = dst + blk * RowLaneBlockBytes(1);
     _mm512_store_si512(out, _mm512_permutex2var_epi8(lo01, quad_lo, lo23));
     _mm512_store_si512(out + 64, _mm512_permutex2var_epi8(lo01, quad_hi, lo23));
     _mm512_store_si512(out + 128, _mm512_permutex2var_epi8(hi01, quad_lo, hi23));
@@ -509,7 +511,7 @@ HWY_NOINLINE void Lut1RowLanesTile(const CpuArgs& a, const LutConsts& lc, const 
   const float c = lc.c[0];
   HWY_ALIGN float gacc[MB][quant::kTileRows];
   HWY_ALIGN float yacc[MB][quant::kTileRows] = {};
-  const uint8_t* HWY_RESTRICT wt = lc.row_lanes + tile * lc.blocks * kRowLaneBlockBytes;
+  const uint8_t* HWY_RESTRICT wt = lc.row_lanes + tile * lc.blocks * RowLaneBlockBytes(1);
   const uint8_t* HWY_RESTRICT tb[MB];
   const float* HWY_RESTRICT ts[MB];
   for (int m = 0; m < MB; ++m) {
@@ -522,7 +524,7 @@ HWY_NOINLINE void Lut1RowLanesTile(const CpuArgs& a, const LutConsts& lc, const 
       __m512 g[MB];
       for (int m = 0; m < MB; ++m) g[m] = _mm512_setzero_ps();
       for (int64_t blk = b0; blk < b1; ++blk) {
-        const __m512i w = _mm512_load_si512(wt + blk * kRowLaneBlockBytes + v * 64);
+        const __m512i w = _mm512_load_si512(wt + blk * RowLaneBlockBytes(1) + v * 64);
         const __m512i lo = _mm512_ternarylogic_epi32(w, nibble, select, 0xEA);  // (w & 0x0f) | select
         const __m512i hi = _mm512_ternarylogic_epi32(_mm512_srli_epi16(w, 4), nibble, select, 0xEA);
         for (int m = 0; m < MB; ++m) {
@@ -542,17 +544,109 @@ HWY_NOINLINE void Lut1RowLanesTile(const CpuArgs& a, const LutConsts& lc, const 
   StoreRows<MB>(a, tile, m0, yacc);
 }
 
-TileFns PickRowLaneTiles() {
-  TileFns fns{&Lut1RowLanesTile<kMB>, &Lut1RowLanesTile<1>, &Lut1RowLanesTile<1>};
+// 2 bits: a planar octet is 128 bytes, one 16-bit word per row (its two planes' bytes), rows 0-31 in
+// the first 64 and 32-63 in the second. Row lanes pair two octets' words: per block, vector (v, h)
+// holds rows 16v .. 16v + 15, lane l = row 16v + l = [plane 0, plane 1 of octet 4 blk + 2h, the same
+// of octet 4 blk + 2h + 1] (one vpermt2w), so the lane's bytes 0-1 read octet 2h's table and 2-3 octet
+// 2h + 1's, and vpdpbusd weighs them by the planes' (c0, c1, c0, c1): two vectors, four lookups and
+// four vpdpbusd per block, row of X and 16 rows, against the planar kernel's 8 vpermb, 8 vpmaddubsw
+// and 8 adds per 32 rows and its int16 blocks' conversion. As for 1 bit, the same tables and exact
+// integer sums: the planar kernels' results bit for bit. It gains less than 1 bit does (four
+// vpdpbusd a block, and vpdpbusd, the conversion and the FMA all issue on port 0 here): against the
+// planar kernel, alternating call by call (session 20), 1.09-1.10x at m = 512 (2 bits, k = 4096 and
+// 14336; ternary 1.13x), 1.04x at m = 64 and 128, 0.95x at m = 16 and 0.70-0.80x at m = 8, where
+// the repacked copy's trip through memory costs more than the lookups save. So 2 bits take it from
+// m = 64.
+void RepackRowLanes2(const CpuArgs& a, int64_t tile, int64_t blocks, uint8_t* HWY_RESTRICT dst) {
+  const uint8_t* HWY_RESTRICT wt = a.w + tile * a.octets * 2 * quant::kTileRows;
+  HWY_ALIGN uint16_t idx[2][32];
+  for (int half = 0; half < 2; ++half)
+    for (int l = 0; l < 16; ++l) {
+      idx[half][2 * l] = uint16_t(16 * half + l);
+      idx[half][2 * l + 1] = uint16_t(32 + 16 * half + l);
+    }
+  const __m512i idx0 = _mm512_load_si512(idx[0]), idx1 = _mm512_load_si512(idx[1]);
+  for (int64_t blk = 0; blk < blocks; ++blk) {
+    __m512i in[4][2];  // octet p of the block, rows 0-31 and 32-63
+    for (int p = 0; p < 4; ++p) {
+      const int64_t o = blk * kOctetsPerBlock + p;
+      for (int z = 0; z < 2; ++z)
+        in[p][z] = o < a.octets ? _mm512_loadu_si512(wt + o * 2 * quant::kTileRows + z * 64) : _mm512_setzero_si512();
+    }
+    uint8_t* HWY_RESTRICT out = dst + blk * RowLaneBlockBytes(2);
+    for (int v = 0; v < 4; ++v)
+      for (int h = 0; h < 2; ++h)
+        _mm512_store_si512(out + (2 * v + h) * 64,
+                           _mm512_permutex2var_epi16(in[2 * h][v / 2], v % 2 ? idx1 : idx0, in[2 * h + 1][v / 2]));
+  }
+}
+
+template <int MB>
+HWY_NOINLINE void Lut2RowLanesTile(const CpuArgs& a, const LutConsts& lc, const LutRows& rows, int64_t tile, int64_t m0) {
+  const __m512i nibble = _mm512_set1_epi8(0x0f);
+  // Byte p of a lane reads table 2h + p / 2 of the block's four (h: which pair of octets).
+  const __m512i select[2] = {_mm512_set1_epi32(0x10100000), _mm512_set1_epi32(0x30302020)};
+  const __m512i weights = _mm512_set1_epi32(int32_t(uint32_t(uint8_t(lc.c[0])) | uint32_t(uint8_t(lc.c[1])) << 8 |
+                                                    uint32_t(uint8_t(lc.c[0])) << 16 | uint32_t(uint8_t(lc.c[1])) << 24));
+  // Each lane sums 16 lookups a block, weighted c0 or c1, each offset by 128: the planar kernel's start.
+  const __m512i start = _mm512_set1_epi32(-lc.quad_offset * 2 * int32_t(kOctetsPerBlock));
+  HWY_ALIGN float gacc[MB][quant::kTileRows];
+  HWY_ALIGN float yacc[MB][quant::kTileRows] = {};
+  const uint8_t* HWY_RESTRICT wt = lc.row_lanes + tile * lc.blocks * RowLaneBlockBytes(2);
+  const uint8_t* HWY_RESTRICT tb[MB];
+  const float* HWY_RESTRICT ts[MB];
+  for (int m = 0; m < MB; ++m) {
+    tb[m] = rows.tbl + (m0 + m) * rows.tbl_stride;
+    ts[m] = rows.tscale + (m0 + m) * lc.blocks;
+  }
+  for (int64_t b0 = 0; b0 < lc.blocks; b0 += lc.blocks_per_group) {
+    const int64_t b1 = std::min(b0 + lc.blocks_per_group, lc.blocks);
+    for (int v = 0; v < 4; ++v) {
+      __m512 g[MB];
+      for (int m = 0; m < MB; ++m) g[m] = _mm512_setzero_ps();
+      for (int64_t blk = b0; blk < b1; ++blk) {
+        __m512i lo[2], hi[2];
+        for (int h = 0; h < 2; ++h) {
+          const __m512i w = _mm512_load_si512(wt + blk * RowLaneBlockBytes(2) + (2 * v + h) * 64);
+          lo[h] = _mm512_ternarylogic_epi32(w, nibble, select[h], 0xEA);  // (w & 0x0f) | select
+          hi[h] = _mm512_ternarylogic_epi32(_mm512_srli_epi16(w, 4), nibble, select[h], 0xEA);
+        }
+        for (int m = 0; m < MB; ++m) {
+          const __m512i tl = _mm512_load_si512(tb[m] + blk * 128), th = _mm512_load_si512(tb[m] + blk * 128 + 64);
+          __m512i sum = start;
+          for (int h = 0; h < 2; ++h) {
+            sum = Dpbusd(sum, _mm512_permutexvar_epi8(lo[h], tl), weights);
+            sum = Dpbusd(sum, _mm512_permutexvar_epi8(hi[h], th), weights);
+          }
+          g[m] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum), _mm512_set1_ps(ts[m][blk]), g[m]);
+        }
+      }
+      for (int m = 0; m < MB; ++m) _mm512_store_ps(gacc[m] + 16 * v, g[m]);
+    }
+    LutRows sub = rows;
+    sub.bsum = rows.bsum + m0 * lc.blocks;
+    CloseGroup<MB>(a, lc, sub, tile, b0 / lc.blocks_per_group, gacc, yacc);
+  }
+  StoreRows<MB>(a, tile, m0, yacc);
+}
+
+void RepackRowLanes(const CpuArgs& a, int64_t tile, int64_t blocks, uint8_t* HWY_RESTRICT dst) {
+  if (a.s.fmt.bits == 1) RepackRowLanes1(a, tile, blocks, dst);
+  else RepackRowLanes2(a, tile, blocks, dst);
+}
+
+TileFns PickRowLaneTiles(int bits) {
+  TileFns fns = bits == 1 ? TileFns{&Lut1RowLanesTile<kMB>, &Lut1RowLanesTile<1>, &Lut1RowLanesTile<1>}
+                          : TileFns{&Lut2RowLanesTile<kMB>, &Lut2RowLanesTile<1>, &Lut2RowLanesTile<1>};
   fns.gemv_tiles = 1;
   return fns;
 }
 #else
 constexpr bool kRowLanes = false;
-constexpr int64_t kRowLanesMinRows = 0;
-constexpr int64_t kRowLaneBlockBytes = 4 * 64;
+constexpr int64_t RowLanesMinRows(int) { return 0; }
+constexpr int64_t RowLaneBlockBytes(int bits) { return bits * 4 * 64; }
 void RepackRowLanes(const CpuArgs&, int64_t, int64_t, uint8_t*) {}
-TileFns PickRowLaneTiles() { return {}; }
+TileFns PickRowLaneTiles(int) { return {}; }
 #endif
 
 // ---- ternary5 -------------------------------------------------------------------------------------------
@@ -1042,11 +1136,11 @@ void LutGemm(const CpuArgs& a) {
     case 3: fns = PickTiles<1, true>(); break;
     default: fns = PickTiles<2, false>(); break;
   }
-  // 1-bit weights with enough rows of X to pay for the repack go through row lanes (AVX3_DL).
-  const bool row_lanes = kRowLanes && a.row_lanes && s.fmt.bits == 1 && s.m >= kRowLanesMinRows;
+  // 1- and 2-bit weights with enough rows of X to pay for the repack go through row lanes (AVX3_DL).
+  const bool row_lanes = kRowLanes && a.row_lanes && s.fmt.bits <= 2 && s.m >= RowLanesMinRows(s.fmt.bits);
   if (row_lanes) {
-    fns = PickRowLaneTiles();
-    const int64_t tile_bytes = lc.blocks * kRowLaneBlockBytes;
+    fns = PickRowLaneTiles(s.fmt.bits);
+    const int64_t tile_bytes = lc.blocks * RowLaneBlockBytes(s.fmt.bits);
     auto* packed = static_cast<uint8_t*>(scratch_bytes<3>(size_t(a.tiles * tile_bytes)));
     cpu::parallel_for(a.tiles, call_threads(a, cpu::hardware_threads()), [&](int64_t t0, int64_t t1) {
       for (int64_t t = t0; t < t1; ++t) RepackRowLanes(a, t, lc.blocks, packed + t * tile_bytes);
@@ -1118,8 +1212,8 @@ class CpuLut final : public Implementation {
 
   std::vector<Tunable> config_space(const Problem&) const override {
     // chunk: rows of X whose tables are built and then swept over every tile together (0: ~1 MiB).
-    // row_lanes: 1 = 1-bit weights repacked into row lanes for several rows of X on AVX3_DL (see
-    // Lut1RowLanesTile), 0 = the planar kernels always.
+    // row_lanes: 1 = 1- and 2-bit weights repacked into row lanes for several rows of X on AVX3_DL
+    // (see Lut1RowLanesTile, Lut2RowLanesTile), 0 = the planar kernels always.
     return {{"chunk", {0, 4, 16, 64, 256}}, {"row_lanes", {1, 0}}};
   }
 
