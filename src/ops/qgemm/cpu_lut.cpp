@@ -437,7 +437,7 @@ TileFns PickTiles() {
 // are exact, so the outputs are the planar kernels' bit for bit. The repack is one pass over W per
 // call (8 vpermt2b per 256 bytes) into a scratch copy of W's size, so LutGemm takes this path from
 // RowLanesMinRows rows of X: against the planar kernels, in one process alternating call by call
-// (session 20, n = 4096, both vCPUs of the AVX-512 VM), 1.07-1.08x at m = 8 (k = 4096 and 14336),
+// (session 20, n = 4096, both vCPUs of the AVX-512 VM), 1.07-1.10x at m = 8 (k = 4096 and 14336),
 // 1.21x at m = 16, 1.31-1.33x at m = 512; m = 4 runs the GEMV path either way.
 #if HWY_TARGET == HWY_AVX3_DL
 constexpr bool kRowLanes = true;
