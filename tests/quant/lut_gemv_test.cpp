@@ -197,12 +197,12 @@ TEST(LutGemv, Ternary5EveryByteDecodes) {
   }
 }
 
-// 1- and 2-bit weights (ternary included) repacked into row lanes (Lut1RowLanesTile, Lut2RowLanesTile:
-// a row's bytes of several octets in a 32-bit lane, one vpdpbusd per four lookups) look up the planar
-// kernels' tables and add in their order, so the two agree bit for bit. The shapes reach a partial last block (k % 32) and octet (k % 8), a partial
-// last tile, groups of 32 and 128 and per-row scales, uint zero points, bf16 activations, rows left
-// over after blocks of four (m = 13, 67, 65), and chunks of fewer rows than a block (chunk = 2 runs
-// the one-row kernel where the planar path would take its GEMV kernel).
+// 1- and 2-bit weights (ternary included) repacked into row lanes (LutRowLanesTile: a row's bytes of
+// several octets in a 32-bit lane, one vpdpbusd per four lookups) look up the planar kernels' tables
+// and add in their order, so the two agree bit for bit. The shapes reach a partial last block (k %
+// 32) and octet (k % 8), a partial last tile, groups of 32 and 128 and per-row scales, uint zero
+// points, bf16 activations, rows left over after blocks of four (m = 13, 67, 65), and chunks of fewer
+// rows than a block (chunk = 2 runs the one-row kernel where the planar path would take its GEMV one).
 TEST(LutRowLanes, AgreeWithPlanarBitForBit) {
   const std::vector<int64_t> targets = x86_targets();
   if (std::find(targets.begin(), targets.end(), int64_t(HWY_AVX3_DL)) == targets.end())

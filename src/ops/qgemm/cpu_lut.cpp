@@ -58,7 +58,7 @@ struct LutConsts {
   int64_t blocks = 0, blocks_per_group = 0;
   // ternary5: runs (bytes) per row and per full group; `blocks` counts table steps per row of X.
   int64_t row_runs = 0, runs_per_group = 0;
-  // 1- or 2-bit weights repacked into row lanes (Lut1RowLanesTile, Lut2RowLanesTile): RowLaneBlockBytes
+  // 1- or 2-bit weights repacked into row lanes (LutRowLanesTile): RowLaneBlockBytes
   // per block of 32 weights and tile, tile after tile; null when the planar kernels run.
   const uint8_t* row_lanes = nullptr;
 };
@@ -116,7 +116,7 @@ HWY_ALIGN constexpr float kBit[4][16] = {
 // blocks (zero past k), so every block is computed in full; only its first `quads` tables are stored.
 // With `row_lanes` a block's 128 bytes of tables are stored lo tables first (its four octets' quads
 // 2o), then hi tables (quads 2o + 1), and every block whole (quads past k hold zero sums), as
-// Lut1RowLanesTile looks them up.
+// LutRowLanesTile looks them up.
 void BuildTables(const float* HWY_RESTRICT xf, int64_t quads, uint8_t* HWY_RESTRICT tbl, float* HWY_RESTRICT tscale,
                  float* HWY_RESTRICT bsum, bool row_lanes = false) {
   const DF df;
@@ -430,18 +430,19 @@ TileFns PickTiles() {
 // four adds a row of X per octet). Repacked so that a 32-bit lane holds one row's four octets of a
 // 32-weight block, one vpermb looks up four different tables at once (a byte's position in its lane
 // selects one of the four 16-entry tables a 64-byte register holds, through index bits 4-5) and one
-// vpdpbusd against ones sums the four lookups into that row's int32: per block and row of X, 2
-// vpermb and 2 vpdpbusd per 16 rows, against 8 vpermb, 16 vpmaddubsw and 16 adds per 64 rows, and
+// vpdpbusd against the plane weight c sums the four lookups into that row's int32: per block and row
+// of X, 2 vpermb and 2 vpdpbusd per 16 rows, against 8 vpermb, 16 vpmaddubsw and 16 adds per 64 rows, and
 // the int32 sums need no widening before the block's float step. The tables and their int8
 // rounding are LutTile's (only their order differs, BuildTables' row_lanes), and the integer sums
 // are exact, so the outputs are the planar kernels' bit for bit. The repack is one pass over W per
 // call (8 vpermt2b per 256 bytes) into a scratch copy of W's size, so LutGemm takes this path from
 // RowLanesMinRows rows of X: against the planar kernels, in one process alternating call by call
-// (session 20, n = 4096, both vCPUs of the AVX-512 VM), 1.07-1.10x at m = 8 (k = 4096 and 14336),
-// 1.21x at m = 16, 1.31-1.33x at m = 512; m = 4 runs the GEMV path either way.
+// (session 20, n = 4096, both vCPUs of the AVX-512 VM; the same A/B with both sides planar reads
+// within 5%), 1.07-1.10x at m = 8 (k = 4096 and 14336), 1.31x at m = 16, 1.40-1.45x at m = 512; m = 4
+// runs the GEMV path either way.
 #if HWY_TARGET == HWY_AVX3_DL
 constexpr bool kRowLanes = true;
-// Rows of X from which row lanes beat the planar kernels (measured; see above and Lut2RowLanesTile).
+// Rows of X from which row lanes beat the planar kernels (measured; see above and RepackRowLanes2).
 constexpr int64_t RowLanesMinRows(int bits) { return bits == 1 ? 8 : 64; }
 // A block of one tile: 4 vectors of 16 rows per plane-pair byte of a lane (1 bit: 4, 2 bits: 8 vectors).
 constexpr int64_t RowLaneBlockBytes(int bits) { return bits * 4 * 64; }
@@ -474,16 +475,19 @@ constexpr RowLaneIndexes kRowLaneIndexes = MakeRowLaneIndexes();
 // 16v + l, its byte p octet 4 * blk + p (zero past k).
 void RepackRowLanes1(const CpuArgs& a, int64_t tile, int64_t blocks, uint8_t* HWY_RESTRICT dst) {
   const uint8_t* HWY_RESTRICT wt = a.w + tile * a.octets * quant::kTileRows;
-  const __m512i pair_lo = _mm512_load_si512(kRowLaneIndexes.pair_lo), pair_hi = _mm512_load_si512(kRowLaneIndexes.pair_hi);
-  const __m512i quad_lo = _mm512_load_si512(kRowLaneIndexes.quad_lo), quad_hi = _mm512_load_si512(kRowLaneIndexes.quad_hi);
+  const RowLaneIndexes& ix = kRowLaneIndexes;
+  const __m512i pair_lo = _mm512_load_si512(ix.pair_lo), pair_hi = _mm512_load_si512(ix.pair_hi);
+  const __m512i quad_lo = _mm512_load_si512(ix.quad_lo), quad_hi = _mm512_load_si512(ix.quad_hi);
   for (int64_t blk = 0; blk < blocks; ++blk) {
     __m512i in[4];
     for (int p = 0; p < 4; ++p) {
       const int64_t o = blk * kOctetsPerBlock + p;
       in[p] = o < a.octets ? _mm512_loadu_si512(wt + o * quant::kTileRows) : _mm512_setzero_si512();
     }
-    const __m512i lo01 = _mm512_permutex2var_epi8(in[0], pair_lo, in[1]), hi01 = _mm512_permutex2var_epi8(in[0], pair_hi, in[1]);
-    const __m512i lo23 = _mm512_permutex2var_epi8(in[2], pair_lo, in[3]), hi23 = _mm512_permutex2var_epi8(in[2], pair_hi, in[3]);
+    const __m512i lo01 = _mm512_permutex2var_epi8(in[0], pair_lo, in[1]);
+    const __m512i hi01 = _mm512_permutex2var_epi8(in[0], pair_hi, in[1]);
+    const __m512i lo23 = _mm512_permutex2var_epi8(in[2], pair_lo, in[3]);
+    const __m512i hi23 = _mm512_permutex2var_epi8(in[2], pair_hi, in[3]);
     uint8_t* HWY_RESTRICT out = dst + blk * RowLaneBlockBytes(1);
     _mm512_store_si512(out, _mm512_permutex2var_epi8(lo01, quad_lo, lo23));
     _mm512_store_si512(out + 64, _mm512_permutex2var_epi8(lo01, quad_hi, lo23));
@@ -499,51 +503,6 @@ HWY_INLINE __m512i Dpbusd(__m512i acc, __m512i u, __m512i x) {
   return acc;
 }
 
-// All of K for rows m0 .. m0 + MB - 1 of X against one tile of row-lane 1-bit W. A lane's int32 is a
-// whole block of its row (8 lookups, each offset by 128, which `start` takes off), so it goes
-// straight into the block's float step: the loop runs a group's blocks for one vector of 16 rows at
-// a time, keeping that vector's float sums in registers, and adds them in LutTile's order.
-template <int MB>
-HWY_NOINLINE void Lut1RowLanesTile(const CpuArgs& a, const LutConsts& lc, const LutRows& rows, int64_t tile, int64_t m0) {
-  const __m512i ones = _mm512_set1_epi8(1), nibble = _mm512_set1_epi8(0x0f);
-  const __m512i select = _mm512_set1_epi32(0x30201000);  // byte p of a lane reads table p
-  const __m512i start = _mm512_set1_epi32(-8 * 128);
-  const float c = lc.c[0];
-  HWY_ALIGN float gacc[MB][quant::kTileRows];
-  HWY_ALIGN float yacc[MB][quant::kTileRows] = {};
-  const uint8_t* HWY_RESTRICT wt = lc.row_lanes + tile * lc.blocks * RowLaneBlockBytes(1);
-  const uint8_t* HWY_RESTRICT tb[MB];
-  const float* HWY_RESTRICT ts[MB];
-  for (int m = 0; m < MB; ++m) {
-    tb[m] = rows.tbl + (m0 + m) * rows.tbl_stride;
-    ts[m] = rows.tscale + (m0 + m) * lc.blocks;
-  }
-  for (int64_t b0 = 0; b0 < lc.blocks; b0 += lc.blocks_per_group) {
-    const int64_t b1 = std::min(b0 + lc.blocks_per_group, lc.blocks);
-    for (int v = 0; v < 4; ++v) {
-      __m512 g[MB];
-      for (int m = 0; m < MB; ++m) g[m] = _mm512_setzero_ps();
-      for (int64_t blk = b0; blk < b1; ++blk) {
-        const __m512i w = _mm512_load_si512(wt + blk * RowLaneBlockBytes(1) + v * 64);
-        const __m512i lo = _mm512_ternarylogic_epi32(w, nibble, select, 0xEA);  // (w & 0x0f) | select
-        const __m512i hi = _mm512_ternarylogic_epi32(_mm512_srli_epi16(w, 4), nibble, select, 0xEA);
-        for (int m = 0; m < MB; ++m) {
-          const uint8_t* HWY_RESTRICT t = tb[m] + blk * 128;
-          __m512i sum = Dpbusd(start, _mm512_permutexvar_epi8(lo, _mm512_load_si512(t)), ones);
-          sum = Dpbusd(sum, _mm512_permutexvar_epi8(hi, _mm512_load_si512(t + 64)), ones);
-          // c * sum * step, as LutTile's c * sum (exact in int32) times the step: c is 1 or 2.
-          g[m] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum), _mm512_set1_ps(c * ts[m][blk]), g[m]);
-        }
-      }
-      for (int m = 0; m < MB; ++m) _mm512_store_ps(gacc[m] + 16 * v, g[m]);
-    }
-    LutRows sub = rows;
-    sub.bsum = rows.bsum + m0 * lc.blocks;
-    CloseGroup<MB>(a, lc, sub, tile, b0 / lc.blocks_per_group, gacc, yacc);
-  }
-  StoreRows<MB>(a, tile, m0, yacc);
-}
-
 // 2 bits: a planar octet is 128 bytes, one 16-bit word per row (its two planes' bytes), rows 0-31 in
 // the first 64 and 32-63 in the second. Row lanes pair two octets' words: per block, vector (v, h)
 // holds rows 16v .. 16v + 15, lane l = row 16v + l = [plane 0, plane 1 of octet 4 blk + 2h, the same
@@ -553,8 +512,8 @@ HWY_NOINLINE void Lut1RowLanesTile(const CpuArgs& a, const LutConsts& lc, const 
 // and 8 adds per 32 rows and its int16 blocks' conversion. As for 1 bit, the same tables and exact
 // integer sums: the planar kernels' results bit for bit. It gains less than 1 bit does (four
 // vpdpbusd a block, and vpdpbusd, the conversion and the FMA all issue on port 0 here): against the
-// planar kernel, alternating call by call (session 20), 1.09-1.10x at m = 512 (2 bits, k = 4096 and
-// 14336; ternary 1.13x), 1.04x at m = 64 and 128, 0.95x at m = 16 and 0.70-0.80x at m = 8, where
+// planar kernel, alternating call by call (session 20), 1.09-1.12x at m = 512 (2 bits, k = 4096 and
+// 14336; ternary 1.10-1.13x), 1.04-1.13x at m = 64 and 128, 0.95x at m = 16 and 0.70-0.80x at m = 8, where
 // the repacked copy's trip through memory costs more than the lookups save. So 2 bits take it from
 // m = 64.
 void RepackRowLanes2(const CpuArgs& a, int64_t tile, int64_t blocks, uint8_t* HWY_RESTRICT dst) {
@@ -581,18 +540,25 @@ void RepackRowLanes2(const CpuArgs& a, int64_t tile, int64_t blocks, uint8_t* HW
   }
 }
 
-template <int MB>
-HWY_NOINLINE void Lut2RowLanesTile(const CpuArgs& a, const LutConsts& lc, const LutRows& rows, int64_t tile, int64_t m0) {
+// All of K for rows m0 .. m0 + MB - 1 of X against one tile of row-lane W (BITS vectors of 16 rows a
+// block). A lane's int32 is a whole block of its row, weighted by the planes' c in vpdpbusd and
+// offset as LutTile's int16 sums are (each lookup carries +128), so it goes straight into the block's
+// float step: the loop runs a group's blocks for one vector of 16 rows at a time, keeping that
+// vector's float sums in registers, and adds them in LutTile's order.
+template <int BITS, int MB>
+HWY_NOINLINE void LutRowLanesTile(const CpuArgs& a, const LutConsts& lc, const LutRows& rows, int64_t tile,
+                                  int64_t m0) {
+  static_assert(BITS == 1 || BITS == 2, "row lanes hold 1- and 2-bit weights");
   const __m512i nibble = _mm512_set1_epi8(0x0f);
-  // Byte p of a lane reads table 2h + p / 2 of the block's four (h: which pair of octets).
-  const __m512i select[2] = {_mm512_set1_epi32(0x10100000), _mm512_set1_epi32(0x30302020)};
-  const __m512i weights = _mm512_set1_epi32(int32_t(uint32_t(uint8_t(lc.c[0])) | uint32_t(uint8_t(lc.c[1])) << 8 |
-                                                    uint32_t(uint8_t(lc.c[0])) << 16 | uint32_t(uint8_t(lc.c[1])) << 24));
-  // Each lane sums 16 lookups a block, weighted c0 or c1, each offset by 128: the planar kernel's start.
+  // Which of the block's four tables byte p of a lane reads, in index bits 4-5: 1 bit, table p (octet
+  // p); 2 bits, vector h's bytes 0-1 table 2h and 2-3 table 2h + 1.
+  const __m512i select[2] = {_mm512_set1_epi32(BITS == 1 ? 0x30201000 : 0x10100000), _mm512_set1_epi32(0x30302020)};
+  const uint32_t c0 = uint8_t(lc.c[0]), c1 = uint8_t(lc.c[BITS - 1]);
+  const __m512i weights = _mm512_set1_epi32(int32_t(c0 | c1 << 8 | c0 << 16 | c1 << 24));
   const __m512i start = _mm512_set1_epi32(-lc.quad_offset * 2 * int32_t(kOctetsPerBlock));
   HWY_ALIGN float gacc[MB][quant::kTileRows];
   HWY_ALIGN float yacc[MB][quant::kTileRows] = {};
-  const uint8_t* HWY_RESTRICT wt = lc.row_lanes + tile * lc.blocks * RowLaneBlockBytes(2);
+  const uint8_t* HWY_RESTRICT wt = lc.row_lanes + tile * lc.blocks * RowLaneBlockBytes(BITS);
   const uint8_t* HWY_RESTRICT tb[MB];
   const float* HWY_RESTRICT ts[MB];
   for (int m = 0; m < MB; ++m) {
@@ -605,16 +571,16 @@ HWY_NOINLINE void Lut2RowLanesTile(const CpuArgs& a, const LutConsts& lc, const 
       __m512 g[MB];
       for (int m = 0; m < MB; ++m) g[m] = _mm512_setzero_ps();
       for (int64_t blk = b0; blk < b1; ++blk) {
-        __m512i lo[2], hi[2];
-        for (int h = 0; h < 2; ++h) {
-          const __m512i w = _mm512_load_si512(wt + blk * RowLaneBlockBytes(2) + (2 * v + h) * 64);
+        __m512i lo[BITS], hi[BITS];
+        for (int h = 0; h < BITS; ++h) {
+          const __m512i w = _mm512_load_si512(wt + blk * RowLaneBlockBytes(BITS) + (BITS * v + h) * 64);
           lo[h] = _mm512_ternarylogic_epi32(w, nibble, select[h], 0xEA);  // (w & 0x0f) | select
           hi[h] = _mm512_ternarylogic_epi32(_mm512_srli_epi16(w, 4), nibble, select[h], 0xEA);
         }
         for (int m = 0; m < MB; ++m) {
           const __m512i tl = _mm512_load_si512(tb[m] + blk * 128), th = _mm512_load_si512(tb[m] + blk * 128 + 64);
           __m512i sum = start;
-          for (int h = 0; h < 2; ++h) {
+          for (int h = 0; h < BITS; ++h) {
             sum = Dpbusd(sum, _mm512_permutexvar_epi8(lo[h], tl), weights);
             sum = Dpbusd(sum, _mm512_permutexvar_epi8(hi[h], th), weights);
           }
@@ -636,8 +602,8 @@ void RepackRowLanes(const CpuArgs& a, int64_t tile, int64_t blocks, uint8_t* HWY
 }
 
 TileFns PickRowLaneTiles(int bits) {
-  TileFns fns = bits == 1 ? TileFns{&Lut1RowLanesTile<kMB>, &Lut1RowLanesTile<1>, &Lut1RowLanesTile<1>}
-                          : TileFns{&Lut2RowLanesTile<kMB>, &Lut2RowLanesTile<1>, &Lut2RowLanesTile<1>};
+  TileFns fns = bits == 1 ? TileFns{&LutRowLanesTile<1, kMB>, &LutRowLanesTile<1, 1>, &LutRowLanesTile<1, 1>}
+                          : TileFns{&LutRowLanesTile<2, kMB>, &LutRowLanesTile<2, 1>, &LutRowLanesTile<2, 1>};
   fns.gemv_tiles = 1;
   return fns;
 }
@@ -1213,7 +1179,7 @@ class CpuLut final : public Implementation {
   std::vector<Tunable> config_space(const Problem&) const override {
     // chunk: rows of X whose tables are built and then swept over every tile together (0: ~1 MiB).
     // row_lanes: 1 = 1- and 2-bit weights repacked into row lanes for several rows of X on AVX3_DL
-    // (see Lut1RowLanesTile, Lut2RowLanesTile), 0 = the planar kernels always.
+    // (see LutRowLanesTile), 0 = the planar kernels always.
     return {{"chunk", {0, 4, 16, 64, 256}}, {"row_lanes", {1, 0}}};
   }
 
