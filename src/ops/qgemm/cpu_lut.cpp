@@ -444,7 +444,7 @@ TileFns PickTiles() {
 constexpr bool kRowLanes = true;
 // Rows of X from which row lanes beat the planar kernels (measured; see above and RepackRowLanes2).
 constexpr int64_t RowLanesMinRows(int bits) { return bits == 1 ? 8 : 64; }
-// A block of one tile: 4 vectors of 16 rows per plane-pair byte of a lane (1 bit: 4, 2 bits: 8 vectors).
+// One block (32 weights of K) of one tile in row lanes: 4 vectors of 16 rows a bit width, 64 bytes each.
 constexpr int64_t RowLaneBlockBytes(int bits) { return bits * 4 * 64; }
 
 // The byte of row r in a planar 1-bit octet (LutTile's ODD layout).
