@@ -107,8 +107,8 @@ __global__ void __launch_bounds__(kThreads, 1)
     fp8_gemm_kernel(const __grid_constant__ CUtensorMap map_a, const __grid_constant__ CUtensorMap map_b,
                     const __grid_constant__ CUtensorMap map_c, const __grid_constant__ CUtensorMap map_sa,
                     const Fp8Args<OutT> args) {
-  static_assert(Mode < kBlock || BN == kScaleCols || BN == kScaleCols + kScaleCols / 2,
-                "block scaling reads one scale_b (BN = 128) or two (BN = 192) per stage");
+  static_assert(Mode < kBlock || BN == kScaleCols || (BN == kScaleCols + kScaleCols / 2 && Mode == kBlockStaged),
+                "block scaling reads one scale_b (BN = 128) or, with staged km scales only, two (BN = 192) per stage");
   static_assert(!ColSplit || Mode < kBlock, "ColSplit: per-tensor scales only");
   constexpr int BM = ColSplit ? kBMColSplit : kBM;
   constexpr int CN = ColSplit ? BN / 2 : BN;  // each consumer's columns
@@ -211,10 +211,9 @@ __global__ void __launch_bounds__(kThreads, 1)
       // mk, both of its global scales a stage ahead (1.011-1.014x; at the top of their own stage,
       // 0.92x: the scale_a loads' L2 round trip lands on the promotion). Anything loaded between the
       // commit and wait<0>, inside a branch, cost 0.91-0.94x (call 2).
-      float next_sa0 = 0.0f, next_sa1 = 0.0f, next_sb = 0.0f, next_sbh = 0.0f;
+      float next_sa0 = 0.0f, next_sa1 = 0.0f, next_sb = 0.0f;
       auto load_mk = [&](int kb) {
         next_sb = __ldg(scale_b + kb);
-        if constexpr (BN != kScaleCols) next_sbh = __ldg(scale_b_hi + kb);
         next_sa0 = __ldg(args.scale_a + row_a * args.sa_row_stride + kb * args.sa_kb_stride);
         next_sa1 = __ldg(args.scale_a + row_b * args.sa_row_stride + kb * args.sa_kb_stride);
       };
@@ -222,7 +221,7 @@ __global__ void __launch_bounds__(kThreads, 1)
       for (int kb = 0; kb < k_blocks; ++kb) {
         float sa0, sa1, sb, sbh = 0.0f;
         if constexpr (Mode == kBlock) {
-          sa0 = next_sa0, sa1 = next_sa1, sb = next_sb, sbh = next_sbh;
+          sa0 = next_sa0, sa1 = next_sa1, sb = next_sb;
           load_mk(min(kb + 1, k_blocks - 1));  // clamped, not branched on
           sh.pipe.consumer_wait(pos);
         } else {
