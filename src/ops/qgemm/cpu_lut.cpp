@@ -58,9 +58,11 @@ struct LutConsts {
   int64_t blocks = 0, blocks_per_group = 0;
   // ternary5: runs (bytes) per row and per full group; `blocks` counts table steps per row of X.
   int64_t row_runs = 0, runs_per_group = 0;
-  // 1- or 2-bit weights repacked into row lanes (LutRowLanesTile): RowLaneBlockBytes
-  // per block of 32 weights and tile, tile after tile; null when the planar kernels run.
+  // 1- or 2-bit weights repacked into row lanes (LutRowLanesTile): RowLaneBlockBytes per block of
+  // 32 weights; tile t's blocks start at row_lanes + t * row_lanes_tile_stride (0 where each item
+  // repacks its own tile into one buffer: TileFns::repack). Null when the planar kernels run.
   const uint8_t* row_lanes = nullptr;
+  int64_t row_lanes_tile_stride = 0;
 };
 
 // ternary5: runs of five per table step. Each run's lookup errs by at most half a step, and a step
@@ -417,6 +419,10 @@ struct TileFns {
   int gemv_tiles = kGemvTiles;
   int block_tiles = 1;
   TileFn block_one = nullptr;  // needed when block_tiles > 1
+  // Row lanes with one chunk: each item first repacks its tile (block_tiles = gemv_tiles = 1) into
+  // the thread's buffer of repack_bytes, which the kernels then read (LutConsts::row_lanes).
+  void (*repack)(const CpuArgs&, int64_t tile, int64_t blocks, uint8_t* dst) = nullptr;
+  int64_t repack_bytes = 0;
 };
 
 template <int P, bool ODD>
@@ -434,12 +440,13 @@ TileFns PickTiles() {
 // of X, 2 vpermb and 2 vpdpbusd per 16 rows, against 8 vpermb, 16 vpmaddubsw and 16 adds per 64 rows, and
 // the int32 sums need no widening before the block's float step. The tables and their int8
 // rounding are LutTile's (only their order differs, BuildTables' row_lanes), and the integer sums
-// are exact, so the outputs are the planar kernels' bit for bit. The repack is one pass over W per
-// call (8 vpermt2b per 256 bytes) into a scratch copy of W's size, so LutGemm takes this path from
-// RowLanesMinRows rows of X: against the planar kernels, in one process alternating call by call
-// (session 20, n = 4096, both vCPUs of the AVX-512 VM; the same A/B with both sides planar reads
-// within 5%), 1.07-1.10x at m = 8 (k = 4096 and 14336), 1.31x at m = 16, 1.40-1.45x at m = 512; m = 4
-// runs the GEMV path either way.
+// are exact, so the outputs are the planar kernels' bit for bit. The repack (8 vpermt2b per 256
+// bytes) goes tile by tile into a per-thread buffer where one chunk holds every row of X, else once
+// into a copy of W's size (LutGemm), and LutGemm takes this path from RowLanesMinRows rows of X:
+// against the planar kernels, in one process alternating call by call (n = 4096, both vCPUs of the
+// AVX-512 VM; the same A/B with both sides planar reads within 5%), 1.12-1.16x at m = 8 (k = 4096 and
+// 14336) and 1.25x at m = 16 and 32 (session 21, per-tile repack; 1.07-1.10x and 1.31x in session 20
+// with the whole copy), 1.40-1.45x at m = 512 (session 20); m = 4 runs the GEMV path either way.
 #if HWY_TARGET == HWY_AVX3_DL
 constexpr bool kRowLanes = true;
 // Rows of X from which row lanes beat the planar kernels (measured; see above and RepackRowLanes2).
@@ -558,7 +565,7 @@ HWY_NOINLINE void LutRowLanesTile(const CpuArgs& a, const LutConsts& lc, const L
   const __m512i start = _mm512_set1_epi32(-lc.quad_offset * 2 * int32_t(kOctetsPerBlock));
   HWY_ALIGN float gacc[MB][quant::kTileRows];
   HWY_ALIGN float yacc[MB][quant::kTileRows] = {};
-  const uint8_t* HWY_RESTRICT wt = lc.row_lanes + tile * lc.blocks * RowLaneBlockBytes(BITS);
+  const uint8_t* HWY_RESTRICT wt = lc.row_lanes + tile * lc.row_lanes_tile_stride;
   const uint8_t* HWY_RESTRICT tb[MB];
   const float* HWY_RESTRICT ts[MB];
   for (int m = 0; m < MB; ++m) {
@@ -1002,6 +1009,9 @@ void SweepChunks(const CpuArgs& a, const LutConsts& lc, const TileFns& fns, cons
     shifted.y = a.y + mc0 * s.n;
     std::atomic<int64_t> next_span{0}, spans_done{0}, next{0};
     cpu::parallel_for(threads, threads, [&](int64_t, int64_t) {
+      LutConsts local = lc;
+      uint8_t* lanes = nullptr;
+      if (fns.repack) local.row_lanes = lanes = static_cast<uint8_t*>(scratch_bytes<3>(size_t(fns.repack_bytes)));
       for (;;) {
         const int64_t sp = next_span.fetch_add(1, std::memory_order_relaxed);
         if (sp >= spans) break;
@@ -1014,11 +1024,12 @@ void SweepChunks(const CpuArgs& a, const LutConsts& lc, const TileFns& fns, cons
         if (it >= items) break;
         if (gemv) {
           const int64_t tile = it * gemv_tiles;
+          if (lanes) fns.repack(a, tile, lc.blocks, lanes);
           for (int64_t m = 0; m < rows_here; ++m) {
             if (tile + gemv_tiles <= a.tiles) {
-              fns.gemv(shifted, lc, rows, tile, m);
+              fns.gemv(shifted, local, rows, tile, m);
             } else {
-              for (int64_t t = tile; t < a.tiles; ++t) fns.single(shifted, lc, rows, t, m);
+              for (int64_t t = tile; t < a.tiles; ++t) fns.single(shifted, local, rows, t, m);
             }
           }
           continue;
@@ -1026,15 +1037,16 @@ void SweepChunks(const CpuArgs& a, const LutConsts& lc, const TileFns& fns, cons
         const int64_t tile = it / split * block_tiles, part = it % split;
         const int64_t tile_end = std::min(tile + block_tiles, a.tiles);
         const int64_t mb0 = mblocks * part / split, mb1 = mblocks * (part + 1) / split;
+        if (lanes) fns.repack(a, tile, lc.blocks, lanes);
         for (int64_t mb = mb0; mb < mb1; ++mb) {
           const int64_t m0 = mb * kMB, count = std::min<int64_t>(kMB, rows_here - m0);
           if (count == kMB && tile_end - tile == block_tiles) {
-            fns.block(shifted, lc, rows, tile, m0);
+            fns.block(shifted, local, rows, tile, m0);
           } else if (count == kMB) {
-            for (int64_t t = tile; t < tile_end; ++t) fns.block_one(shifted, lc, rows, t, m0);
+            for (int64_t t = tile; t < tile_end; ++t) fns.block_one(shifted, local, rows, t, m0);
           } else {
             for (int64_t t = tile; t < tile_end; ++t)
-              for (int64_t m = m0; m < m0 + count; ++m) fns.single(shifted, lc, rows, t, m);
+              for (int64_t m = m0; m < m0 + count; ++m) fns.single(shifted, local, rows, t, m);
           }
         }
       }
@@ -1104,19 +1116,30 @@ void LutGemm(const CpuArgs& a) {
   }
   // 1- and 2-bit weights with enough rows of X to pay for the repack go through row lanes (AVX3_DL).
   const bool row_lanes = kRowLanes && a.row_lanes && s.fmt.bits <= 2 && s.m >= RowLanesMinRows(s.fmt.bits);
-  if (row_lanes) {
-    fns = PickRowLaneTiles(s.fmt.bits);
-    const int64_t tile_bytes = lc.blocks * RowLaneBlockBytes(s.fmt.bits);
-    auto* packed = static_cast<uint8_t*>(scratch_bytes<3>(size_t(a.tiles * tile_bytes)));
-    cpu::parallel_for(a.tiles, call_threads(a, cpu::hardware_threads()), [&](int64_t t0, int64_t t1) {
-      for (int64_t t = t0; t < t1; ++t) RepackRowLanes(a, t, lc.blocks, packed + t * tile_bytes);
-    });
-    lc.row_lanes = packed;
-  }
-
   const int64_t quads = 2 * a.octets;
   const int64_t tbl_stride = row_lanes ? lc.blocks * 8 * 16 : quads * 16;
   const int64_t chunk = ChunkRows(a, tbl_stride + 2 * lc.blocks * int64_t(sizeof(float)));
+  if (row_lanes) {
+    // Where one chunk holds every row of X, each tile is swept once, so each item repacks its tile
+    // into the thread's buffer (it stays in L2) just before its rows run, and the repacked W never
+    // goes to memory. With several chunks, W is repacked once into a copy of its size that every
+    // chunk reads. Alternating call by call (session 21, n = 4096): the per-item repack took 0.90x
+    // the time of the whole copy at 1 bit, m = 8 and 16, 0.86-0.89x at 2 bits, m = 8 and 16 (k = 4096;
+    // 0.75x at k = 14336), 0.98x at m = 64, but 1.04x at m = 512 (8 chunks of 64 rows: 8 repacks).
+    fns = PickRowLaneTiles(s.fmt.bits);
+    const int64_t tile_bytes = lc.blocks * RowLaneBlockBytes(s.fmt.bits);
+    if (chunk >= s.m) {
+      fns.repack = &RepackRowLanes;
+      fns.repack_bytes = tile_bytes;
+    } else {
+      auto* packed = static_cast<uint8_t*>(scratch_bytes<4>(size_t(a.tiles * tile_bytes)));
+      cpu::parallel_for(a.tiles, call_threads(a, cpu::hardware_threads()), [&](int64_t t0, int64_t t1) {
+        for (int64_t t = t0; t < t1; ++t) RepackRowLanes(a, t, lc.blocks, packed + t * tile_bytes);
+      });
+      lc.row_lanes = packed;
+      lc.row_lanes_tile_stride = tile_bytes;
+    }
+  }
   auto* tbl = static_cast<uint8_t*>(scratch_bytes<0>(size_t(chunk * tbl_stride)));
   auto* tscale = static_cast<float*>(scratch_bytes<1>(size_t(chunk * lc.blocks) * sizeof(float)));
   auto* bsum = static_cast<float*>(scratch_bytes<2>(size_t(chunk * lc.blocks) * sizeof(float)));
