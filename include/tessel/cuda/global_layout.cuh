@@ -53,13 +53,21 @@ inline PFN_cuTensorMapEncodeTiled_v12000 tensor_map_encoder() {
   return fn;
 }
 
+// How much L2 fetches from DRAM per request of a TMA load: the request's own sectors, or the whole
+// aligned 128- or 256-byte block around them. Reading a weight in 64-row boxes of 128-byte rows, a
+// load-only stream ran 5-6% faster without the 256-byte promotion (none or 128 bytes alike: n = k =
+// 8192, 4.01 against 3.78 TB/s; n = 28672, k = 4096, 4.14 against 3.94; H200, session 21,
+// bench/results/h200/session21/read-patterns.cu), and the skinny GEMM that reads W that way 3-4%
+// faster with 128 (its tunable l2_promotion).
+enum class L2Promotion { none = 0, b128 = 128, b256 = 256 };
+
 // Encodes a 2-D tensor map over `g` whose box is box_rows x box_cols elements, stored in shared memory
 // with the 128-byte swizzle (box_cols * sizeof(T) must then be 128 bytes or less). Loads that fall
 // outside the matrix read zeros and stores there are dropped, which is how kernels handle ragged
 // edges without branches. Returns an empty string or the reason it failed.
 template <class T>
 std::string make_tma_map(CUtensorMap* map, const gl<T>& g, uint32_t box_rows, uint32_t box_cols,
-                         bool swizzle_128b = true) {
+                         bool swizzle_128b = true, L2Promotion promotion = L2Promotion::b256) {
   if (!g.tma_compatible())
     return "TMA needs a 16-byte aligned base and a row stride that is a multiple of 16 bytes";
   if (swizzle_128b && box_cols * sizeof(T) > 128) return "a 128-byte swizzled box is at most 128 bytes wide";
@@ -73,7 +81,10 @@ std::string make_tma_map(CUtensorMap* map, const gl<T>& g, uint32_t box_rows, ui
   const CUresult r = encode(map, tma_dtype<T>(), 2, g.data, dims, strides, box, element_strides,
                             CU_TENSOR_MAP_INTERLEAVE_NONE,
                             swizzle_128b ? CU_TENSOR_MAP_SWIZZLE_128B : CU_TENSOR_MAP_SWIZZLE_NONE,
-                            CU_TENSOR_MAP_L2_PROMOTION_L2_256B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
+                            promotion == L2Promotion::none   ? CU_TENSOR_MAP_L2_PROMOTION_NONE
+                            : promotion == L2Promotion::b128 ? CU_TENSOR_MAP_L2_PROMOTION_L2_128B
+                                                             : CU_TENSOR_MAP_L2_PROMOTION_L2_256B,
+                            CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
   if (r != CUDA_SUCCESS) return "cuTensorMapEncodeTiled failed with CUresult " + std::to_string(int(r));
   return {};
 }

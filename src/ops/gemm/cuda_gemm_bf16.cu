@@ -515,7 +515,8 @@ int sm_count() {
 }
 
 // The tensors of one gemm call, checked against what the kernels assume: device memory, rows
-// contiguous (stride 1 in the last dimension).
+// contiguous (stride 1 in the last dimension); and how the TMA maps of A and B fetch them into L2
+// (the tunable "l2_promotion").
 struct Operands {
   const TensorView* a = nullptr;
   const TensorView* b = nullptr;
@@ -524,7 +525,13 @@ struct Operands {
   const TensorView* scale_a = nullptr;
   const TensorView* scale_b = nullptr;
   const TensorView* c = nullptr;
+  tc::L2Promotion promotion = tc::L2Promotion::b256;
 };
+
+// The tunable "l2_promotion" (bytes L2 fetches per TMA request of A and B: 0 = only the request's).
+tc::L2Promotion promotion_of(int64_t bytes) {
+  return bytes == 0 ? tc::L2Promotion::none : bytes == 128 ? tc::L2Promotion::b128 : tc::L2Promotion::b256;
+}
 
 Result<Operands> bind(const Shape& s, std::span<const TensorView> t, const std::string& impl) {
   const TensorIndex ix = TensorIndex::of(s);
@@ -625,8 +632,10 @@ Status launch_wgmma(const Shape& s, const Operands& o, int group_rows, cudaStrea
   // H200, session 13). The stale rows past m in shared memory only reach accumulator rows that are
   // never stored.
   const int a_rows = static_cast<int>(std::min<int64_t>(BM, s.m));
-  std::string err = tc::make_tma_map(&map_a, ga, a_rows, ck::kBK);
-  if (err.empty()) err = BKN ? tc::make_tma_map(&map_b, gb, ck::kBK, 64) : tc::make_tma_map(&map_b, gb, BN, ck::kBK);
+  std::string err = tc::make_tma_map(&map_a, ga, a_rows, ck::kBK, true, o.promotion);
+  if (err.empty())
+    err = BKN ? tc::make_tma_map(&map_b, gb, ck::kBK, 64, true, o.promotion)
+              : tc::make_tma_map(&map_b, gb, BN, ck::kBK, true, o.promotion);
   if (err.empty() && TmaStore)
     err = CN == 48 ? tc::make_tma_map(&map_c, gc, 64, CN, /*swizzle_128b=*/false)  // store_via_smem_plain
                    : tc::make_tma_map(&map_c, gc, 64, G::Staging::cols);
@@ -754,11 +763,15 @@ class WgmmaImpl final : public Implementation {
     // tile_n=64, else 128-wide). cluster_k: 0 = chosen, 1 = off, 2 = two splits as a cluster pair
     // reduced in distributed shared memory where wgmma_pair_k allows it (the other tunables then
     // only pick the epilogue and raster order).
+    // l2_promotion: bytes L2 fetches per TMA request of A and B (0: the request's own). 256 by default:
+    // 128 measured 0.974-1.016x on the m = 128 layers and 0.996-1.004x on compute-bound rows (H200,
+    // session 21, call 6), where the skinny kernel gains 3-4% from it.
     return {{"tile_n", {0, 256, 128, 64, 48, 96}},
             {"raster_group", {8, 4, 16}},
             {"epilogue", {0, 1}},
             {"splits", {0, 1, 2, 4}},
-            {"cluster_k", {0, 1, 2}}};
+            {"cluster_k", {0, 1, 2}},
+            {"l2_promotion", {256, 128, 0}}};
   }
 
   // The tile width and K splits decide how many waves of tiles the SMs run and whether partials round
@@ -782,6 +795,7 @@ class WgmmaImpl final : public Implementation {
     Result<Operands> o = bind(s, tensors, name());
     if (!o.ok()) return o.status();
     const auto space = config_space(p);
+    o->promotion = promotion_of(config_value(config, space, "l2_promotion"));
     const int sms = sm_count();
     int tile_n = static_cast<int>(config_value(config, space, "tile_n"));
     int splits = static_cast<int>(config_value(config, space, "splits"));
@@ -831,8 +845,8 @@ Status launch_skinny(const Shape& s, const Operands& o, int splits_wanted, cudaS
   CUtensorMap map_w, map_x;
   const tc::gl<bf16> gw{static_cast<bf16*>(o.b->data), s.n, s.k, o.b->stride(0)};
   const tc::gl<bf16> gx{static_cast<bf16*>(o.a->data), s.m, s.k, o.a->stride(0)};
-  std::string err = tc::make_tma_map(&map_w, gw, S::rows, ck::kBK);
-  if (err.empty()) err = tc::make_tma_map(&map_x, gx, BMs, ck::kBK);
+  std::string err = tc::make_tma_map(&map_w, gw, S::rows, ck::kBK, true, o.promotion);
+  if (err.empty()) err = tc::make_tma_map(&map_x, gx, BMs, ck::kBK, true, o.promotion);
   if (!err.empty()) return Status::invalid("gemm", impl, err);
 
   ck::SkinnyArgs<OutT> args;
@@ -895,9 +909,13 @@ class SkinnyImpl final : public Implementation {
   }
 
   // splits: 0 = chosen from the SM count; k_panels: 0 = 256-wide K stages, 1 = 64-wide; tile_rows: weight
-  // rows per CTA, 0 = chosen (skinny_tile_rows), 64, or 128 (two consumers sharing each stage of A).
+  // rows per CTA, 0 = chosen (skinny_tile_rows), 64, or 128 (two consumers sharing each stage of A);
+  // l2_promotion: bytes L2 fetches per TMA request of the weight and A (0: the request's own). 128 by
+  // default: side by side with 256 (H200, session 21, call 6, 3 rounds) 1.028-1.042x faster on the
+  // m <= 16 rows whose weight streams at 84-87% of copy (n = k = 8192, n = 6144 and 28672), 1.005-1.009x
+  // on the two that stream at 54% and 83% (n = 4096); 0 measured the same as 128 (0.997-1.041x).
   std::vector<Tunable> config_space(const Problem&) const override {
-    return {{"splits", {0, 1, 2, 4}}, {"k_panels", {0, 1}}, {"tile_rows", {0, 64, 128}}};
+    return {{"splits", {0, 1, 2, 4}}, {"k_panels", {0, 1}}, {"tile_rows", {0, 64, 128}}, {"l2_promotion", {128, 256, 0}}};
   }
 
   Status run(const Problem& p, const Config& config, std::span<const TensorView> tensors,
@@ -910,6 +928,7 @@ class SkinnyImpl final : public Implementation {
     const bool narrow = config_value(config, config_space(p), "k_panels") == 1;
     const int64_t rows = config_value(config, config_space(p), "tile_rows");
     const bool wide = (rows == 0 ? skinny_tile_rows(s, sm_count()) : rows) == 128;
+    o->promotion = promotion_of(config_value(config, config_space(p), "l2_promotion"));
     auto stream = static_cast<cudaStream_t>(ctx.stream);
     return s.out == DType::bf16 ? dispatch_skinny<bf16>(s, *o, splits, narrow, wide, stream)
                                 : dispatch_skinny<float>(s, *o, splits, narrow, wide, stream);
