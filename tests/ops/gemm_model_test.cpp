@@ -240,7 +240,7 @@ TEST(WgmmaModel, Fp8Plans) {
   EXPECT_EQ(wgmma_fp8_plan(s, 2, 192, 132).tile_n, 128);
   s.scaling = Scaling::block;
   // Few rows of A: per-tensor scaling takes 64 x 96 or 128 x 64 tiles (promoting or not), block scaling
-  // stays 128.
+  // 128 x 64 (session 21).
   Shape few = shape(128, 6144, 4096, BLayout::nk);
   few.in = DType::e4m3;
   few.scaling = Scaling::tensor;
@@ -257,10 +257,15 @@ TEST(WgmmaModel, Fp8Plans) {
   few.n = 28672;  // 224 tiles of 128 fill the SMs
   EXPECT_NE(wgmma_fp8_auto_tile_n(few, 132), 64);
   EXPECT_NE(wgmma_fp8_auto_tile_n(few, 132), 96);
-  few.n = 6144;
   few.scaling = Scaling::block;
-  EXPECT_EQ(wgmma_fp8_plan(few, 0, 0, 132).tile_n, 128);
-  EXPECT_EQ(wgmma_fp8_plan(few, 0, 64, 132).tile_n, 128);
+  EXPECT_EQ(wgmma_fp8_auto_tile_n(few, 132), 128);  // 224 tiles of 128: not 64
+  few.n = 6144;  // 48 tiles of 128 on 132 SMs: 96 of 64
+  EXPECT_EQ(wgmma_fp8_auto_tile_n(few, 132), 64);
+  EXPECT_EQ(wgmma_fp8_plan(few, 0, 0, 132).tile_n, 64);
+  EXPECT_EQ(wgmma_fp8_plan(few, 0, 64, 132).tile_n, 64);
+  EXPECT_EQ(wgmma_fp8_plan(few, 0, 96, 132).tile_n, 128);  // 64 x 96: per-tensor only
+  few.scale_layout = ScaleLayout::km;  // either layout
+  EXPECT_EQ(wgmma_fp8_auto_tile_n(few, 132), 64);
   // fp8 runs at twice the bf16 rate: the same plan predicts half the time.
   const WgmmaPlan plan = wgmma_fp8_plan(s, 0, 0, 132);
   EXPECT_NEAR(wgmma_predict_seconds(s, plan, matrix_work(s, 2), hopper()) * 2,

@@ -107,8 +107,9 @@ __global__ void __launch_bounds__(kThreads, 1)
     fp8_gemm_kernel(const __grid_constant__ CUtensorMap map_a, const __grid_constant__ CUtensorMap map_b,
                     const __grid_constant__ CUtensorMap map_c, const __grid_constant__ CUtensorMap map_sa,
                     const Fp8Args<OutT> args) {
-  static_assert(Mode < kBlock || BN == kScaleCols || (BN == kScaleCols + kScaleCols / 2 && Mode == kBlockStaged),
-                "block scaling reads one scale_b (BN = 128) or, with staged km scales only, two (BN = 192) per stage");
+  static_assert(Mode < kBlock || BN == kScaleCols || BN == kScaleCols / 2 ||
+                    (BN == kScaleCols + kScaleCols / 2 && Mode == kBlockStaged),
+                "block scaling reads one scale_b (BN = 64 or 128) or, with staged km scales only, two (BN = 192) per stage");
   static_assert(!ColSplit || Mode < kBlock, "ColSplit: per-tensor scales only");
   constexpr int BM = ColSplit ? kBMColSplit : kBM;
   constexpr int CN = ColSplit ? BN / 2 : BN;  // each consumer's columns
@@ -251,7 +252,7 @@ __global__ void __launch_bounds__(kThreads, 1)
           for (int i = 0; i < CN / 2; ++i)
             acc[i] = fmaf(part[i], i / 4 < Lo ? (((i / 2) % 2) ? s1 : s0) : (((i / 2) % 2) ? h1 : h0), acc[i]);
         };
-        if constexpr (BN == kScaleCols) {
+        if constexpr (BN <= kScaleCols) {  // 64-wide tiles start on a multiple of 64: one scale block
           promote(std::integral_constant<int, CN / 8>{});
         } else if (split == kScaleCols) {
           promote(std::integral_constant<int, kScaleCols / 8>{});
@@ -522,6 +523,11 @@ Status dispatch(const Shape& s, const Operands& o, int mode, int tile_n, int gro
   // registers spill 4 bytes.
   if (mode == ck::kBlock && tile_n == 192 && staged_scales_ok(s, o))
     return launch_store<OutT, 192, 4, ck::kBlockStaged>(s, o, group, tma, stream);
+  // 128 x 64 tiles (block scales, few rows of A: wgmma_fp8_block_tile_n): 7 stages of 24 KiB, as the
+  // per-tensor ones; both scale layouts.
+  if (mode == ck::kBlock && tile_n == 64)
+    return staged_scales_ok(s, o) ? launch_store<OutT, 64, 7, ck::kBlockStaged>(s, o, group, tma, stream)
+                                  : launch_store<OutT, 64, 7, ck::kBlock>(s, o, group, tma, stream);
   if (mode == ck::kBlock && staged_scales_ok(s, o))
     return launch_store<OutT, 128, 5, ck::kBlockStaged>(s, o, group, tma, stream);
   if (mode == ck::kBlock) return launch_store<OutT, 128, 6, ck::kBlock>(s, o, group, tma, stream);
@@ -578,7 +584,7 @@ class WgmmaFp8Impl final : public Implementation {
     // accum (per-tensor scaling only; block scaling always promotes): 0 = chosen from K (auto_accum),
     // 1 = promote every 128 of K into f32, 2 = fast (whole K in the tensor cores' accumulators).
     // tile_n: 0 = chosen per shape; per-tensor promotion takes 64, 96 (64 x 96 tiles, two consumers of 48
-    // columns) or 128 (256 and 192 run 128); block scaling 128, or 192 with staged km scales (else 128).
+    // columns) or 128 (256 and 192 run 128); block scaling 64, 128, or 192 with staged km scales (else 128).
     // epilogue: 0 = TMA stores where they apply, 1 = always store_staged.
     return {{"accum", {0, 1, 2}},
             {"tile_n", {0, 256, 128, 64, 96, 192}},
@@ -586,8 +592,8 @@ class WgmmaFp8Impl final : public Implementation {
             {"epilogue", {0, 1}}};
   }
 
-  // The tile width decides the waves of tiles (cuda_gemm_model.hpp); block scaling runs 128- or 192-wide
-  // tiles. Its own cost (a promotion every 128 of K) and raster_group and epilogue are not modeled.
+  // The tile width decides the waves of tiles (cuda_gemm_model.hpp); block scaling runs 64-, 128- or
+  // 192-wide tiles. Its own cost (a promotion every 128 of K) and raster_group and epilogue are not modeled.
   double predict_seconds(const Problem& p, const Config& config, const Work& work,
                          const Roofline& roof) const override {
     const Shape s = Shape::from(p);

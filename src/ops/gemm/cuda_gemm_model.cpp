@@ -98,12 +98,15 @@ int wgmma_auto_tile_n(const Shape& s, int sms) {
 // waves are equal (6144^3, m = 4096 with n = 6144 or 28672), 1.023x at 8192^3 (21 waves of 192 against
 // 32 of 128), 1.00x at m = 1024, n = 6144, and 0.73-0.93x wherever they add a wave (4096^3, n = 4096,
 // m = 128, 2048^3). kBlock192Cost is that per-tile rate, relative to 128-wide tiles. (mk scales stay
-// 128 wide: at 192 the consumers' scale registers spill.)
+// 128 wide: at 192 the consumers' scale registers spill.) Where 128-wide tiles would leave more than
+// half of the SMs idle (m = 128 with n = 6144: 48 CTAs), 128 x 64 tiles run twice the CTAs, as for
+// per-tensor scales (both layouts; a 64-wide tile lies in one 128-column scale block).
 constexpr double kBlock192Cost = 0.987;
 
 int wgmma_fp8_block_tile_n(const Shape& s, int sms) {
-  if (s.scale_layout != ScaleLayout::km || s.m % 4 != 0) return 128;
   const double tiles_m = double(ceil_div(s.m, kWgmmaTileM));
+  if (tiles_m * double(ceil_div(s.n, 128)) * 2 <= sms) return 64;
+  if (s.scale_layout != ScaleLayout::km || s.m % 4 != 0) return 128;
   const double cost128 = std::ceil(tiles_m * double(ceil_div(s.n, 128)) / sms) * 128.0;
   const double cost192 = std::ceil(tiles_m * double(ceil_div(s.n, 192)) / sms) * 192.0 * kBlock192Cost;
   return cost192 < cost128 ? 192 : 128;
@@ -113,7 +116,7 @@ int wgmma_fp8_block_tile_n(const Shape& s, int sms) {
 // when the 256-wide count falls just past a multiple of the SM count, and with per-tensor scaling few
 // rows of A (128 x 128 tiles leaving more than half of the SMs idle: m = 128 with a 6144-wide weight
 // runs 48 CTAs) take 128 x 64 tiles, twice the CTAs. Block scaling reads one scale_b per 128 columns:
-// its tiles are 128 or 192 wide (wgmma_fp8_block_tile_n).
+// its tiles are 64, 128 or 192 wide (wgmma_fp8_block_tile_n).
 //
 // There, where A's rows fill whole 64-row tiles (as for wgmma_auto_tile_n's 64 x 96), 64 x 96 tiles
 // run more CTAs on fewer bytes each: side by side (session 14, call 2) 1.06-1.10x at m = 128 (n = 4096,
@@ -177,11 +180,11 @@ WgmmaPlan wgmma_plan(const Shape& s, int tile_n, int splits, int sms, int cluste
 WgmmaPlan wgmma_fp8_plan(const Shape& s, int accum, int tile_n, int sms) {
   const bool fast = s.scaling == Scaling::tensor && (accum == 2 || (accum == 0 && wgmma_fp8_fast_by_default(s)));
   WgmmaPlan plan;
-  // Block scaling runs 128-wide tiles, or 192-wide ones with staged km scales; per-tensor promotion 64-,
+  // Block scaling runs 64- or 128-wide tiles, or 192-wide ones with staged km scales; per-tensor promotion 64-,
   // 96- (64 x 96) or 128-wide; fast accumulation any but 192 (which runs 128).
   const int want = tile_n == 0 ? wgmma_fp8_auto_tile_n(s, sms) : tile_n;
   const bool staged_km = s.scale_layout == ScaleLayout::km && s.m % 4 == 0;
-  if (s.scaling == Scaling::block) plan.tile_n = want == 192 && staged_km ? 192 : 128;
+  if (s.scaling == Scaling::block) plan.tile_n = want == 192 && staged_km ? 192 : want == 64 ? 64 : 128;
   else plan.tile_n = want == 192 ? 128 : want == 64 || want == 96 || fast ? want : 128;
   plan.k_per_split = std::max<int64_t>(1, ceil_div(s.k, kWgmmaFp8TileK)) * kWgmmaFp8TileK;
   return plan;
