@@ -266,6 +266,24 @@ TEST(WgmmaModel, Fp8Plans) {
   EXPECT_EQ(wgmma_fp8_plan(few, 0, 96, 132).tile_n, 128);  // 64 x 96: per-tensor only
   few.scale_layout = ScaleLayout::km;  // either layout
   EXPECT_EQ(wgmma_fp8_auto_tile_n(few, 132), 64);
+  // ... and split K where those tiles still leave half of the SMs idle at long K (session 21).
+  EXPECT_EQ(wgmma_fp8_block_splits(few, 64, 132), 1);  // 96 tiles
+  EXPECT_EQ(wgmma_fp8_plan(few, 0, 0, 132).splits, 1);
+  few.n = 4096;  // 64 tiles
+  EXPECT_EQ(wgmma_fp8_block_splits(few, 64, 132), 1);  // k = 4096: 32 K blocks, too short to split
+  few.k = 14336;  // 112 K blocks
+  EXPECT_EQ(wgmma_fp8_block_splits(few, 64, 132), 2);
+  EXPECT_EQ(wgmma_fp8_plan(few, 0, 0, 132).splits, 2);
+  EXPECT_EQ(wgmma_fp8_plan(few, 0, 0, 132).k_per_split, 56 * 128);
+  EXPECT_EQ(wgmma_fp8_plan(few, 0, 0, 132, 1).splits, 1);  // the config's splits=1
+  EXPECT_EQ(wgmma_fp8_plan(few, 0, 128, 132).splits, 1);  // 128-wide tiles run unsplit
+  EXPECT_EQ(wgmma_fp8_block_splits(few, 128, 132), 1);
+  few.scaling = Scaling::tensor;
+  EXPECT_EQ(wgmma_fp8_block_splits(few, 64, 132), 1);  // per-tensor tiles run unsplit
+  EXPECT_EQ(wgmma_fp8_plan(few, 1, 64, 132, 2).splits, 1);
+  few.scaling = Scaling::block;
+  few.n = 6144;
+  few.k = 4096;
   // fp8 runs at twice the bf16 rate: the same plan predicts half the time.
   const WgmmaPlan plan = wgmma_fp8_plan(s, 0, 0, 132);
   EXPECT_NEAR(wgmma_predict_seconds(s, plan, matrix_work(s, 2), hopper()) * 2,

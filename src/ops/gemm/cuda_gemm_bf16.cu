@@ -13,6 +13,7 @@
 
 #include "cuda_epilogue.cuh"
 #include "cuda_gemm_model.hpp"
+#include "cuda_split_workspace.hpp"
 #include "gemm.hpp"
 #include "tessel/cuda/tile.cuh"
 #include "tessel/runtime/registry.hpp"
@@ -568,45 +569,6 @@ ck::FusedEpilogue<OutT> make_epilogue(const Shape& s, const Operands& o) {
   return ep;
 }
 
-// The split-K workspace and tile counters of cuda.wgmma and cuda.wgmma.skinny, grown on demand and
-// kept for the process. Launches on one stream are ordered and each leaves its counters at zero, so one
-// workspace serves both kernels; concurrent launches on several streams would need one each (not needed
-// by the harness). ensure() grows it and returns the failing call, if any.
-struct SplitWorkspace {
-  std::mutex mutex;
-  float* partials = nullptr;
-  size_t partial_bytes = 0;
-  int* counters = nullptr;
-  size_t counter_count = 0;
-
-  Status ensure(const std::string& impl, size_t bytes, size_t counters_needed) {
-    std::lock_guard<std::mutex> lock(mutex);
-    if (bytes > partial_bytes) {
-      if (partials) cudaFree(partials);
-      partials = nullptr;
-      partial_bytes = 0;
-      if (cudaError_t e = cudaMalloc(&partials, bytes); e != cudaSuccess) return cuda_failure(impl, "cudaMalloc", e);
-      partial_bytes = bytes;
-    }
-    if (counters_needed > counter_count) {
-      if (counters) cudaFree(counters);
-      counters = nullptr;
-      counter_count = 0;
-      if (cudaError_t e = cudaMalloc(&counters, counters_needed * sizeof(int)); e != cudaSuccess)
-        return cuda_failure(impl, "cudaMalloc", e);
-      if (cudaError_t e = cudaMemset(counters, 0, counters_needed * sizeof(int)); e != cudaSuccess)
-        return cuda_failure(impl, "cudaMemset", e);
-      counter_count = counters_needed;
-    }
-    return {};
-  }
-};
-
-SplitWorkspace& split_workspace() {
-  static auto* w = new SplitWorkspace;  // never freed: kernels may still use it at exit
-  return *w;
-}
-
 // ---- cuda.wgmma -------------------------------------------------------------------------------------
 
 template <class OutT, int BN, int Stages, bool BKN, bool TmaStore, bool SplitK = false, bool PairK = false,
@@ -984,6 +946,11 @@ class SimtImpl final : public Implementation {
 };
 
 }  // namespace
+
+SplitWorkspace& split_workspace() {
+  static auto* w = new SplitWorkspace;  // never freed: kernels may still use it at exit
+  return *w;
+}
 
 void register_cuda(Registry& r);
 void register_cuda(Registry& r) {

@@ -13,6 +13,7 @@
 
 #include "cuda_epilogue.cuh"
 #include "cuda_gemm_model.hpp"
+#include "cuda_split_workspace.hpp"
 #include "gemm.hpp"
 #include "tessel/cuda/tile.cuh"
 #include "tessel/runtime/registry.hpp"
@@ -75,6 +76,13 @@ struct Fp8Args {
   // What one stage's TMA loads bring: A's box of min(128, m) rows (see launch), B's tile, and with
   // staged scales the stage's 128 scale_a values.
   uint32_t stage_bytes = 0;
+  // Split K (SplitK kernels: block scales): a unit of work is (tile, split), the splits of a tile
+  // adjacent. Each split's promoted f32 partial goes to workspace[unit][128][BN]; the CTA that
+  // finishes a tile's last split adds them in split order (the result does not depend on which
+  // finished first) and runs the epilogue. As cuda.wgmma's SplitK (cuda_gemm_bf16.cu).
+  int splits = 1, kb_per_split = 0;
+  float* workspace = nullptr;
+  int* counters = nullptr;  // one per tile, zero between launches
 };
 
 template <class OutT, int BN, int Stages, int Mode, int BM = kBM>
@@ -93,6 +101,7 @@ struct Fp8Gemm {
     Staging staging[kConsumers][2];
     std::conditional_t<kStagedScales, ScaleRing, NoScales> scales;
     tc::Pipeline<Stages> pipe;
+    int last;  // split K: whether this CTA finished its tile's last split
   };
   static constexpr uint32_t kScaleBytes = kStagedScales ? kBM * sizeof(float) : 0;
   static constexpr size_t kSmemBytes = sizeof(Shared) + 1024;  // slack to round the base up to 1024
@@ -102,7 +111,7 @@ struct Fp8Gemm {
 
 // ColSplit (per-tensor scales): 64 x BN tiles whose two consumers share A's 64 rows and take BN / 2
 // columns each, as cuda.wgmma's ColSplit (cuda_gemm_bf16.cu): the same outputs per CTA on fewer of A's bytes.
-template <class OutT, int BN, int Stages, int Mode, bool TmaStore, bool ColSplit = false>
+template <class OutT, int BN, int Stages, int Mode, bool TmaStore, bool ColSplit = false, bool SplitK = false>
 __global__ void __launch_bounds__(kThreads, 1)
     fp8_gemm_kernel(const __grid_constant__ CUtensorMap map_a, const __grid_constant__ CUtensorMap map_b,
                     const __grid_constant__ CUtensorMap map_c, const __grid_constant__ CUtensorMap map_sa,
@@ -111,6 +120,7 @@ __global__ void __launch_bounds__(kThreads, 1)
                     (BN == kScaleCols + kScaleCols / 2 && Mode == kBlockStaged),
                 "block scaling reads one scale_b (BN = 64 or 128) or, with staged km scales only, two (BN = 192) per stage");
   static_assert(!ColSplit || Mode < kBlock, "ColSplit: per-tensor scales only");
+  static_assert(!SplitK || Mode >= kBlock, "SplitK: block scales only (their loop starts each unit afresh)");
   constexpr int BM = ColSplit ? kBMColSplit : kBM;
   constexpr int CN = ColSplit ? BN / 2 : BN;  // each consumer's columns
   using G = Fp8Gemm<OutT, BN, Stages, Mode, BM>;
@@ -129,6 +139,10 @@ __global__ void __launch_bounds__(kThreads, 1)
   const tc::TileScheduler& sched = args.sched;
   const int k_blocks = args.k_blocks;
   const int wg = tc::warpgroup_id();
+  // Units of work: tiles, or (tile, split) with SplitK; without it the constants fold away.
+  const int splits = SplitK ? args.splits : 1;
+  const int kb_per_split = SplitK ? args.kb_per_split : k_blocks;
+  const int units = sched.total() * splits;
 
   if (wg == 0) {
     // ---- Producer -------------------------------------------------------------------------------------
@@ -137,10 +151,11 @@ __global__ void __launch_bounds__(kThreads, 1)
     tc::warpgroup::decrease_registers<24>();
     if (threadIdx.x == 0) {
       tc::RingPosition<Stages> pos;
-      for (int t = sched.first(); sched.valid(t); t = sched.next(t)) {
-        const int2 tile = sched.coords(t);
+      for (int u = int(blockIdx.x); u < units; u += int(gridDim.x)) {
+        const int2 tile = sched.coords(u / splits);
         const int m0 = tile.x * BM, n0 = tile.y * BN;
-        for (int kb = 0; kb < k_blocks; ++kb) {
+        const int kb0 = (u % splits) * kb_per_split, kb1 = min(kb0 + kb_per_split, k_blocks);
+        for (int kb = kb0; kb < kb1; ++kb) {
           tc::Barrier& full = sh.pipe.producer_acquire(pos, args.stage_bytes);
           tc::tma::load_async(&sh.a[pos.stage], map_a, kb * kBK, m0, full);
           tc::tma::load_async(&sh.b[pos.stage], map_b, kb * kBK, n0, full);
@@ -162,9 +177,11 @@ __global__ void __launch_bounds__(kThreads, 1)
   tc::RingPosition<Stages> pos;
   // This thread's two fragment rows within its warpgroup's 64 (Fragment: lane/4 and lane/4 + 8).
   const int frag_row = tc::warp_in_warpgroup() * 16 + tc::lane_id() / 4;
-  for (int t = sched.first(); sched.valid(t); t = sched.next(t)) {
+  for (int u = int(blockIdx.x); u < units; u += int(gridDim.x)) {
+    const int t = u / splits;
     const int2 tile = sched.coords(t);
     const int m0 = tile.x * BM, n0 = tile.y * BN;
+    const int kb0 = (u % splits) * kb_per_split, kb1 = min(kb0 + kb_per_split, k_blocks);
     const int row0 = m0 + a_row, col0 = n0 + b_row;  // this consumer's block of C
     if constexpr (Mode == kFast) {
       int previous = 0;
@@ -218,8 +235,8 @@ __global__ void __launch_bounds__(kThreads, 1)
         next_sa0 = __ldg(args.scale_a + row_a * args.sa_row_stride + kb * args.sa_kb_stride);
         next_sa1 = __ldg(args.scale_a + row_b * args.sa_row_stride + kb * args.sa_kb_stride);
       };
-      if constexpr (Mode == kBlock) load_mk(0);
-      for (int kb = 0; kb < k_blocks; ++kb) {
+      if constexpr (Mode == kBlock) load_mk(kb0);
+      for (int kb = kb0; kb < kb1; ++kb) {
         float sa0, sa1, sb, sbh = 0.0f;
         if constexpr (Mode == kBlock) {
           sa0 = next_sa0, sa1 = next_sa1, sb = next_sb;
@@ -323,6 +340,35 @@ __global__ void __launch_bounds__(kThreads, 1)
       } else {
         tc::wgmma::wait<0>();
         promote(Part0{}, previous);
+      }
+    }
+    if constexpr (SplitK) {
+      if (splits > 1) {
+        using Frag = tc::wgmma::Fragment<CN>;
+        // Publish this split's partial (tile-local layout: no bounds to check), then count in.
+        float* mine = args.workspace + (size_t(u) * kBM + size_t(c) * 64) * BN;
+#pragma unroll
+        for (int i = 0; i < CN / 2; i += 2)
+          __stcg(reinterpret_cast<float2*>(mine + Frag::row(i) * BN + Frag::col(i)), make_float2(acc[i], acc[i + 1]));
+        __threadfence();
+        tc::warpgroup::sync(3, kConsumers * tc::kWarpgroupThreads);
+        if (threadIdx.x == tc::kWarpgroupThreads) sh.last = atomicAdd(&args.counters[t], 1) == splits - 1;
+        tc::warpgroup::sync(3, kConsumers * tc::kWarpgroupThreads);
+        if (!sh.last) continue;
+        __threadfence();
+#pragma unroll
+        for (int i = 0; i < CN / 2; ++i) acc[i] = 0.0f;
+#pragma unroll 1
+        for (int sp = 0; sp < splits; ++sp) {
+          const float* part = args.workspace + (size_t(t * splits + sp) * kBM + size_t(c) * 64) * BN;
+#pragma unroll
+          for (int i = 0; i < CN / 2; i += 2) {
+            const float2 v = __ldcg(reinterpret_cast<const float2*>(part + Frag::row(i) * BN + Frag::col(i)));
+            acc[i] += v.x;
+            acc[i + 1] += v.y;
+          }
+        }
+        if (threadIdx.x == tc::kWarpgroupThreads) args.counters[t] = 0;  // ready for the next launch
       }
     }
     if constexpr (!TmaStore) {
@@ -452,11 +498,11 @@ ck::Fp8Args<OutT> make_args(const Shape& s, const Operands& o, int bm, int bn, i
   return args;
 }
 
-template <class OutT, int BN, int Stages, int Mode, bool TmaStore, bool ColSplit = false>
-Status launch(const Shape& s, const Operands& o, int group_rows, cudaStream_t stream) {
+template <class OutT, int BN, int Stages, int Mode, bool TmaStore, bool ColSplit = false, bool SplitK = false>
+Status launch(const Shape& s, const Operands& o, int group_rows, cudaStream_t stream, int splits = 1) {
   constexpr int BM = ColSplit ? ck::kBMColSplit : ck::kBM, CN = ColSplit ? BN / 2 : BN;
   using G = ck::Fp8Gemm<OutT, BN, Stages, Mode, BM>;
-  auto* kernel = ck::fp8_gemm_kernel<OutT, BN, Stages, Mode, TmaStore, ColSplit>;
+  auto* kernel = ck::fp8_gemm_kernel<OutT, BN, Stages, Mode, TmaStore, ColSplit, SplitK>;
   static std::once_flag once;
   static cudaError_t attr_error = cudaSuccess;
   std::call_once(once, [kernel] {
@@ -486,7 +532,18 @@ Status launch(const Shape& s, const Operands& o, int group_rows, cudaStream_t st
 
   ck::Fp8Args<OutT> args = make_args<OutT>(s, o, BM, BN, group_rows);
   args.stage_bytes = static_cast<uint32_t>(a_rows * ck::kBK + G::BTile::bytes + G::kScaleBytes);
-  const int grid = std::min(args.sched.total(), sm_count());
+  if constexpr (SplitK) {
+    args.kb_per_split = static_cast<int>(tc::ceil_div(args.k_blocks, std::clamp(splits, 1, args.k_blocks)));
+    args.splits = static_cast<int>(tc::ceil_div(args.k_blocks, args.kb_per_split));  // no empty split
+    if (args.splits > 1) {
+      SplitWorkspace& w = split_workspace();
+      const size_t tiles = size_t(args.sched.total());
+      TESSEL_RETURN_IF_ERROR(w.ensure(kImpl, tiles * size_t(args.splits) * ck::kBM * BN * sizeof(float), tiles));
+      args.workspace = w.partials;
+      args.counters = w.counters;
+    }
+  }
+  const int grid = std::min(args.sched.total() * args.splits, sm_count());
   kernel<<<grid, ck::kThreads, G::kSmemBytes, stream>>>(map_a, map_b, map_c, map_sa, args);
   if (cudaError_t e = cudaGetLastError(); e != cudaSuccess) return cuda_failure("kernel launch", e);
   return {};
@@ -501,10 +558,10 @@ bool tma_store_ok(const Shape& s, const Operands& o, bool force_staged) {
   return !force_staged && !fused && gc.tma_compatible() && (s.n * int64_t(sizeof(OutT))) % 16 == 0;
 }
 
-template <class OutT, int BN, int Stages, int Mode, bool ColSplit = false>
-Status launch_store(const Shape& s, const Operands& o, int group, bool tma, cudaStream_t stream) {
-  return tma ? launch<OutT, BN, Stages, Mode, true, ColSplit>(s, o, group, stream)
-             : launch<OutT, BN, Stages, Mode, false, ColSplit>(s, o, group, stream);
+template <class OutT, int BN, int Stages, int Mode, bool ColSplit = false, bool SplitK = false>
+Status launch_store(const Shape& s, const Operands& o, int group, bool tma, cudaStream_t stream, int splits = 1) {
+  return tma ? launch<OutT, BN, Stages, Mode, true, ColSplit, SplitK>(s, o, group, stream, splits)
+             : launch<OutT, BN, Stages, Mode, false, ColSplit, SplitK>(s, o, group, stream, splits);
 }
 
 bool staged_scales_ok(const Shape& s, const Operands& o) {
@@ -514,7 +571,7 @@ bool staged_scales_ok(const Shape& s, const Operands& o) {
 
 template <class OutT>
 Status dispatch(const Shape& s, const Operands& o, int mode, int tile_n, int group, bool force_staged,
-                cudaStream_t stream) {
+                int splits, cudaStream_t stream) {
   const bool tma = tma_store_ok<OutT>(s, o, force_staged);
   // km scales that TMA can box (16-byte aligned rows: m % 4 == 0) are staged. 128 x 192 tiles
   // (tile_n = 192, wgmma_fp8_block_tile_n) run 4 stages of 40 KiB (5 would not fit beside the staging
@@ -524,7 +581,11 @@ Status dispatch(const Shape& s, const Operands& o, int mode, int tile_n, int gro
   if (mode == ck::kBlock && tile_n == 192 && staged_scales_ok(s, o))
     return launch_store<OutT, 192, 4, ck::kBlockStaged>(s, o, group, tma, stream);
   // 128 x 64 tiles (block scales, few rows of A: wgmma_fp8_block_tile_n): 7 stages of 24 KiB, as the
-  // per-tensor ones; both scale layouts.
+  // per-tensor ones; both scale layouts; K split where their tiles still leave SMs idle at long K
+  // (wgmma_fp8_block_splits).
+  if (mode == ck::kBlock && tile_n == 64 && splits > 1)
+    return staged_scales_ok(s, o) ? launch_store<OutT, 64, 7, ck::kBlockStaged, false, true>(s, o, group, tma, stream, splits)
+                                  : launch_store<OutT, 64, 7, ck::kBlock, false, true>(s, o, group, tma, stream, splits);
   if (mode == ck::kBlock && tile_n == 64)
     return staged_scales_ok(s, o) ? launch_store<OutT, 64, 7, ck::kBlockStaged>(s, o, group, tma, stream)
                                   : launch_store<OutT, 64, 7, ck::kBlock>(s, o, group, tma, stream);
@@ -585,11 +646,13 @@ class WgmmaFp8Impl final : public Implementation {
     // 1 = promote every 128 of K into f32, 2 = fast (whole K in the tensor cores' accumulators).
     // tile_n: 0 = chosen per shape; per-tensor promotion takes 64, 96 (64 x 96 tiles, two consumers of 48
     // columns) or 128 (256 and 192 run 128); block scaling 64, 128, or 192 with staged km scales (else 128).
-    // epilogue: 0 = TMA stores where they apply, 1 = always store_staged.
+    // epilogue: 0 = TMA stores where they apply, 1 = always store_staged. splits: K splits of the
+    // 64-wide block-scaled tiles (0 = chosen per shape: wgmma_fp8_block_splits; other tilings run unsplit).
     return {{"accum", {0, 1, 2}},
             {"tile_n", {0, 256, 128, 64, 96, 192}},
             {"raster_group", {8, 4, 16}},
-            {"epilogue", {0, 1}}};
+            {"epilogue", {0, 1}},
+            {"splits", {0, 1, 2, 4}}};
   }
 
   // The tile width decides the waves of tiles (cuda_gemm_model.hpp); block scaling runs 64-, 128- or
@@ -600,7 +663,8 @@ class WgmmaFp8Impl final : public Implementation {
     const auto space = config_space(p);
     const int sms = roof.units > 0 ? roof.units : kHopperSms;
     const WgmmaPlan plan = wgmma_fp8_plan(s, static_cast<int>(config_value(config, space, "accum")),
-                                          static_cast<int>(config_value(config, space, "tile_n")), sms);
+                                          static_cast<int>(config_value(config, space, "tile_n")), sms,
+                                          static_cast<int>(config_value(config, space, "splits")));
     return wgmma_predict_seconds(s, plan, work, roof);
   }
 
@@ -620,7 +684,9 @@ class WgmmaFp8Impl final : public Implementation {
                      : accum == 1                ? ck::kPromote
                      : accum == 2                ? ck::kFast
                                                  : auto_accum(s);
-    return dispatch<bf16>(s, *o, mode, tile_n, group, staged, static_cast<cudaStream_t>(ctx.stream));
+    int splits = static_cast<int>(config_value(config, space, "splits"));
+    if (splits == 0) splits = wgmma_fp8_block_splits(s, tile_n, sm_count());
+    return dispatch<bf16>(s, *o, mode, tile_n, group, staged, splits, static_cast<cudaStream_t>(ctx.stream));
   }
 };
 

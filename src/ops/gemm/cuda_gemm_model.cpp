@@ -177,16 +177,35 @@ WgmmaPlan wgmma_plan(const Shape& s, int tile_n, int splits, int sms, int cluste
   return plan;
 }
 
-WgmmaPlan wgmma_fp8_plan(const Shape& s, int accum, int tile_n, int sms) {
+// Block-scaled 128 x 64 tiles (few rows of A) at long K: 64 tiles of m = 128, n = 4096 leave half of
+// the SMs idle, each walking 112 K blocks at k = 14336. As for cuda.wgmma's 64-wide tiles
+// (wgmma_auto_splits), split only where each split keeps about 6144 of K (48 fp8 blocks).
+int wgmma_fp8_block_splits(const Shape& s, int tile_n, int sms) {
+  if (s.scaling != Scaling::block || tile_n != 64) return 1;
+  const int tiles = static_cast<int>(ceil_div(s.m, kWgmmaTileM) * ceil_div(s.n, 64));
+  const int k_blocks = static_cast<int>(ceil_div(s.k, kWgmmaFp8TileK));
+  return std::max(1, std::min(sms / tiles, k_blocks / 48));
+}
+
+WgmmaPlan wgmma_fp8_plan(const Shape& s, int accum, int tile_n, int sms, int splits) {
   const bool fast = s.scaling == Scaling::tensor && (accum == 2 || (accum == 0 && wgmma_fp8_fast_by_default(s)));
   WgmmaPlan plan;
   // Block scaling runs 64- or 128-wide tiles, or 192-wide ones with staged km scales; per-tensor promotion 64-,
-  // 96- (64 x 96) or 128-wide; fast accumulation any but 192 (which runs 128).
+  // 96- (64 x 96) or 128-wide; fast accumulation any but 192 (which runs 128). Only block-scaled 64-wide
+  // tiles split K.
   const int want = tile_n == 0 ? wgmma_fp8_auto_tile_n(s, sms) : tile_n;
   const bool staged_km = s.scale_layout == ScaleLayout::km && s.m % 4 == 0;
   if (s.scaling == Scaling::block) plan.tile_n = want == 192 && staged_km ? 192 : want == 64 ? 64 : 128;
   else plan.tile_n = want == 192 ? 128 : want == 64 || want == 96 || fast ? want : 128;
-  plan.k_per_split = std::max<int64_t>(1, ceil_div(s.k, kWgmmaFp8TileK)) * kWgmmaFp8TileK;
+  const int64_t k_blocks = std::max<int64_t>(1, ceil_div(s.k, kWgmmaFp8TileK));
+  if (s.scaling == Scaling::block && plan.tile_n == 64) {
+    const int wanted = splits == 0 ? wgmma_fp8_block_splits(s, 64, sms) : splits;
+    const int64_t per_split = ceil_div(k_blocks, std::clamp<int64_t>(wanted, 1, k_blocks));
+    plan.splits = static_cast<int>(ceil_div(k_blocks, per_split));  // no empty split, as the launch
+    plan.k_per_split = per_split * kWgmmaFp8TileK;
+  } else {
+    plan.k_per_split = k_blocks * kWgmmaFp8TileK;
+  }
   return plan;
 }
 

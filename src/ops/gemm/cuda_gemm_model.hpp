@@ -51,7 +51,9 @@ struct WgmmaPlan {
 // run() resolves it.
 WgmmaPlan wgmma_plan(const Shape& s, int tile_n, int splits, int sms, int cluster_k = 1);
 // The plan cuda.wgmma.fp8 runs (accum 0 auto / 1 promote / 2 fast; tile_n 0 auto; never split).
-WgmmaPlan wgmma_fp8_plan(const Shape& s, int accum, int tile_n, int sms);
+WgmmaPlan wgmma_fp8_plan(const Shape& s, int accum, int tile_n, int sms, int splits = 0);
+// K splits for block-scaled 128 x 64 tiles that still leave SMs idle (1 for every other tiling).
+int wgmma_fp8_block_splits(const Shape& s, int tile_n, int sms);
 
 // The predicted seconds of a plan: whole waves of tiles over the SMs, each tile's flops at one SM's
 // share of the matrix rate, plus the split-K partials' round trip at copy bandwidth, and never below
