@@ -68,7 +68,6 @@ int main(int argc, char** argv) {
     auto t1b = std::chrono::steady_clock::now();
     if (!impl->run(p, cb, views, RunContext{nullptr, threads}).ok()) return 5;
     auto t2 = std::chrono::steady_clock::now();
-
     ta.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
     tb.push_back(std::chrono::duration<double, std::milli>(t2 - t1b).count());
     ratio.push_back(ta.back() / tb.back());
