@@ -221,33 +221,8 @@ __global__ void __launch_bounds__(kThreads, 1)
         tc::warpgroup::sync(1 + c, tc::kWarpgroupThreads);  // every partial is read before the epilogue reuses staging
         tc::cluster::arrive();
       } else if constexpr (SplitK) {
-        if (splits > 1) {
-          using Frag = tc::wgmma::Fragment<BN>;
-          // Publish this split's partial (tile-local layout: no bounds to check), then count in.
-          float* mine = args.workspace + (size_t(u) * kBM + size_t(c) * 64) * BN;
-#pragma unroll
-          for (int i = 0; i < BN / 2; i += 2)
-            __stcg(reinterpret_cast<float2*>(mine + Frag::row(i) * BN + Frag::col(i)), make_float2(acc[i], acc[i + 1]));
-          __threadfence();
-          tc::warpgroup::sync(3, kConsumers * tc::kWarpgroupThreads);
-          if (threadIdx.x == tc::kWarpgroupThreads) sh.last = atomicAdd(&args.counters[t], 1) == splits - 1;
-          tc::warpgroup::sync(3, kConsumers * tc::kWarpgroupThreads);
-          if (!sh.last) continue;
-          __threadfence();
-#pragma unroll
-          for (int i = 0; i < BN / 2; ++i) acc[i] = 0.0f;
-#pragma unroll 1
-          for (int sp = 0; sp < splits; ++sp) {
-            const float* part = args.workspace + (size_t(t * splits + sp) * kBM + size_t(c) * 64) * BN;
-#pragma unroll
-            for (int i = 0; i < BN / 2; i += 2) {
-              const float2 v = __ldcg(reinterpret_cast<const float2*>(part + Frag::row(i) * BN + Frag::col(i)));
-              acc[i] += v.x;
-              acc[i + 1] += v.y;
-            }
-          }
-          if (threadIdx.x == tc::kWarpgroupThreads) args.counters[t] = 0;  // ready for the next launch
-        }
+        if (splits > 1 && !reduce_splits<BN>(acc, args.workspace, args.counters, u, t, splits, c, kConsumers, sh.last))
+          continue;
       }
       if constexpr (!TmaStore) {
         // Also the path for rows TMA cannot store: its global stores are bounds-checked.
