@@ -701,8 +701,8 @@ class WgmmaImpl final : public Implementation {
     // reduced in distributed shared memory where wgmma_pair_k allows it (the other tunables then
     // only pick the epilogue and raster order).
     // l2_promotion: bytes L2 fetches per TMA request of A and B (0: the request's own). 256 by default:
-    // 128 measured 0.974-1.016x on the m = 128 layers and 0.996-1.004x on compute-bound rows (H200,
-    // session 21, call 6), where the skinny kernel gains 3-4% from it.
+    // 128 measured 0.974-1.016x on the m = 128 layers, 0.996-1.004x on compute-bound rows and
+    // 0.940-1.003x at m = 16-64 (H200, session 21, calls 6 and 12), where the skinny kernel gains 3-4%.
     return {{"tile_n", {0, 256, 128, 64, 48, 96}},
             {"raster_group", {8, 4, 16}},
             {"epilogue", {0, 1}},
