@@ -590,18 +590,9 @@ Status launch_wgmma(const Shape& s, const Operands& o, int group_rows, cudaStrea
   args.c = static_cast<OutT*>(o.c->data);
   args.ldc = o.c->stride(0);
   args.stage_bytes = static_cast<uint32_t>(a_rows * ck::kBK * sizeof(bf16) + G::BTile::bytes);
-  if constexpr (SplitK) {
-    const int k_blocks = static_cast<int>(tc::ceil_div(s.k, ck::kBK));
-    args.kb_per_split = static_cast<int>(tc::ceil_div(k_blocks, std::clamp(splits, 1, k_blocks)));
-    args.splits = static_cast<int>(tc::ceil_div(k_blocks, args.kb_per_split));  // no empty split
-    if (args.splits > 1 && !PairK) {  // a pair's partials stay on chip
-      SplitWorkspace& w = split_workspace();
-      const size_t tiles = size_t(args.sched.total());
-      TESSEL_RETURN_IF_ERROR(w.ensure(impl, tiles * size_t(args.splits) * ck::kBM * BN * sizeof(float), tiles));
-      args.workspace = w.partials;
-      args.counters = w.counters;
-    }
-  }
+  if constexpr (SplitK)  // a pair's partials stay on chip
+    TESSEL_RETURN_IF_ERROR(bind_k_split(impl, static_cast<int>(tc::ceil_div(s.k, ck::kBK)), splits,
+                                        size_t(ck::kBM) * BN, !PairK, args));
   const int grid = std::min(args.sched.total() * args.splits, sm_count());
   if constexpr (PairK) {
     // One (tile, split) per CTA, the two splits of a tile side by side in a cluster of two.

@@ -507,17 +507,8 @@ Status launch(const Shape& s, const Operands& o, int group_rows, cudaStream_t st
 
   ck::Fp8Args<OutT> args = make_args<OutT>(s, o, BM, BN, group_rows);
   args.stage_bytes = static_cast<uint32_t>(a_rows * ck::kBK + G::BTile::bytes + G::kScaleBytes);
-  if constexpr (SplitK) {
-    args.kb_per_split = static_cast<int>(tc::ceil_div(args.k_blocks, std::clamp(splits, 1, args.k_blocks)));
-    args.splits = static_cast<int>(tc::ceil_div(args.k_blocks, args.kb_per_split));  // no empty split
-    if (args.splits > 1) {
-      SplitWorkspace& w = split_workspace();
-      const size_t tiles = size_t(args.sched.total());
-      TESSEL_RETURN_IF_ERROR(w.ensure(kImpl, tiles * size_t(args.splits) * ck::kBM * BN * sizeof(float), tiles));
-      args.workspace = w.partials;
-      args.counters = w.counters;
-    }
-  }
+  if constexpr (SplitK)
+    TESSEL_RETURN_IF_ERROR(bind_k_split(kImpl, args.k_blocks, splits, size_t(ck::kBM) * BN, true, args));
   const int grid = std::min(args.sched.total() * args.splits, sm_count());
   kernel<<<grid, ck::kThreads, G::kSmemBytes, stream>>>(map_a, map_b, map_c, map_sa, args);
   if (cudaError_t e = cudaGetLastError(); e != cudaSuccess) return cuda_failure("kernel launch", e);

@@ -53,4 +53,25 @@ struct SplitWorkspace {
 // The process's one workspace (cuda_gemm_bf16.cu).
 SplitWorkspace& split_workspace();
 
+// Sets a launch's K split on `args` (a kernel argument struct with sched, splits, kb_per_split,
+// workspace and counters): at most `wanted` splits of `k_blocks` K stages, none empty, and with more
+// than one split and `partials` (false where the partials stay on chip), the workspace for every tile's
+// splits of `tile_floats` f32 each.
+template <class Args>
+Status bind_k_split(const std::string& impl, int k_blocks, int wanted, size_t tile_floats, bool partials, Args& args) {
+  const int blocks = k_blocks < 1 ? 1 : k_blocks;  // k = 0 still runs one (empty) split
+  const int clamped = wanted < 1 ? 1 : wanted > blocks ? blocks : wanted;
+  args.kb_per_split = (blocks + clamped - 1) / clamped;
+  args.splits = (blocks + args.kb_per_split - 1) / args.kb_per_split;  // no empty split
+  if (args.splits > 1 && partials) {
+    SplitWorkspace& w = split_workspace();
+    const size_t tiles = size_t(args.sched.total());
+    const Status st = w.ensure(impl, tiles * size_t(args.splits) * tile_floats * sizeof(float), tiles);
+    if (!st.ok()) return st;
+    args.workspace = w.partials;
+    args.counters = w.counters;
+  }
+  return {};
+}
+
 }  // namespace tessel::gemm
