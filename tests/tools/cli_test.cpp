@@ -72,6 +72,10 @@ TEST(Cli, ConfigIsCheckedAndReachesTheImplementation) {
     EXPECT_EQ(r.code, 2) << bad << "\n" << r.out;
     EXPECT_EQ(r.out.find("PASSED"), std::string::npos) << bad;
   }
+  // Two tunables after a space: the second is a positional argument, and the error says what it is.
+  auto spaced = tessel("verify \"rmsnorm_quant rows=3 cols=7\" --impl cpu.fused --config stream=1 stream=0");
+  EXPECT_EQ(spaced.code, 2) << spaced.out;
+  EXPECT_NE(spaced.out.find("comma-separated"), std::string::npos) << spaced.out;
   auto listed = tessel("verify \"rmsnorm_quant rows=3 cols=7\" --impl cpu.fused --config nosuch=1");
   EXPECT_NE(listed.out.find("it has: stream"), std::string::npos) << "the error lists the tunables: " << listed.out;
 }
