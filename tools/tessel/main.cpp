@@ -97,9 +97,10 @@ Result<std::vector<Problem>> select_problems(const Registry& reg, const Selectio
     // A lone key=value here is most often a tunable that followed --config after a space (--config
     // takes one value): say so instead of reporting a descriptor whose op name is the key.
     if (d.find('=') != std::string::npos && d.find_first_of(" \t") == std::string::npos)
-      return Status::invalid("tessel", d,
-                             "not a problem descriptor (those start with an op name, e.g. \"rmsnorm rows=8 cols=8\"); "
-                             "if it is a tunable, --config takes them in one value, comma-separated: --config a=1,b=2");
+      return Status::invalid(d, "descriptor",
+                             "a key=value pair, not a problem descriptor (those start with an op name, e.g. \"rmsnorm "
+                             "rows=8 cols=8\"); if it is a tunable, --config takes them in one value, comma-separated: "
+                             "--config a=1,b=2");
     auto p = reg.parse(d);
     if (!p.ok()) return p.status();
     out.push_back(*p);
