@@ -27,6 +27,7 @@ MachineProbe sample_probe() {
   m.cpu.mem_gbps = 231.123456789012345;  // many digits: the round trip must keep all of them
   m.cpu.read_gbps = 187.25;
   m.cpu.fma_gflops = 6543.21;
+  m.cpu.bf16_dot_gflops = 13086.5;
   m.has_gpu = true;
   m.gpu.name = "NVIDIA H200";
   m.gpu.sms = 132;
@@ -63,6 +64,7 @@ TEST(ProbeJson, RoundTripKeepsEveryField) {
   EXPECT_EQ(back->cpu.mem_gbps, m.cpu.mem_gbps);
   EXPECT_EQ(back->cpu.read_gbps, m.cpu.read_gbps);
   EXPECT_EQ(back->cpu.fma_gflops, m.cpu.fma_gflops);
+  EXPECT_EQ(back->cpu.bf16_dot_gflops, m.cpu.bf16_dot_gflops);
   EXPECT_TRUE(back->has_gpu);
   EXPECT_EQ(back->gpu.name, m.gpu.name);
   EXPECT_EQ(back->gpu.sms, m.gpu.sms);
@@ -117,8 +119,10 @@ TEST(ProbeJson, RejectsWrongTypesNamingTheField) {
   expect_rejected("\"sse4_2\",", "3,", "cpu.isa");
   expect_rejected("\"read_gbps\": 187.25", "\"read_gbps\": \"lots\"", "cpu.read_gbps");
   expect_rejected(",\n    \"read_gbps\": 187.25", "", "cpu.read_gbps");  // a version-1 cache lacks it
-  expect_rejected("\"version\": 2", "\"version\": 99", "version");
-  expect_rejected("\"version\": 2", "\"version\": 1", "version");
+  expect_rejected("\"bf16_dot_gflops\": 13086.5", "\"bf16_dot_gflops\": -2.0", "cpu.bf16_dot_gflops");
+  expect_rejected("\"bf16_dot_gflops\": 13086.5,", "", "cpu.bf16_dot_gflops");  // a version-2 cache lacks it
+  expect_rejected("\"version\": 3", "\"version\": 99", "version");
+  expect_rejected("\"version\": 3", "\"version\": 2", "version");
   expect_rejected("\"sms\": 132", "\"sms\": null", "gpu.sms");
   expect_rejected("\"measured_at\"", "\"measured\"", "measured_at");
 }
@@ -128,7 +132,10 @@ TEST(ProbeRoofline, CpuAndCuda) {
   const Roofline c = roofline_for(m, Device::cpu);
   EXPECT_DOUBLE_EQ(c.bytes_per_s, m.cpu.mem_gbps * 1e9);
   EXPECT_DOUBLE_EQ(c.flops_per_s, m.cpu.fma_gflops * 1e9);
-  EXPECT_DOUBLE_EQ(c.matrix_flops_per_s, c.flops_per_s);
+  EXPECT_DOUBLE_EQ(c.matrix_flops_per_s, m.cpu.bf16_dot_gflops * 1e9);  // bf16 is judged against it
+  MachineProbe no_dot = m;
+  no_dot.cpu.bf16_dot_gflops = 0;  // a CPU without AVX512-BF16: the vector peak is the ceiling
+  EXPECT_DOUBLE_EQ(roofline_for(no_dot, Device::cpu).matrix_flops_per_s, c.flops_per_s);
   const Roofline g = roofline_for(m, Device::cuda);
   EXPECT_DOUBLE_EQ(g.bytes_per_s, m.gpu.copy_gbps * 1e9);
   EXPECT_DOUBLE_EQ(g.flops_per_s, m.gpu.bf16_tflops * 1e12);
@@ -230,6 +237,12 @@ TEST(ProbeRun, QuickProbeIsSane) {
   EXPECT_GT(cpu.mem_gbps, 0);
   EXPECT_GT(cpu.read_gbps, 0);
   EXPECT_GT(cpu.fma_gflops, 0);
+  const bool has_bf16 = std::find(cpu.isa.begin(), cpu.isa.end(), "avx512_bf16") != cpu.isa.end();
+  if (has_bf16) {
+    EXPECT_GT(cpu.bf16_dot_gflops, 0);
+  } else {
+    EXPECT_EQ(cpu.bf16_dot_gflops, 0);
+  }
   EXPECT_FALSE(cpu.model.empty());
   EXPECT_FALSE(r->host.empty());
   EXPECT_TRUE(looks_like_utc_iso8601(r->measured_at)) << r->measured_at;

@@ -177,6 +177,8 @@ int cmd_probe(bool refresh, bool quick, bool json) {
   std::printf("memory      %.1f GB/s (measured copy, read+write)\n", c.mem_gbps);
   std::printf("read        %.1f GB/s (measured read-only stream)\n", c.read_gbps);
   std::printf("f32 fma     %.1f GFLOP/s (measured, all threads)\n", c.fma_gflops);
+  if (c.bf16_dot_gflops > 0)
+    std::printf("bf16 dot    %.1f GFLOP/s (measured, all threads, AVX512-BF16)\n", c.bf16_dot_gflops);
   if (m->has_gpu) {
     std::printf("gpu         %s, %d SMs, L2 %.0f MiB\n", m->gpu.name.c_str(), m->gpu.sms, double(m->gpu.l2_bytes) / (1 << 20));
     std::printf("gpu copy    %.1f GB/s (measured, read+write)\n", m->gpu.copy_gbps);
@@ -248,8 +250,10 @@ int cmd_bench(const Registry& reg, const Selection& sel, BenchOptions opt, bool 
     if (machine->has_gpu)
       std::snprintf(gpu, sizeof gpu, ", GPU copy %.0f GB/s, bf16 %.0f TFLOP/s", machine->gpu.copy_gbps,
                     machine->gpu.bf16_tflops);
-    std::fprintf(stderr, "roofline: CPU copy %.1f GB/s (read-only %.1f), f32 FMA %.0f GFLOP/s%s; probed %s%s\n",
-                 machine->cpu.mem_gbps, machine->cpu.read_gbps, machine->cpu.fma_gflops, gpu,
+    char dot[48] = "";
+    if (machine->cpu.bf16_dot_gflops > 0) std::snprintf(dot, sizeof dot, ", bf16 dot %.0f", machine->cpu.bf16_dot_gflops);
+    std::fprintf(stderr, "roofline: CPU copy %.1f GB/s (read-only %.1f), f32 FMA %.0f GFLOP/s%s%s; probed %s%s\n",
+                 machine->cpu.mem_gbps, machine->cpu.read_gbps, machine->cpu.fma_gflops, dot, gpu,
                  machine->measured_at.c_str(),
                  refresh_probe ? " (measured now)" : " (cached; --refresh-probe measures again)");
     std::fprintf(stderr, "CPU kernels: %s SIMD code%s\n", cpu::simd_target().c_str(),

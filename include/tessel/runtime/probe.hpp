@@ -19,6 +19,7 @@ struct CpuProbe {
   double read_gbps = 0;     // measured: bytes of a large read-only stream with all threads, GB/s (what a
                             // GEMV's weight stream can reach; a copy shares the bus with its writes)
   double fma_gflops = 0;    // measured: f32 FMA peak with all threads and the widest vector ISA
+  double bf16_dot_gflops = 0;  // measured: AVX512-BF16 vdpbf16ps peak with all threads; 0 without it
 };
 
 struct GpuCeilings {
@@ -41,7 +42,8 @@ struct MachineProbe {
 struct Roofline {
   double bytes_per_s = 0;
   double flops_per_s = 0;         // vector FMA peak (CPU) or bf16 matrix peak (GPU)
-  double matrix_flops_per_s = 0;  // matrix-unit peak where known, else flops_per_s
+  double matrix_flops_per_s = 0;  // bf16 matrix peak: tensor cores (GPU), bf16 dot products (CPU) where
+                                  // measured, else flops_per_s
   int units = 0;                  // parallel units the work spreads over: SMs (GPU), threads (CPU); 0 unknown
 };
 

@@ -59,6 +59,20 @@ bool cpu_has_avx512bf16() {
 #endif
 }
 
+// Whether vdpbf16ps issues as often as an f32 FMA, so that cpu.bf16dot computes bf16 about twice as
+// fast as cpu.simd's f32 kernel and should run before it. AMD's Zen 4 and Zen 5 do (on a 2-core
+// Zen 5 EPYC VM, 2026-11-30: gemm n = m = k = 2048 bf16 in 21.2 ms against cpu.simd's 42.3 ms for
+// f32 and 41.0 for bf16). On the Sapphire Rapids VM we measure it issues at about a quarter of that
+// rate (0.65x cpu.simd's f32); Intel's server CPUs since then have AMX, which cpu.amx uses first.
+bool bf16dot_at_fma_rate() {
+#if TESSEL_BF16DOT_BUILT
+  static const bool amd = __builtin_cpu_is("amd");
+  return amd && cpu_has_avx512bf16();
+#else
+  return false;
+#endif
+}
+
 // Everything one call needs, decoded once from the problem, config and tensors.
 struct Bf16Args {
   Shape s;
@@ -99,26 +113,6 @@ inline uint32_t load_pair(const uint16_t* p) {
     }
     for (int64_t i = h; i < kMR; ++i)
       for (int64_t p = 0; p < kp; ++p) dst[p * kMR + i] = 0;
-  }
-}
-
-// Packs kb x cols of B[N,K] (b=nk; row j of the source is column j of the product) into
-// ceil(cols/kNR) panels of [kpad][kNR] words, kpad >= ceil(kb/2) pairs (the AMX kernel pads K to
-// whole tiles); pairs past K are zero. Each source row is read front to back.
-[[maybe_unused]] void pack_b_nk_scalar(const uint16_t* b, int64_t ldb, int64_t kb, int64_t cols, int64_t kpad,
-                                       uint32_t* dst) {
-  const int64_t kp = (kb + 1) / 2, full = kb / 2;
-  for (int64_t j0 = 0; j0 < cols; j0 += kNR, dst += kpad * kNR) {
-    const int64_t w = std::min<int64_t>(kNR, cols - j0);
-    for (int64_t j = 0; j < w; ++j) {
-      const uint16_t* src = b + (j0 + j) * ldb;
-      for (int64_t p = 0; p < full; ++p) dst[p * kNR + j] = load_pair(src + 2 * p);
-      if (kp > full) dst[full * kNR + j] = src[kb - 1];
-    }
-    for (int64_t j = w; j < kNR; ++j)
-      for (int64_t p = 0; p < kp; ++p) dst[p * kNR + j] = 0;
-    for (int64_t p = kp; p < kpad; ++p)
-      for (int64_t j = 0; j < kNR; ++j) dst[p * kNR + j] = 0;
   }
 }
 
@@ -202,28 +196,53 @@ TESSEL_BF16_TARGET void pack_b_kn(const uint16_t* b, int64_t ldb, int64_t kb, in
     }
 }
 
-// pack_b_nk_scalar's output, with one 16-lane gather per 16 words: the pairs of 16 source rows at
-// one K offset, addressed by byte offsets (a row of odd K starts at an odd element, so the words
-// are unaligned). Masked-off lanes (the column tail) read nothing and give zero. Falls back to the
-// scalar packer when 16 rows do not fit 32-bit byte offsets.
+// Transposes a 16 x 16 block of 32-bit words held one row a register: afterwards r[j] holds what
+// was column j. Three rounds of in-lane unpacks and 128-bit lane shuffles, 64 shuffles in all.
+TESSEL_BF16_TARGET inline void transpose16x16_epi32(__m512i r[16]) {
+  __m512i a[16], b[16];
+  for (int i = 0; i < 8; ++i) {  // words of rows 2i, 2i+1 interleaved, within each 128-bit lane
+    a[2 * i] = _mm512_unpacklo_epi32(r[2 * i], r[2 * i + 1]);
+    a[2 * i + 1] = _mm512_unpackhi_epi32(r[2 * i], r[2 * i + 1]);
+  }
+  for (int i = 0; i < 4; ++i) {  // lane L of b[4i + c] holds column 4L + c of rows 4i..4i+3
+    b[4 * i] = _mm512_unpacklo_epi64(a[4 * i], a[4 * i + 2]);
+    b[4 * i + 1] = _mm512_unpackhi_epi64(a[4 * i], a[4 * i + 2]);
+    b[4 * i + 2] = _mm512_unpacklo_epi64(a[4 * i + 1], a[4 * i + 3]);
+    b[4 * i + 3] = _mm512_unpackhi_epi64(a[4 * i + 1], a[4 * i + 3]);
+  }
+  for (int c = 0; c < 4; ++c) {  // a 4 x 4 transpose of 128-bit lanes
+    const __m512i x0 = _mm512_shuffle_i32x4(b[c], b[4 + c], 0x44), x1 = _mm512_shuffle_i32x4(b[c], b[4 + c], 0xee);
+    const __m512i y0 = _mm512_shuffle_i32x4(b[8 + c], b[12 + c], 0x44), y1 = _mm512_shuffle_i32x4(b[8 + c], b[12 + c], 0xee);
+    r[c] = _mm512_shuffle_i32x4(x0, y0, 0x88);
+    r[4 + c] = _mm512_shuffle_i32x4(x0, y0, 0xdd);
+    r[8 + c] = _mm512_shuffle_i32x4(x1, y1, 0x88);
+    r[12 + c] = _mm512_shuffle_i32x4(x1, y1, 0xdd);
+  }
+}
+
+// Packs kb x cols of B[N,K] (b=nk; row j of the source is column j of the product) into
+// ceil(cols/kNR) panels of [kpad][kNR] words, kpad >= ceil(kb/2) pairs (the AMX kernel pads K to
+// whole tiles); pairs past K and columns past `cols` are zero. It goes 16 source rows by 16 K pairs
+// at a time: each row's 16 pairs are one 64-byte load (unaligned: a row of odd K starts at an odd
+// element), and a register transpose turns them into 16 output rows of 16 words. Rows past the
+// column tail are zero and never read; a masked load takes the last K pairs. (Session 23 replaced a 16-lane gather per 16 words, which took
+// b=nk's pack to 2.2x the time of b=kn's on a Zen 5 EPYC: gemm m=1 n=k=4096 4.30 against 1.92 ms.)
 TESSEL_BF16_TARGET void pack_b_nk(const uint16_t* b, int64_t ldb, int64_t kb, int64_t cols, int64_t kpad,
                                   uint32_t* dst) {
-  if (ldb * 2 * 16 > int64_t{1} << 30) return pack_b_nk_scalar(b, ldb, kb, cols, kpad, dst);
   const int64_t kp = (kb + 1) / 2, full = kb / 2;
-  const __m512i offs = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
-                                          _mm512_set1_epi32(int(ldb * 2)));
   for (int64_t j0 = 0; j0 < cols; j0 += kNR, dst += kpad * kNR) {
     const int64_t w = std::min<int64_t>(kNR, cols - j0);
-    const __mmask16 m0 = w >= 16 ? __mmask16(0xffff) : __mmask16((1u << w) - 1);
-    const __mmask16 m1 = w >= 32 ? __mmask16(0xffff) : w <= 16 ? __mmask16(0) : __mmask16((1u << (w - 16)) - 1);
-    const uint16_t* src0 = b + j0 * ldb;
-    const uint16_t* src1 = src0 + 16 * ldb;
-    for (int64_t p = 0; p < full; ++p) {
-      const __m512i v0 = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), m0, offs, src0 + 2 * p, 1);
-      const __m512i v1 =
-          m1 ? _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), m1, offs, src1 + 2 * p, 1) : _mm512_setzero_si512();
-      _mm512_store_si512(dst + p * kNR, v0);
-      _mm512_store_si512(dst + p * kNR + 16, v1);
+    for (int half = 0; half < 2; ++half) {
+      const int64_t j = j0 + 16 * half, rows = std::clamp<int64_t>(w - 16 * half, 0, 16);
+      for (int64_t p0 = 0; p0 < full; p0 += 16) {
+        const int64_t np = std::min<int64_t>(16, full - p0);
+        const __mmask16 m = np == 16 ? __mmask16(0xffff) : __mmask16((1u << np) - 1);
+        __m512i r[16];
+        for (int i = 0; i < 16; ++i)
+          r[i] = i < rows ? _mm512_maskz_loadu_epi32(m, b + (j + i) * ldb + 2 * p0) : _mm512_setzero_si512();
+        transpose16x16_epi32(r);
+        for (int64_t q = 0; q < np; ++q) _mm512_store_si512(dst + (p0 + q) * kNR + 16 * half, r[q]);
+      }
     }
     for (int64_t p = full; p < kpad; ++p) {
       _mm512_store_si512(dst + p * kNR, _mm512_setzero_si512());
@@ -434,9 +453,18 @@ void gemm_bf16(const Bf16Args&, bool) {}  // never called: supports() and run() 
 
 // One class, two engines: "cpu.amx" (tdpbf16ps on AMX tiles) and "cpu.bf16dot" (vdpbf16ps on zmm
 // registers). Both share the packing, blocking and threading above and cpu.simd's epilogue.
-// Up to these many rows cpu.amx hands the call to the small-M path (see run()).
-constexpr int64_t kAmxStreamNk = 16;
-constexpr int64_t kAmxStreamKn = 8;
+// Up to these many rows of A an engine hands the call to the small-M path (see run()): its tiles
+// lose to that path's single pass over B below them. Medians, n = k = 4096 bf16, tiles against
+// that path (`tessel bench ... --config stream_b=0` and `stream_b=1`):
+//  - cpu.amx, 2-core Sapphire Rapids VM (2026-11-29): b=nk m=16 5.98 vs 3.93 ms, m=32 5.84 vs 5.78,
+//    m=64 6.38 vs 11.83; b=kn m=16 4.08 vs 4.29, m=32 4.67 vs 7.08.
+//  - cpu.bf16dot, 2-core Zen 5 EPYC VM (2026-11-30): b=nk m=8 1.73 vs 1.35, m=16 2.12 vs 2.02, m=24
+//    2.33 vs 2.85; b=kn m=4 1.87 vs 1.54, m=8 2.01 vs 2.34, m=16 2.31 vs 3.31.
+struct StreamRows {
+  int64_t nk, kn;
+};
+constexpr StreamRows kAmxStreamRows{16, 8};
+constexpr StreamRows kDotStreamRows{16, 4};
 
 class CpuBf16Gemm final : public Implementation {
  public:
@@ -445,11 +473,9 @@ class CpuBf16Gemm final : public Implementation {
   std::string op() const override { return "gemm"; }
   Device device() const override { return Device::cpu; }
   // cpu.amx runs first wherever it is supported (4-9x cpu.simd on bf16, bench/results/cpu/README.md).
-  // cpu.bf16dot sits below cpu.simd (10): on the Sapphire Rapids VM we measure, vdpbf16ps issues
-  // at about a quarter of the rate of an f32 FMA, so it computes bf16 about 0.65x as fast as
-  // cpu.simd's f32 kernel; it stays selectable by name, and as the path for a CPU that gains
-  // AVX512-BF16 without AMX, once measured there.
-  int priority() const override { return amx_ ? 30 : 5; }
+  // cpu.bf16dot runs before cpu.simd (10) where vdpbf16ps issues at the f32 FMA's rate, and after it
+  // elsewhere (it stays selectable by name there).
+  int priority() const override { return amx_ ? 30 : (bf16dot_at_fma_rate() ? 15 : 5); }
 
   Support supports(const Problem& p) const override {
     const Shape s = Shape::from(p);
@@ -468,8 +494,8 @@ class CpuBf16Gemm final : public Implementation {
     // block shared by a thread's row blocks), kc the K depth (even; a kc x 32 B micro-panel, 64*kc
     // bytes, sits in L1). mc and nc are rounded down to the micro-tile; the first value is the
     // default. The AMX engine pads each K block to a multiple of 32, so its kc values are.
-    // stream_b (cpu.amx): -1 auto (small M takes cpu.simd's streaming path, see run()), 0 always the
-    // AMX tiles, 1 always the streaming path.
+    // stream_b: -1 auto (small M takes cpu.simd's streaming path, see run()), 0 always this engine's
+    // tiles, 1 always the streaming path.
     if (amx_)
       return {
           {"mc", {256, 128, 384, 512}},
@@ -481,6 +507,7 @@ class CpuBf16Gemm final : public Implementation {
         {"mc", {336, 168, 224, 448, 672}},
         {"nc", {1024, 512, 2048, 4096}},
         {"kc", {512, 256, 384, 640, 768}},
+        {"stream_b", {-1, 0, 1}},
     };
   }
 
@@ -501,18 +528,14 @@ class CpuBf16Gemm final : public Implementation {
     const int64_t mc = config_value(config, space, "mc"), nc = config_value(config, space, "nc");
     const int64_t kc = config_value(config, space, "kc");
     if (mc < 1 || nc < 1 || kc < 2) return Status::invalid("gemm", "config", "mc, nc must be positive and kc at least 2");
-    // Packing B costs cpu.amx more than its tiles save at small M, so decode shapes take cpu.simd's
-    // small-M path (B streamed once, in place), which this implementation ranks above. Medians on
-    // the 2-core Sapphire Rapids VM (2026-11-29), n = k = 4096 bf16, cpu.amx's tiles vs that path:
-    // b=nk m=16 5.98 vs 3.93 ms, m=32 5.84 vs 5.78, m=64 6.38 vs 11.83; b=kn m=16 4.08 vs 4.29,
-    // m=32 4.67 vs 7.08.
-    if (amx_) {
-      const int64_t stream_b = config_value(config, space, "stream_b");
-      if (stream_b == 1 || (stream_b == -1 && s.m <= (s.b == BLayout::nk ? kAmxStreamNk : kAmxStreamKn))) {
-        gemm_small_m(s, t[size_t(ix.a)].data, t[size_t(ix.b)].data, ix.bias >= 0 ? t[size_t(ix.bias)].data : nullptr,
-                     ix.residual >= 0 ? t[size_t(ix.residual)].data : nullptr, t[size_t(ix.c)].data, ctx.threads);
-        return {};
-      }
+    // Packing B costs more than either engine's tiles save at small M, so decode shapes take
+    // cpu.simd's small-M path (B streamed once, in place), which these implementations rank above.
+    const int64_t stream_b = config_value(config, space, "stream_b");
+    const StreamRows rows = amx_ ? kAmxStreamRows : kDotStreamRows;
+    if (stream_b == 1 || (stream_b == -1 && s.m <= (s.b == BLayout::nk ? rows.nk : rows.kn))) {
+      gemm_small_m(s, t[size_t(ix.a)].data, t[size_t(ix.b)].data, ix.bias >= 0 ? t[size_t(ix.bias)].data : nullptr,
+                   ix.residual >= 0 ? t[size_t(ix.residual)].data : nullptr, t[size_t(ix.c)].data, ctx.threads);
+      return {};
     }
     const int64_t mr = amx_ ? kAmxMR : kMR;
     Bf16Args g;
