@@ -90,31 +90,7 @@ constexpr int kNR = 32;  // two zmm of 16 f32 lanes; also two AMX B tiles of 16 
 constexpr int kAmxMR = amx::kRows;
 constexpr int64_t kAmxKPairs = amx::kKPairs;
 
-// The pair (p[0], p[1]) as one 32-bit word, p[0] in the low half: how vdpbf16ps pairs elements.
-// memcpy because with odd K a row starts at an odd element and the word is unaligned.
-inline uint32_t load_pair(const uint16_t* p) {
-  uint32_t w;
-  std::memcpy(&w, p, sizeof w);
-  return w;
-}
-
-// ---- Packing (plain C++: word copies, no target needed) -------------------------------------------
-
-// Packs rows x kb of A (row stride lda, kb from an even K offset) into ceil(rows/kMR) panels of
-// [ceil(kb/2)][kMR] words; rows past `rows` and the odd K tail are zero.
-[[maybe_unused]] void pack_a(const uint16_t* a, int64_t lda, int64_t rows, int64_t kb, uint32_t* dst) {
-  const int64_t kp = (kb + 1) / 2, full = kb / 2;
-  for (int64_t i0 = 0; i0 < rows; i0 += kMR, dst += kp * kMR) {
-    const int64_t h = std::min<int64_t>(kMR, rows - i0);
-    for (int64_t i = 0; i < h; ++i) {
-      const uint16_t* src = a + (i0 + i) * lda;
-      for (int64_t p = 0; p < full; ++p) dst[p * kMR + i] = load_pair(src + 2 * p);
-      if (kp > full) dst[full * kMR + i] = src[kb - 1];
-    }
-    for (int64_t i = h; i < kMR; ++i)
-      for (int64_t p = 0; p < kp; ++p) dst[p * kMR + i] = 0;
-  }
-}
+// ---- AMX packing and the thread grid (plain C++, no target needed) -----------------------------------
 
 // Packs rows x kb of A for the AMX kernel: row-major with a row stride of kpad_el bf16 (K padded to
 // whole tiles) and rows padded to a multiple of kAmxMR, padding zero. An A tile is then 16 of
@@ -250,6 +226,30 @@ TESSEL_BF16_TARGET void pack_b_nk(const uint16_t* b, int64_t ldb, int64_t kb, in
     }
     if (kp > full)
       for (int64_t j = 0; j < w; ++j) dst[full * kNR + j] = b[(j0 + j) * ldb + kb - 1];
+  }
+}
+
+// Packs rows x kb of A (row stride lda, kb from an even K offset) into ceil(rows/kMR) panels of
+// [ceil(kb/2)][kMR] words; rows past `rows` and the odd K tail's missing half are zero. As in
+// pack_b_nk, 16 K pairs of each of a panel's rows are one load and a register transpose makes them
+// 16 panel rows, stored kMR words each. (The word-by-word copy this replaced took 9% of the kernel's
+// time at n = m = k = 1024 on a Zen 5 EPYC, perf.)
+TESSEL_BF16_TARGET void pack_a(const uint16_t* a, int64_t lda, int64_t rows, int64_t kb, uint32_t* dst) {
+  const int64_t kp = (kb + 1) / 2, full = kb / 2;
+  constexpr __mmask16 kPanelRow = __mmask16((1u << kMR) - 1);
+  for (int64_t i0 = 0; i0 < rows; i0 += kMR, dst += kp * kMR) {
+    const int64_t h = std::min<int64_t>(kMR, rows - i0);
+    for (int64_t p0 = 0; p0 < full; p0 += 16) {
+      const int64_t np = std::min<int64_t>(16, full - p0);
+      const __mmask16 m = np == 16 ? __mmask16(0xffff) : __mmask16((1u << np) - 1);
+      __m512i r[16];
+      for (int i = 0; i < 16; ++i)
+        r[i] = i < h ? _mm512_maskz_loadu_epi32(m, a + (i0 + i) * lda + 2 * p0) : _mm512_setzero_si512();
+      transpose16x16_epi32(r);
+      for (int64_t q = 0; q < np; ++q) _mm512_mask_storeu_epi32(dst + (p0 + q) * kMR, kPanelRow, r[q]);
+    }
+    if (kp > full)
+      for (int64_t i = 0; i < kMR; ++i) dst[full * kMR + i] = i < h ? a[(i0 + i) * lda + kb - 1] : 0;
   }
 }
 
