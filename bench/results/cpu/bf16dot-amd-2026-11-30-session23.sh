@@ -5,12 +5,15 @@
 # ranking (cpu.bf16dot first on AMD) and the probe's new bf16 dot peak.
 #   OLD=/tmp/old/build/cpu/tessel NEW=build/cpu/tessel ROUNDS=3 bash bench/results/cpu/bf16dot-amd-2026-11-30-session23.sh
 # OLD is the parent commit's build (git worktree add /tmp/old c36da89~1; cmake --preset cpu there).
+# PART=dense runs only the second half (the dense rows), as it was run again at 7c23c6c.
 set -euo pipefail
 OLD=${OLD:-/tmp/old/build/cpu/tessel}
 NEW=${NEW:-build/cpu/tessel}
 ROUNDS=${ROUNDS:-3}
 OUT=${OUT:-bench/results/cpu/bf16dot-amd-2026-11-30-session23}
+PART=${PART:-all}
 mkdir -p "$OUT"
+if [ "$PART" = all ]; then
 rows=(
   "gemm m=1 n=4096 k=4096 dtype=bf16 b=nk"
   "gemm m=16 n=4096 k=4096 dtype=bf16 b=nk"
@@ -32,6 +35,7 @@ median() { grep -E "PASSED +$1 " | awk '{print $3, $4}'; }
     done
   done
 } | tee "$OUT/ab.txt"
+fi
 # Issue 5's dense rows: f32 against the baselines, bf16 (cpu.bf16dot) against our f32, and the
 # default implementation of each row (the first one listed).
 "$NEW" probe --refresh | tee "$OUT/probe-before.txt"

@@ -8,8 +8,9 @@
 //    (16 rows x 32 bf16 of a row-major packed A) and two B tiles for four tdpbf16ps; K is padded
 //    with zeros to whole tiles and rows to 32, and the block is added into C with masked stores.
 //  - cpu.bf16dot keeps a 14 x 32 tile in 28 zmm registers, A packed as [K/2][14] words broadcast
-//    one per row. On the Sapphire Rapids VM we measure, vdpbf16ps issues at about a quarter of the
-//    f32 FMA rate, so this engine is slower than cpu.simd there and ranks below it.
+//    one per row. Where vdpbf16ps issues at the FMA's rate (AMD Zen 4/5) it computes bf16 about
+//    twice as fast as cpu.simd's f32 and runs first; on the Sapphire Rapids VM we measure it issues
+//    at about a quarter of that rate, so there it ranks below cpu.simd (bf16dot_at_fma_rate()).
 //
 // The blocking and threading follow cpu.simd (Goto/BLIS; see cpu.cpp): thread rectangles of C,
 // nc-wide column blocks of packed B, kc-deep K blocks (even, so pairs never straddle a block), mc
