@@ -134,11 +134,13 @@ constexpr int64_t kAmxKPairs = amx::kKPairs;
 
 #define TESSEL_BF16_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512bf16")))
 
-// GCC 12's AVX-512 intrinsics start from _mm512_undefined_ps(), a deliberately self-initialized
-// value that -Wmaybe-uninitialized reports once they are inlined; the warning is a false positive.
+// GCC 12's AVX-512 intrinsics start from _mm512_undefined_ps() (or _epi32), a deliberately
+// self-initialized value that -Wmaybe-uninitialized reports once they are inlined, and
+// -Wuninitialized too at -O1 (the sanitizer build, for the unpacks); both are false positives.
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 #endif
 
 // Packs kb x cols of B[K,N] (b=kn) into [kpad][kNR] word panels (kpad >= ceil(kb/2); pairs past K
