@@ -330,14 +330,16 @@ TESSEL_AMX_TARGET void gemm_rect(const Bf16Args& g, const Rect& r) {
   auto* C = static_cast<TOut*>(g.c);
   const int64_t mc = g.mc, nc = g.nc, kc = g.kc, kpc = (kc + 1) / 2;
 
-  // f32 C accumulates in place. bf16 C accumulates in an f32 block of `chunk` rows x nc (about
-  // 2 MiB, a whole number of mc blocks), and B is packed again for every chunk.
+  // f32 C accumulates in place. bf16 C accumulates in an f32 block of `chunk` rows x nc (at most
+  // 8 MiB a thread, a whole number of mc blocks), and B is packed again for every chunk. Each C
+  // tile is read and written once per kc block, so the block may sit in L3; a smaller one (2 MiB
+  // until session 23) packed B twice per thread at n = m = k = 1024.
   constexpr bool kInPlace = sizeof(TOut) == 4;
   const bool finish = bias || residual || s.act != Activation::none || !kInPlace;
   const int64_t rows = r.m1 - r.m0;
   const int64_t ncap = std::min(nc, r.n1 - r.n0);
   const int64_t chunk =
-      kInPlace ? rows : std::min(rows, std::max<int64_t>(mc, (int64_t{1} << 19) / ncap / mc * mc));
+      kInPlace ? rows : std::min(rows, std::max<int64_t>(mc, (int64_t{1} << 21) / ncap / mc * mc));
 
   // The AMX kernel pads K to whole tiles (kpc to a multiple of 16 pairs) and rows to 32.
   const int64_t kpcap = kAmx ? (kpc + kAmxKPairs - 1) / kAmxKPairs * kAmxKPairs : kpc;
