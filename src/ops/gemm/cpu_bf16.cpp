@@ -199,30 +199,38 @@ TESSEL_BF16_TARGET inline void transpose16x16_epi32(__m512i r[16]) {
   }
 }
 
+// The first `full` K pairs of `rows` (at most 16) source rows, `ld` elements apart, as `full` rows
+// of words `stride` apart: word i of row p is pair p of source row i, zero for i >= rows, and only
+// the words `keep` selects are stored. Each source row's 16 pairs are one 64-byte load (unaligned:
+// a row of odd K starts at an odd element), a masked one for the last pairs, and a register
+// transpose turns 16 loads into 16 rows. Both packers below are this, in panels.
+TESSEL_BF16_TARGET void transpose_pairs(const uint16_t* src, int64_t ld, int64_t rows, int64_t full, uint32_t* dst,
+                                        int64_t stride, __mmask16 keep) {
+  for (int64_t p0 = 0; p0 < full; p0 += 16) {
+    const int64_t np = std::min<int64_t>(16, full - p0);
+    const __mmask16 m = np == 16 ? __mmask16(0xffff) : __mmask16((1u << np) - 1);
+    __m512i r[16];
+    for (int i = 0; i < 16; ++i)
+      r[i] = i < rows ? _mm512_maskz_loadu_epi32(m, src + i * ld + 2 * p0) : _mm512_setzero_si512();
+    transpose16x16_epi32(r);
+    for (int64_t q = 0; q < np; ++q) _mm512_mask_storeu_epi32(dst + (p0 + q) * stride, keep, r[q]);
+  }
+}
+
 // Packs kb x cols of B[N,K] (b=nk; row j of the source is column j of the product) into
 // ceil(cols/kNR) panels of [kpad][kNR] words, kpad >= ceil(kb/2) pairs (the AMX kernel pads K to
-// whole tiles); pairs past K and columns past `cols` are zero. It goes 16 source rows by 16 K pairs
-// at a time: each row's 16 pairs are one 64-byte load (unaligned: a row of odd K starts at an odd
-// element), and a register transpose turns them into 16 output rows of 16 words. Rows past the
-// column tail are zero and never read; a masked load takes the last K pairs. (Session 23 replaced
-// one 16-lane gather per 16 words, which made b=nk's pack 2.2x the time of b=kn's on a Zen 5 EPYC:
-// gemm m=1 n=k=4096 bf16 with the packed kernel, 4.30 against 1.92 ms.)
+// whole tiles); pairs past K and columns past `cols` are zero. Each panel is two transpose_pairs
+// of 16 source rows. (Session 23 replaced one 16-lane gather per 16 words, which made b=nk's pack
+// 2.2x the time of b=kn's on a Zen 5 EPYC: gemm m=1 n=k=4096 bf16 with the packed kernel, 4.30
+// against 1.92 ms.)
 TESSEL_BF16_TARGET void pack_b_nk(const uint16_t* b, int64_t ldb, int64_t kb, int64_t cols, int64_t kpad,
                                   uint32_t* dst) {
   const int64_t kp = (kb + 1) / 2, full = kb / 2;
   for (int64_t j0 = 0; j0 < cols; j0 += kNR, dst += kpad * kNR) {
     const int64_t w = std::min<int64_t>(kNR, cols - j0);
-    for (int half = 0; half < 2; ++half) {
-      const int64_t j = j0 + 16 * half, rows = std::clamp<int64_t>(w - 16 * half, 0, 16);
-      for (int64_t p0 = 0; p0 < full; p0 += 16) {
-        const int64_t np = std::min<int64_t>(16, full - p0);
-        const __mmask16 m = np == 16 ? __mmask16(0xffff) : __mmask16((1u << np) - 1);
-        __m512i r[16];
-        for (int i = 0; i < 16; ++i)
-          r[i] = i < rows ? _mm512_maskz_loadu_epi32(m, b + (j + i) * ldb + 2 * p0) : _mm512_setzero_si512();
-        transpose16x16_epi32(r);
-        for (int64_t q = 0; q < np; ++q) _mm512_store_si512(dst + (p0 + q) * kNR + 16 * half, r[q]);
-      }
+    for (int half = 0; half < 2; ++half) {  // a half past the column tail reads nothing and stores zeros
+      const int64_t rows = std::clamp<int64_t>(w - 16 * half, 0, 16);
+      transpose_pairs(rows > 0 ? b + (j0 + 16 * half) * ldb : b, ldb, rows, full, dst + 16 * half, kNR, __mmask16(0xffff));
     }
     for (int64_t p = full; p < kpad; ++p) {
       _mm512_store_si512(dst + p * kNR, _mm512_setzero_si512());
@@ -234,24 +242,14 @@ TESSEL_BF16_TARGET void pack_b_nk(const uint16_t* b, int64_t ldb, int64_t kb, in
 }
 
 // Packs rows x kb of A (row stride lda, kb from an even K offset) into ceil(rows/kMR) panels of
-// [ceil(kb/2)][kMR] words; rows past `rows` and the odd K tail's missing half are zero. As in
-// pack_b_nk, 16 K pairs of each of a panel's rows are one load and a register transpose makes them
-// 16 panel rows, stored kMR words each. (The word-by-word copy this replaced took 9% of the kernel's
-// time at n = m = k = 1024 on a Zen 5 EPYC, perf.)
+// [ceil(kb/2)][kMR] words; rows past `rows` and the odd K tail's missing half are zero. Each panel
+// is one transpose_pairs of its kMR rows, kMR words of each 16 stored. (The word-by-word copy this
+// replaced took 9% of the kernel's time at n = m = k = 1024 on a Zen 5 EPYC, perf.)
 TESSEL_BF16_TARGET void pack_a(const uint16_t* a, int64_t lda, int64_t rows, int64_t kb, uint32_t* dst) {
   const int64_t kp = (kb + 1) / 2, full = kb / 2;
-  constexpr __mmask16 kPanelRow = __mmask16((1u << kMR) - 1);
   for (int64_t i0 = 0; i0 < rows; i0 += kMR, dst += kp * kMR) {
     const int64_t h = std::min<int64_t>(kMR, rows - i0);
-    for (int64_t p0 = 0; p0 < full; p0 += 16) {
-      const int64_t np = std::min<int64_t>(16, full - p0);
-      const __mmask16 m = np == 16 ? __mmask16(0xffff) : __mmask16((1u << np) - 1);
-      __m512i r[16];
-      for (int i = 0; i < 16; ++i)
-        r[i] = i < h ? _mm512_maskz_loadu_epi32(m, a + (i0 + i) * lda + 2 * p0) : _mm512_setzero_si512();
-      transpose16x16_epi32(r);
-      for (int64_t q = 0; q < np; ++q) _mm512_mask_storeu_epi32(dst + (p0 + q) * kMR, kPanelRow, r[q]);
-    }
+    transpose_pairs(a + i0 * lda, lda, h, full, dst, kMR, __mmask16((1u << kMR) - 1));
     if (kp > full)
       for (int64_t i = 0; i < kMR; ++i) dst[full * kMR + i] = i < h ? a[(i0 + i) * lda + kb - 1] : 0;
   }
