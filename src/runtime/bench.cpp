@@ -217,7 +217,7 @@ void measure(const OpSpec& spec, const Problem& p, const MachineProbe* machine, 
         r.iqr_s = quantile(c.times, 0.75) - quantile(c.times, 0.25);
         r.tflops = work.flops / r.median_s / 1e12;
         r.gbps = work.min_bytes / r.median_s / 1e9;
-        const double peak = work.matrix_bound ? roof.matrix_flops_per_s * work.matrix_rate : roof.flops_per_s;
+        const double peak = compute_peak(work, roof);
         const double fc = peak > 0 ? work.flops / r.median_s / peak : 0;
         const double fb = roof.bytes_per_s > 0 ? work.min_bytes / r.median_s / roof.bytes_per_s : 0;
         r.pct_roofline = 100 * std::max(fc, fb);

@@ -1,5 +1,5 @@
 // Machine probe: detects the CPU (model, ISA, caches), measures copy and read bandwidth, the f32 FMA peak and
-// (where AVX512-BF16 is present) the bf16 dot-product peak, and caches it.
+// (where AVX512-BF16 and AVX512-VNNI are present) the bf16 and int8 dot-product peaks, and caches it.
 #include "tessel/runtime/probe.hpp"
 
 #include <sched.h>
@@ -43,7 +43,7 @@ namespace {
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
-constexpr int kJsonVersion = 3;  // 2: cpu.read_gbps; 3: cpu.bf16_dot_gflops
+constexpr int kJsonVersion = 4;  // 2: cpu.read_gbps; 3: cpu.bf16_dot_gflops; 4: cpu.int8_dot_gops
 constexpr size_t kMiB = size_t{1} << 20;
 constexpr size_t kGiB = size_t{1} << 30;
 
@@ -572,6 +572,25 @@ __attribute__((target("avx512f,avx512bf16"))) float dot_chains_avx512bf16(int64_
   for (float x : lanes) total += x;
   return total;
 }
+
+// vpdpbusd: each 32-bit lane adds four u8 x s8 products, eight ops a lane. As many chains as the bf16
+// dot (on a Zen 5 EPYC 12 chains reached 8.2 G instructions a second a core, as 16 did, 8 only 7.2).
+__attribute__((target("avx512f,avx512vnni"))) float int8_chains_avx512vnni(int64_t iters, float seed) {
+  __m512i acc[kDotChains];
+  for (int i = 0; i < kDotChains; ++i) acc[i] = _mm512_set1_epi32(static_cast<int>(seed) + i);
+  const __m512i u = _mm512_set1_epi8(1), s = _mm512_set1_epi8(-1);  // sums stay small for any length
+  for (int64_t n = 0; n < iters; ++n) {
+#pragma GCC unroll 16
+    for (int i = 0; i < kDotChains; ++i) acc[i] = _mm512_dpbusd_epi32(acc[i], u, s);
+  }
+  __m512i sum = acc[0];
+  for (int i = 1; i < kDotChains; ++i) sum = _mm512_add_epi32(sum, acc[i]);
+  alignas(64) int32_t lanes[16];
+  _mm512_store_si512(lanes, sum);
+  int64_t total = 0;
+  for (int32_t x : lanes) total += x;
+  return static_cast<float>(total);
+}
 #endif
 
 // Without hardware FMA a multiply and an add stand in for one; still two flops per lane.
@@ -804,6 +823,7 @@ Status parse_probe(const json& j, MachineProbe& m) {
   TESSEL_RETURN_IF_ERROR(get_real(*cpu, "read_gbps", cp, m.cpu.read_gbps));
   TESSEL_RETURN_IF_ERROR(get_real(*cpu, "fma_gflops", cp, m.cpu.fma_gflops));
   TESSEL_RETURN_IF_ERROR(get_real(*cpu, "bf16_dot_gflops", cp, m.cpu.bf16_dot_gflops));
+  TESSEL_RETURN_IF_ERROR(get_real(*cpu, "int8_dot_gops", cp, m.cpu.int8_dot_gops));
 
   const auto hg = j.find("has_gpu");
   if (hg == j.end()) return bad("has_gpu", "missing");
@@ -836,7 +856,7 @@ std::string probe_to_json(const MachineProbe& m) {
       {"model", m.cpu.model},       {"isa", m.cpu.isa},           {"cores", m.cpu.cores},
       {"caches", m.cpu.caches},     {"llc_bytes", m.cpu.llc_bytes}, {"mem_gbps", m.cpu.mem_gbps},
       {"read_gbps", m.cpu.read_gbps},   {"fma_gflops", m.cpu.fma_gflops},
-      {"bf16_dot_gflops", m.cpu.bf16_dot_gflops},
+      {"bf16_dot_gflops", m.cpu.bf16_dot_gflops}, {"int8_dot_gops", m.cpu.int8_dot_gops},
   };
   j["has_gpu"] = m.has_gpu;
   j["gpu"] = {
@@ -884,6 +904,11 @@ Result<MachineProbe> run_probe(bool quick) {
     Result<double> dot = measure_peak_gflops(cpu.cores, {dot_chains_avx512bf16, 4.0 * kDotChains * 16}, quick);
     if (!dot.ok()) return dot.status();
     cpu.bf16_dot_gflops = *dot;
+  }
+  if (isa.avx512_vnni) {
+    Result<double> dot = measure_peak_gflops(cpu.cores, {int8_chains_avx512vnni, 8.0 * kDotChains * 16}, quick);
+    if (!dot.ok()) return dot.status();
+    cpu.int8_dot_gops = *dot;
   }
 #endif
 
@@ -935,6 +960,7 @@ Roofline roofline_for(const MachineProbe& m, Device d) {
   // The CPU's bf16 matrix ceiling is its bf16 dot-product peak where it has one (AMX is not measured
   // yet, so AMX rows can still read above it), else the vector FMA peak.
   r.matrix_flops_per_s = d == Device::cpu && m.cpu.bf16_dot_gflops > 0 ? m.cpu.bf16_dot_gflops * 1e9 : r.flops_per_s;
+  r.int8_ops_per_s = d == Device::cpu && m.cpu.int8_dot_gops > 0 ? m.cpu.int8_dot_gops * 1e9 : r.matrix_flops_per_s;
   r.units = d == Device::cuda ? m.gpu.sms : m.cpu.cores;
   return r;
 }

@@ -51,8 +51,13 @@ std::string format_config(const Config& config) {
   return s;
 }
 
+double compute_peak(const Work& work, const Roofline& roof) {
+  if (work.int8_bound && roof.int8_ops_per_s > 0) return roof.int8_ops_per_s;
+  return work.matrix_bound ? roof.matrix_flops_per_s * work.matrix_rate : roof.flops_per_s;
+}
+
 double roofline_seconds(const Work& work, const Roofline& roof) {
-  const double peak = work.matrix_bound ? roof.matrix_flops_per_s * work.matrix_rate : roof.flops_per_s;
+  const double peak = compute_peak(work, roof);
   const double compute = peak > 0 ? work.flops / peak : 0;
   const double memory = roof.bytes_per_s > 0 ? work.min_bytes / roof.bytes_per_s : 0;
   return std::max(compute, memory);

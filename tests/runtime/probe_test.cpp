@@ -11,6 +11,8 @@
 #include <sstream>
 #include <string>
 
+#include "tessel/runtime/op.hpp"
+
 namespace tessel {
 namespace {
 
@@ -28,6 +30,7 @@ MachineProbe sample_probe() {
   m.cpu.read_gbps = 187.25;
   m.cpu.fma_gflops = 6543.21;
   m.cpu.bf16_dot_gflops = 13086.5;
+  m.cpu.int8_dot_gops = 26173.25;
   m.has_gpu = true;
   m.gpu.name = "NVIDIA H200";
   m.gpu.sms = 132;
@@ -65,6 +68,7 @@ TEST(ProbeJson, RoundTripKeepsEveryField) {
   EXPECT_EQ(back->cpu.read_gbps, m.cpu.read_gbps);
   EXPECT_EQ(back->cpu.fma_gflops, m.cpu.fma_gflops);
   EXPECT_EQ(back->cpu.bf16_dot_gflops, m.cpu.bf16_dot_gflops);
+  EXPECT_EQ(back->cpu.int8_dot_gops, m.cpu.int8_dot_gops);
   EXPECT_TRUE(back->has_gpu);
   EXPECT_EQ(back->gpu.name, m.gpu.name);
   EXPECT_EQ(back->gpu.sms, m.gpu.sms);
@@ -121,8 +125,10 @@ TEST(ProbeJson, RejectsWrongTypesNamingTheField) {
   expect_rejected(",\n    \"read_gbps\": 187.25", "", "cpu.read_gbps");  // a version-1 cache lacks it
   expect_rejected("\"bf16_dot_gflops\": 13086.5", "\"bf16_dot_gflops\": -2.0", "cpu.bf16_dot_gflops");
   expect_rejected("\"bf16_dot_gflops\": 13086.5,", "", "cpu.bf16_dot_gflops");  // a version-2 cache lacks it
-  expect_rejected("\"version\": 3", "\"version\": 99", "version");
-  expect_rejected("\"version\": 3", "\"version\": 2", "version");
+  expect_rejected("\"int8_dot_gops\": 26173.25", "\"int8_dot_gops\": null", "cpu.int8_dot_gops");
+  expect_rejected("\"int8_dot_gops\": 26173.25,", "", "cpu.int8_dot_gops");  // a version-3 cache lacks it
+  expect_rejected("\"version\": 4", "\"version\": 99", "version");
+  expect_rejected("\"version\": 4", "\"version\": 3", "version");
   expect_rejected("\"sms\": 132", "\"sms\": null", "gpu.sms");
   expect_rejected("\"measured_at\"", "\"measured\"", "measured_at");
 }
@@ -133,15 +139,39 @@ TEST(ProbeRoofline, CpuAndCuda) {
   EXPECT_DOUBLE_EQ(c.bytes_per_s, m.cpu.mem_gbps * 1e9);
   EXPECT_DOUBLE_EQ(c.flops_per_s, m.cpu.fma_gflops * 1e9);
   EXPECT_DOUBLE_EQ(c.matrix_flops_per_s, m.cpu.bf16_dot_gflops * 1e9);  // bf16 is judged against it
+  EXPECT_DOUBLE_EQ(c.int8_ops_per_s, m.cpu.int8_dot_gops * 1e9);
   MachineProbe no_dot = m;
-  no_dot.cpu.bf16_dot_gflops = 0;  // a CPU without AVX512-BF16: the vector peak is the ceiling
+  no_dot.cpu.bf16_dot_gflops = 0;  // a CPU without AVX512-BF16 or VNNI: the vector peak is the ceiling
+  no_dot.cpu.int8_dot_gops = 0;
   EXPECT_DOUBLE_EQ(roofline_for(no_dot, Device::cpu).matrix_flops_per_s, c.flops_per_s);
+  EXPECT_DOUBLE_EQ(roofline_for(no_dot, Device::cpu).int8_ops_per_s, c.flops_per_s);
   const Roofline g = roofline_for(m, Device::cuda);
   EXPECT_DOUBLE_EQ(g.bytes_per_s, m.gpu.copy_gbps * 1e9);
   EXPECT_DOUBLE_EQ(g.flops_per_s, m.gpu.bf16_tflops * 1e12);
   EXPECT_DOUBLE_EQ(g.matrix_flops_per_s, g.flops_per_s);
   EXPECT_EQ(c.units, m.cpu.cores);  // what a cost model spreads work over
   EXPECT_EQ(g.units, m.gpu.sms);
+}
+
+// Each kind of work is judged against its own unit: f32 vector FMAs, the bf16 matrix peak (fp8 at
+// twice it), and the int8 dot peak for int8-bound work, which falls back to the matrix peak where
+// the probe measured none.
+TEST(ProbeRoofline, ComputePeakPicksTheBindingUnit) {
+  const Roofline c = roofline_for(sample_probe(), Device::cpu);
+  Work vec;
+  EXPECT_DOUBLE_EQ(compute_peak(vec, c), c.flops_per_s);
+  Work bf16;
+  bf16.matrix_bound = true;
+  EXPECT_DOUBLE_EQ(compute_peak(bf16, c), c.matrix_flops_per_s);
+  Work fp8 = bf16;
+  fp8.matrix_rate = 2;
+  EXPECT_DOUBLE_EQ(compute_peak(fp8, c), 2 * c.matrix_flops_per_s);
+  Work q = bf16;
+  q.int8_bound = true;
+  EXPECT_DOUBLE_EQ(compute_peak(q, c), c.int8_ops_per_s);
+  Roofline no_int8 = c;
+  no_int8.int8_ops_per_s = 0;
+  EXPECT_DOUBLE_EQ(compute_peak(q, no_int8), c.matrix_flops_per_s);
 }
 
 // Points TESSEL_CACHE_DIR at a fresh temporary directory for one test and restores it afterwards,
@@ -242,6 +272,12 @@ TEST(ProbeRun, QuickProbeIsSane) {
     EXPECT_GT(cpu.bf16_dot_gflops, 0);
   } else {
     EXPECT_EQ(cpu.bf16_dot_gflops, 0);
+  }
+  const bool has_vnni = std::find(cpu.isa.begin(), cpu.isa.end(), "avx512_vnni") != cpu.isa.end();
+  if (has_vnni) {
+    EXPECT_GT(cpu.int8_dot_gops, 0);
+  } else {
+    EXPECT_EQ(cpu.int8_dot_gops, 0);
   }
   EXPECT_FALSE(cpu.model.empty());
   EXPECT_FALSE(r->host.empty());

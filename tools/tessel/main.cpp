@@ -179,6 +179,7 @@ int cmd_probe(bool refresh, bool quick, bool json) {
   std::printf("f32 fma     %.1f GFLOP/s (measured, all threads)\n", c.fma_gflops);
   if (c.bf16_dot_gflops > 0)
     std::printf("bf16 dot    %.1f GFLOP/s (measured, all threads, AVX512-BF16)\n", c.bf16_dot_gflops);
+  if (c.int8_dot_gops > 0) std::printf("int8 dot    %.1f GOP/s (measured, all threads, AVX512-VNNI)\n", c.int8_dot_gops);
   if (m->has_gpu) {
     std::printf("gpu         %s, %d SMs, L2 %.0f MiB\n", m->gpu.name.c_str(), m->gpu.sms, double(m->gpu.l2_bytes) / (1 << 20));
     std::printf("gpu copy    %.1f GB/s (measured, read+write)\n", m->gpu.copy_gbps);
@@ -250,8 +251,10 @@ int cmd_bench(const Registry& reg, const Selection& sel, BenchOptions opt, bool 
     if (machine->has_gpu)
       std::snprintf(gpu, sizeof gpu, ", GPU copy %.0f GB/s, bf16 %.0f TFLOP/s", machine->gpu.copy_gbps,
                     machine->gpu.bf16_tflops);
-    char dot[48] = "";
-    if (machine->cpu.bf16_dot_gflops > 0) std::snprintf(dot, sizeof dot, ", bf16 dot %.0f", machine->cpu.bf16_dot_gflops);
+    char dot[64] = "";
+    if (machine->cpu.bf16_dot_gflops > 0 || machine->cpu.int8_dot_gops > 0)
+      std::snprintf(dot, sizeof dot, ", bf16 dot %.0f GFLOP/s, int8 dot %.0f GOP/s", machine->cpu.bf16_dot_gflops,
+                    machine->cpu.int8_dot_gops);
     std::fprintf(stderr, "roofline: CPU copy %.1f GB/s (read-only %.1f), f32 FMA %.0f GFLOP/s%s%s; probed %s%s\n",
                  machine->cpu.mem_gbps, machine->cpu.read_gbps, machine->cpu.fma_gflops, dot, gpu,
                  machine->measured_at.c_str(),

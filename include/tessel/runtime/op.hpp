@@ -37,6 +37,9 @@ struct Work {
   // The matrix unit's rate for this op's operands relative to the probed peak, which is measured in
   // bf16: 2 for fp8 (Hopper's tensor cores run e4m3 at twice the bf16 rate). Not measured yet.
   double matrix_rate = 1;
+  // Judged against the int8 dot-product peak where the probe measured one (qgemm: int8 activations
+  // against low-bit weight codes), else as matrix_bound says.
+  bool int8_bound = false;
 };
 
 // How close a candidate must come to the double-precision reference.
@@ -145,9 +148,11 @@ int64_t config_value(const Config& config, const std::vector<Tunable>& space, co
 Result<Config> parse_config(const std::string& text);
 // "key=value,..." in key order; empty for the empty config.
 std::string format_config(const Config& config);
-// The roofline bound of a work model: the larger of its flops at the binding peak (the matrix unit's,
-// times work.matrix_rate, for matrix-bound ops; else the vector peak) and its minimum bytes at the copy
-// bandwidth. 0 when the ceilings are unknown.
+// The compute ceiling a work model is judged against: the int8 dot peak for int8-bound ops where
+// measured, the matrix unit's peak times work.matrix_rate for matrix-bound ones, else the vector peak.
+double compute_peak(const Work& work, const Roofline& roof);
+// The roofline bound of a work model: the larger of its flops at compute_peak and its minimum bytes at
+// the copy bandwidth. 0 when the ceilings are unknown.
 double roofline_seconds(const Work& work, const Roofline& roof);
 // Whether `impl` takes `config` on `p`: every key one of its tunables, every value one it lists.
 Status check_config(const Implementation& impl, const Problem& p, const Config& config);

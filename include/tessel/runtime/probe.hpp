@@ -20,6 +20,8 @@ struct CpuProbe {
                             // GEMV's weight stream can reach; a copy shares the bus with its writes)
   double fma_gflops = 0;    // measured: f32 FMA peak with all threads and the widest vector ISA
   double bf16_dot_gflops = 0;  // measured: AVX512-BF16 vdpbf16ps peak with all threads; 0 without it
+  double int8_dot_gops = 0;    // measured: AVX512-VNNI vpdpbusd peak with all threads, 2 ops a
+                               // multiply-add; 0 without it
 };
 
 struct GpuCeilings {
@@ -44,6 +46,7 @@ struct Roofline {
   double flops_per_s = 0;         // vector FMA peak (CPU) or bf16 matrix peak (GPU)
   double matrix_flops_per_s = 0;  // bf16 matrix peak: tensor cores (GPU), bf16 dot products (CPU) where
                                   // measured, else flops_per_s
+  double int8_ops_per_s = 0;      // int8 dot-product peak (CPU, VNNI) where measured, else matrix_flops_per_s
   int units = 0;                  // parallel units the work spreads over: SMs (GPU), threads (CPU); 0 unknown
 };
 

@@ -123,6 +123,7 @@ class QGemmSpec final : public OpSpec {
       w.min_bytes += double(dtype_storage_bytes(t.dtype, static_cast<int64_t>(count)));
     }
     w.matrix_bound = true;
+    w.int8_bound = true;  // its kernels take int8 activations (dots, or lookups summed by vpdpbusd)
     return w;
   }
 
