@@ -45,12 +45,14 @@ struct IdotRows {
   bool avx_vnni = false;          // AVX2 target: the dots by VEX vpdpbusd (IdotGemm decides, per call)
 };
 
-// Quantizes rows [row0, row0 + rows) of X into the buffers of `r` (which it points at).
-inline void quantize_activation_rows(const CpuArgs& a, int64_t row0, int64_t rows, int8_t* xq, float* step,
-                                     int32_t* qsum, float* xsum, float* tmp, IdotRows* r) {
+// Quantizes rows [m0, m1) of the chunk of X that starts at row `row0` into the chunk's buffers (its
+// row m at xq + m * ldq, step and qsum + m * blocks, xsum + m * groups); tmp holds ldq floats. Rows
+// are independent, so any split of them across threads gives the same bytes.
+inline void quantize_activation_rows(const CpuArgs& a, int64_t row0, int64_t m0, int64_t m1, int8_t* xq, float* step,
+                                     int32_t* qsum, float* xsum, float* tmp) {
   const int64_t blocks = (a.s.k + kIdotBlock - 1) / kIdotBlock, ldq = blocks * kIdotBlock;
   const int64_t group_len = a.s.fmt.group_len(a.s.k);
-  for (int64_t m = 0; m < rows; ++m) {
+  for (int64_t m = m0; m < m1; ++m) {
     activation_row(a, row0 + m, tmp, ldq);
     for (int64_t b = 0; b < blocks; ++b) {
       const float* x = tmp + b * kIdotBlock;
@@ -78,7 +80,6 @@ inline void quantize_activation_rows(const CpuArgs& a, int64_t row0, int64_t row
         xsum[m * a.groups + g] = s;
       }
   }
-  *r = IdotRows{xq, ldq, rows, blocks, step, qsum, xsum};
 }
 
 }  // namespace tessel::qgemm
@@ -593,7 +594,6 @@ void IdotGemm(const CpuArgs& a) {
   auto* step = static_cast<float*>(scratch_bytes<8>(size_t(chunk * blocks) * sizeof(float)));
   auto* qsum = static_cast<int32_t*>(scratch_bytes<9>(size_t(chunk * blocks) * sizeof(int32_t)));
   auto* xsum = static_cast<float*>(scratch_bytes<10>(size_t(chunk * a.groups) * sizeof(float)));
-  auto* tmp = static_cast<float*>(scratch_bytes<11>(size_t(ldq) * sizeof(float)));
 #if HWY_TARGET == HWY_AVX2
   // Read once a call, not per tile (getenv walks the environment). TESSEL_CPU_NO_AVX_VNNI keeps the
   // emulation, so that a test can compare the two on one CPU.
@@ -604,8 +604,16 @@ void IdotGemm(const CpuArgs& a) {
 #endif
   for (int64_t mc0 = 0; mc0 < s.m; mc0 += chunk) {
     const int64_t rows = std::min(chunk, s.m - mc0);
-    IdotRows r;
-    quantize_activation_rows(a, mc0, rows, xq, step, qsum, xsum, tmp, &r);
+    // The chunk's rows quantize on every thread: done on the calling thread alone, they left the other
+    // core idle for about a tenth of a prefill call (m = 512, n = k = 4096 on the Zen 5 VM, perf).
+    // Below about 64 Ki elements waking a thread costs more than it saves.
+    auto quantize = [&](int64_t m0, int64_t m1) {
+      auto* tmp = static_cast<float*>(scratch_bytes<11>(size_t(ldq) * sizeof(float)));
+      quantize_activation_rows(a, mc0, m0, m1, xq, step, qsum, xsum, tmp);
+    };
+    if (rows * ldq >= (int64_t{1} << 16)) cpu::parallel_for(rows, threads, quantize);
+    else quantize(0, rows);
+    IdotRows r{xq, ldq, rows, blocks, step, qsum, xsum};
     r.avx_vnni = avx_vnni;
     cpu::parallel_for(a.tiles, threads, [&](int64_t t0, int64_t t1) {
       auto* acc = static_cast<float*>(scratch_bytes<12>(size_t(2 * rows * quant::kTileRows) * sizeof(float)));
