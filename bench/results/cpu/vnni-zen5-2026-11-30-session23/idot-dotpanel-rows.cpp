@@ -1,4 +1,4 @@
-// Session 23: idot-dotpanel.cpp with MB (rows of X a pass) as a template parameter, 2-6. The rolled quad loop as
+// Session 23: idot-dotpanel.cpp (its set1-broadcast kernel only) with MB (rows of X a pass) as a template parameter, 2-6. The rolled quad loop as
 // written; add "#pragma GCC unroll 8" before the quad loop of dot_panel for the unrolled variant. Build: g++ -O2 -std=c++20 idot-dotpanel-rows.cpp
 // cpu.idot's DotPanel structure in isolation (L1/L2-resident): 4 rows of X x 64 weight rows x 8 quads per block.
 #include <immintrin.h>
@@ -7,36 +7,8 @@
 #include <cstdint>
 #include <cstring>
 #include <vector>
-static bool kBcst = false;
 #define T __attribute__((target("avx512f,avx512bw,avx512vnni,avx512dq"), always_inline)) inline
 constexpr int NV = 4;
-template <bool Epi, int MB = 4>
-T void dot_panel_bcst(const uint8_t* panel, const int8_t* xb, int64_t ldq, const float* d, float* g) {
-  __m512i acc[MB][NV];
-#pragma GCC unroll 16
-  for (int m = 0; m < MB; ++m) for (int i = 0; i < NV; ++i) acc[m][i] = _mm512_setzero_si512();
-#pragma GCC unroll 8
-  for (int q = 0; q < 8; ++q) {
-    const int32_t* pq = reinterpret_cast<const int32_t*>(panel + q * 256);
-#pragma GCC unroll 4
-    for (int i = 0; i < NV; ++i) {
-      const __m512i w = _mm512_load_si512(pq + 16 * i);
-#pragma GCC unroll 4
-      for (int m = 0; m < MB; ++m)
-        asm("vpdpbusd %2%{1to16%}, %1, %0" : "+v"(acc[m][i]) : "v"(w), "m"(*reinterpret_cast<const int32_t*>(xb + m * ldq + 4 * q)));
-    }
-  }
-#pragma GCC unroll 4
-  for (int m = 0; m < MB; ++m) {
-    const __m512 dv = _mm512_set1_ps(d[m]);
-#pragma GCC unroll 4
-    for (int i = 0; i < NV; ++i) {
-      float* p = g + m * 64 + 16 * i;
-      if (Epi) _mm512_store_ps(p, _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(acc[m][i], _mm512_set1_epi32(m))), dv, _mm512_load_ps(p)));
-      else _mm512_store_ps(p, _mm512_castsi512_ps(acc[m][i]));
-    }
-  }
-}
 template <bool Epi, int MB>
 T void dot_panel(const uint8_t* panel, const int8_t* xb, int64_t ldq, const float* d, float* g) {
   __m512i acc[MB][NV];
@@ -68,10 +40,7 @@ T void dot_panel(const uint8_t* panel, const int8_t* xb, int64_t ldq, const floa
 template <bool Epi, int MB>
 __attribute__((target("avx512f,avx512bw,avx512vnni,avx512dq"), noinline)) void sweep(const uint8_t* panel, const int8_t* xq, int64_t ldq, int64_t rows, int blocks, const float* d, float* g) {
   for (int b = 0; b < blocks; ++b)
-    for (int64_t m = 0; m < rows; m += MB) {
-      if (kBcst) dot_panel_bcst<Epi, MB>(panel + b * 2048, xq + m * ldq + b * 32, ldq, d + m, g + m * 64);
-      else dot_panel<Epi, MB>(panel + b * 2048, xq + m * ldq + b * 32, ldq, d + m, g + m * 64);
-    }
+    for (int64_t m = 0; m < rows; m += MB) dot_panel<Epi, MB>(panel + b * 2048, xq + m * ldq + b * 32, ldq, d + m, g + m * 64);
 }
 template <int MB>
 void bench(int64_t rows, int64_t ldq) {
