@@ -34,53 +34,24 @@ namespace tessel::qgemm {
 
 inline constexpr int64_t kIdotBlock = 32;                          // activations per int8 step
 inline constexpr int64_t kIdotPanelBytes = 8 * quant::kTileRows * 4;  // 8 quads x 64 rows x 4 codes
+// Blocks decoded together and swept with their sums in registers (IdotTile, DotSpan): 128 weights,
+// the usual group, so a group's sums are stored once; 8 KiB of panels.
+inline constexpr int64_t kIdotSpanBlocks = 4;
 
-// A chunk of rows of X, quantized: row m's int8 values start at xq + m * ldq (zero past k).
+// A chunk of rows of X, quantized, block-major: the 32 int8 values of row m's block b are at
+// xq + b * block_stride + m * 32 (block_stride = rows * 32; zero past k). A block's rows are
+// contiguous because DotSpan sweeps the chunk's rows through a block a few at a time: row-major
+// (rows k bytes apart) put each row's next quad in a line of its own, 4 KiB apart at k = 4096, which
+// the sweep evicted before the next block came back to it.
 struct IdotRows {
   const int8_t* xq = nullptr;
-  int64_t ldq = 0, rows = 0, blocks = 0;
+  int64_t block_stride = 0, rows = 0, blocks = 0;
   const float* step = nullptr;    // [rows][blocks]: d per 32 (NaN when the block holds inf/NaN)
   const int32_t* qsum = nullptr;  // [rows][blocks]: sum of the block's int8 values
   const float* xsum = nullptr;    // [rows][groups]: exact f32 sum of x per group (uint only)
+  int64_t groups = 0;
   bool avx_vnni = false;          // AVX2 target: the dots by VEX vpdpbusd (IdotGemm decides, per call)
 };
-
-// Quantizes rows [m0, m1) of the chunk of X that starts at row `row0` into the chunk's buffers (its
-// row m at xq + m * ldq, step and qsum + m * blocks, xsum + m * groups); tmp holds ldq floats. Rows
-// are independent, so any split of them across threads gives the same bytes.
-inline void quantize_activation_rows(const CpuArgs& a, int64_t row0, int64_t m0, int64_t m1, int8_t* xq, float* step,
-                                     int32_t* qsum, float* xsum, float* tmp) {
-  const int64_t blocks = (a.s.k + kIdotBlock - 1) / kIdotBlock, ldq = blocks * kIdotBlock;
-  const int64_t group_len = a.s.fmt.group_len(a.s.k);
-  for (int64_t m = m0; m < m1; ++m) {
-    activation_row(a, row0 + m, tmp, ldq);
-    for (int64_t b = 0; b < blocks; ++b) {
-      const float* x = tmp + b * kIdotBlock;
-      float amax = 0;
-      for (int64_t i = 0; i < kIdotBlock; ++i) {
-        const float v = std::fabs(x[i]);
-        if (!(v <= amax)) amax = v;  // a NaN sticks, so the block's step becomes NaN below
-      }
-      const float inv = amax > 0 && std::isfinite(amax) ? 127.0f / amax : 0.0f;
-      int32_t sum = 0;
-      for (int64_t i = 0; i < kIdotBlock; ++i) {
-        // inv == 0 (an all-zero block, or one holding inf/NaN, whose step is NaN) gives zeros, never
-        // a NaN converted to int.
-        const int32_t q = inv > 0 ? int32_t(std::nearbyint(std::clamp(x[i] * inv, -127.0f, 127.0f))) : 0;
-        xq[m * ldq + b * kIdotBlock + i] = int8_t(q);
-        sum += q;
-      }
-      step[m * blocks + b] = std::isfinite(amax) ? amax / 127.0f : std::numeric_limits<float>::quiet_NaN();
-      qsum[m * blocks + b] = sum;
-    }
-    if (a.s.fmt.has_zeros())
-      for (int64_t g = 0; g < a.groups; ++g) {
-        float s = 0;
-        for (int64_t k = g * group_len; k < std::min(a.s.k, (g + 1) * group_len); ++k) s += tmp[k];
-        xsum[m * a.groups + g] = s;
-      }
-  }
-}
 
 }  // namespace tessel::qgemm
 
@@ -115,7 +86,8 @@ constexpr int64_t kV = int64_t(hn::MaxLanes(D8()));
 constexpr int kAcc = int(128 / kV);                      // int16 vectors per 64 rows
 constexpr int64_t kL32 = int64_t(hn::MaxLanes(DI32()));  // rows per int32 vector
 constexpr int kVecPerTile = int(quant::kTileRows / kL32);
-constexpr int kMB = kVecPerTile <= 4 ? 4 : 1;  // rows of X per sweep; their accumulators stay in registers
+// Rows of X per DotSpan (AVX3_DL takes them three at a time through DotSpanTriple first).
+constexpr int kMB = kVecPerTile <= 4 ? 2 : 1;
 
 // ---- u8 x s8 dot of 4 bytes per 32-bit lane -------------------------------------------------------
 
@@ -423,34 +395,173 @@ HWY_INLINE void DecodeOctetCodesSwar(const uint8_t* HWY_RESTRICT wo, uint8_t* HW
 }
 #endif  // HWY_TARGET == HWY_AVX2 || HWY_TARGET == HWY_AVX3
 
-// gacc[m][row] += d[m] * (sum over `quads` quads of panel . xq[m] - offset * qsum[m]), MB rows of X.
-template <int MB, bool kAvxVnni = false>
-HWY_INLINE void DotPanel(const uint8_t* HWY_RESTRICT panel, int64_t quads, const IdotRows& r, int64_t m0, int64_t block,
-                         int32_t offset, float* HWY_RESTRICT gacc) {
+// acc[m][i] = the dot of `quads` quads of one block's panel with rows m0.. of X (xb: row m0's
+// block; the next row's 32 bytes on).
+template <int MB, bool kAvxVnni>
+HWY_INLINE void DotBlock(const uint8_t* HWY_RESTRICT panel, int64_t quads, const int8_t* HWY_RESTRICT xb,
+                         VI32 (&acc)[MB][kVecPerTile]) {
   const DI32 di;
-  const DF df;
-  VI32 acc[MB][kVecPerTile];
   for (int m = 0; m < MB; ++m)
     for (int i = 0; i < kVecPerTile; ++i) acc[m][i] = hn::Zero(di);
-  const int8_t* xb = r.xq + m0 * r.ldq + block * kIdotBlock;
   for (int64_t q = 0; q < quads; ++q) {
     const auto* pq = reinterpret_cast<const int32_t*>(panel + q * quant::kTileRows * 4);
     XQuad x[MB];
-    for (int m = 0; m < MB; ++m) x[m] = BroadcastQuad(xb + m * r.ldq + 4 * q);
+    for (int m = 0; m < MB; ++m) x[m] = BroadcastQuad(xb + m * kIdotBlock + 4 * q);
     for (int i = 0; i < kVecPerTile; ++i) {
       const VI32 w = hn::Load(di, pq + i * kL32);
       for (int m = 0; m < MB; ++m) acc[m][i] = DotQuad<kAvxVnni>(acc[m][i], w, x[m]);
     }
   }
+}
+
+// One span of blocks [b0, b1) of one group (their panels decoded, kIdotPanelBytes apart) against
+// MB rows of X from row m0, with the f32 sums of those rows in registers for the whole span:
+//   f[m][row] = sum over blocks of d[m, b] * (panel_b . xq[m, b] - offset * qsum[m, b]),
+// starting from 0 where the span starts its group (else from gacc, where the previous span of a long
+// group left it), and ending in y[m * ldy + row] += s[row] * (f - zc[row] * xsum[m, g]) where the
+// span ends its group (= for the first group; else f is stored to gacc). The same operations in the
+// same order as one block at a time. Why spans and not one block at a time: on Zen 5 a vector store
+// takes two vpdpbusd issue slots and an FMA one (bench/results/cpu/idot-span-zen5-2026-11-30-session24/
+// ports.cpp); with f in registers across a 128-weight group each sum is stored once per group
+// instead of once per block.
+struct SpanEnds {
+  bool first = false, last = false;  // the span starts / ends its group
+  bool assign = false;               // the group is the first: y = s * (...), y's old values unread
+  const float* s = nullptr;          // [64] weight scales of the group (last only)
+  const float* zc = nullptr;         // [64] zero point minus the centre (uint with zeros, last only), else null
+  int64_t group = 0;
+  int64_t ldy = 0;                   // floats between rows of y
+};
+
+template <int MB, bool kAvxVnni = false>
+HWY_INLINE void DotSpan(const uint8_t* HWY_RESTRICT panels, int64_t b0, int64_t b1, int64_t octets, const IdotRows& r,
+                        int64_t m0, int32_t offset, const SpanEnds& e, float* HWY_RESTRICT gacc, float* HWY_RESTRICT yacc) {
+  const DI32 di;
+  const DF df;
+  hn::Vec<DF> f[MB][kVecPerTile];
+  for (int m = 0; m < MB; ++m)
+    for (int i = 0; i < kVecPerTile; ++i) f[m][i] = e.first ? hn::Zero(df) : hn::Load(df, gacc + m * quant::kTileRows + i * kL32);
+  for (int64_t b = b0; b < b1; ++b) {
+    // Past k the activations are zero, so octet padding never counts.
+    const int64_t quads = 2 * (std::min(octets, (b + 1) * 4) - b * 4);
+    VI32 acc[MB][kVecPerTile];
+    DotBlock<MB, kAvxVnni>(panels + (b - b0) * kIdotPanelBytes, quads, r.xq + b * r.block_stride + m0 * kIdotBlock, acc);
+    for (int m = 0; m < MB; ++m) {
+      const int64_t row = m0 + m;
+      const auto corr = hn::Set(di, offset * r.qsum[row * r.blocks + b]);
+      const auto d = hn::Set(df, r.step[row * r.blocks + b]);
+      for (int i = 0; i < kVecPerTile; ++i) f[m][i] = hn::MulAdd(hn::ConvertTo(df, hn::Sub(acc[m][i], corr)), d, f[m][i]);
+    }
+  }
   for (int m = 0; m < MB; ++m) {
-    const int64_t row = m0 + m;
-    const auto corr = hn::Set(di, offset * r.qsum[row * r.blocks + block]);
-    const auto d = hn::Set(df, r.step[row * r.blocks + block]);
-    float* g = gacc + m * quant::kTileRows;
-    for (int i = 0; i < kVecPerTile; ++i)
-      hn::Store(hn::MulAdd(hn::ConvertTo(df, hn::Sub(acc[m][i], corr)), d, hn::Load(df, g + i * kL32)), df, g + i * kL32);
+    if (!e.last) {
+      for (int i = 0; i < kVecPerTile; ++i) hn::Store(f[m][i], df, gacc + m * quant::kTileRows + i * kL32);
+      continue;
+    }
+    float* y = yacc + m * e.ldy;
+    const auto xs = hn::Set(df, e.zc ? r.xsum[(m0 + m) * r.groups + e.group] : 0.0f);
+    for (int i = 0; i < kVecPerTile; ++i) {
+      auto v = f[m][i];
+      if (e.zc) v = hn::NegMulAdd(hn::Load(df, e.zc + i * kL32), xs, v);
+      const auto sv = hn::Load(df, e.s + i * kL32);
+      hn::StoreU(e.assign ? hn::Mul(sv, v) : hn::MulAdd(sv, v, hn::LoadU(df, y + i * kL32)), df, y + i * kL32);
+    }
   }
 }
+
+#if HWY_TARGET == HWY_AVX3_DL
+// DotSpan for three rows of X on AVX512-VNNI, the prefill's hot loop. Three rows, because twelve
+// independent vpdpbusd chains keep both of Zen 5's dot pipes busy (eight reach about 88%, the
+// instruction's latency: bench/results/cpu/vnni-zen5-2026-11-30-session23/results.txt), and the
+// 12 int32 plus 12 f32 sums, 3 broadcasts and a weight vector fill 28 of the 32 registers. Written
+// so that GCC 12 keeps them there: from intrinsics or Highway it moved every accumulator through a
+// second register each quad (16 more instructions per 8 vpdpbusd), or kept the f32 sums in memory
+// (a load and a store each per block), whatever the loop's shape; named variables and one asm
+// statement a quad compile to 3 broadcasts, 4 loads and 12 vpdpbusd.
+HWY_NOINLINE void DotSpanTriple(const uint8_t* HWY_RESTRICT panels, int64_t b0, int64_t b1, int64_t octets, const IdotRows& r,
+                                int64_t m0, int32_t offset, const SpanEnds& e, float* HWY_RESTRICT gacc, float* HWY_RESTRICT yacc) {
+  constexpr int64_t R = quant::kTileRows;
+  // Row m0 + j: f[4j .. 4j + 3] below, named so that they stay in registers.
+  __m512 f0, f1, f2, f3, f4, f5, f6, f7, f8, f9, f10, f11;
+  if (e.first) {
+    f0 = f1 = f2 = f3 = f4 = f5 = f6 = f7 = f8 = f9 = f10 = f11 = _mm512_setzero_ps();
+  } else {
+    const float* g = gacc;
+    f0 = _mm512_load_ps(g), f1 = _mm512_load_ps(g + 16), f2 = _mm512_load_ps(g + 32), f3 = _mm512_load_ps(g + 48);
+    g += R;
+    f4 = _mm512_load_ps(g), f5 = _mm512_load_ps(g + 16), f6 = _mm512_load_ps(g + 32), f7 = _mm512_load_ps(g + 48);
+    g += R;
+    f8 = _mm512_load_ps(g), f9 = _mm512_load_ps(g + 16), f10 = _mm512_load_ps(g + 32), f11 = _mm512_load_ps(g + 48);
+  }
+  for (int64_t b = b0; b < b1; ++b) {
+    const int64_t quads = 2 * (std::min(octets, (b + 1) * 4) - b * 4);
+    const uint8_t* panel = panels + (b - b0) * kIdotPanelBytes;
+    const int8_t* xb = r.xq + b * r.block_stride + m0 * kIdotBlock;
+    __m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0, a8 = a0,
+            a9 = a0, a10 = a0, a11 = a0;
+    for (int64_t q = 0; q < quads; ++q) {
+      const uint8_t* pq = panel + q * R * 4;
+      const int8_t* xq = xb + 4 * q;
+      __m512i x0, x1, x2, w;
+      // Highway's AVX3_DL flags lack avx512vnni (its run-time check requires VNNI), so the
+      // instruction is written directly (as in DotQuad). acc += u8(w) . s8(x) per lane.
+      asm("vpbroadcastd (%[x]), %[x0]\n\t"
+          "vpbroadcastd 32(%[x]), %[x1]\n\t"
+          "vpbroadcastd 64(%[x]), %[x2]\n\t"
+          "vmovdqa64 (%[p]), %[w]\n\t"
+          "vpdpbusd %[x0], %[w], %[a0]\n\t"
+          "vpdpbusd %[x1], %[w], %[a4]\n\t"
+          "vpdpbusd %[x2], %[w], %[a8]\n\t"
+          "vmovdqa64 64(%[p]), %[w]\n\t"
+          "vpdpbusd %[x0], %[w], %[a1]\n\t"
+          "vpdpbusd %[x1], %[w], %[a5]\n\t"
+          "vpdpbusd %[x2], %[w], %[a9]\n\t"
+          "vmovdqa64 128(%[p]), %[w]\n\t"
+          "vpdpbusd %[x0], %[w], %[a2]\n\t"
+          "vpdpbusd %[x1], %[w], %[a6]\n\t"
+          "vpdpbusd %[x2], %[w], %[a10]\n\t"
+          "vmovdqa64 192(%[p]), %[w]\n\t"
+          "vpdpbusd %[x0], %[w], %[a3]\n\t"
+          "vpdpbusd %[x1], %[w], %[a7]\n\t"
+          "vpdpbusd %[x2], %[w], %[a11]"
+          : [a0] "+v"(a0), [a1] "+v"(a1), [a2] "+v"(a2), [a3] "+v"(a3), [a4] "+v"(a4), [a5] "+v"(a5), [a6] "+v"(a6),
+            [a7] "+v"(a7), [a8] "+v"(a8), [a9] "+v"(a9), [a10] "+v"(a10), [a11] "+v"(a11), [x0] "=&v"(x0),
+            [x1] "=&v"(x1), [x2] "=&v"(x2), [w] "=&v"(w)
+          : [x] "r"(xq), [p] "r"(pq)
+          : "memory");
+    }
+    // f += d * (acc - offset * qsum), per row.
+    const int64_t i0 = m0 * r.blocks + b, i1 = i0 + r.blocks, i2 = i1 + r.blocks;
+    const __m512i c0 = _mm512_set1_epi32(offset * r.qsum[i0]), c1 = _mm512_set1_epi32(offset * r.qsum[i1]),
+                  c2 = _mm512_set1_epi32(offset * r.qsum[i2]);
+    const __m512 d0 = _mm512_set1_ps(r.step[i0]), d1 = _mm512_set1_ps(r.step[i1]), d2 = _mm512_set1_ps(r.step[i2]);
+#define TESSEL_IDOT_ADD(F, A, C, D) F = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(A, C)), D, F)
+    TESSEL_IDOT_ADD(f0, a0, c0, d0), TESSEL_IDOT_ADD(f1, a1, c0, d0), TESSEL_IDOT_ADD(f2, a2, c0, d0), TESSEL_IDOT_ADD(f3, a3, c0, d0);
+    TESSEL_IDOT_ADD(f4, a4, c1, d1), TESSEL_IDOT_ADD(f5, a5, c1, d1), TESSEL_IDOT_ADD(f6, a6, c1, d1), TESSEL_IDOT_ADD(f7, a7, c1, d1);
+    TESSEL_IDOT_ADD(f8, a8, c2, d2), TESSEL_IDOT_ADD(f9, a9, c2, d2), TESSEL_IDOT_ADD(f10, a10, c2, d2), TESSEL_IDOT_ADD(f11, a11, c2, d2);
+#undef TESSEL_IDOT_ADD
+  }
+  // Where the span ends its group: y (+)= s * (f - zc * xsum) (zc absent: f); else f into gacc.
+  auto finish = [&](int64_t j, __m512 v0, __m512 v1, __m512 v2, __m512 v3) {
+    const __m512 v[4] = {v0, v1, v2, v3};
+    if (!e.last) {
+      for (int i = 0; i < 4; ++i) _mm512_store_ps(gacc + j * R + 16 * i, v[i]);
+      return;
+    }
+    float* y = yacc + j * e.ldy;
+    const __m512 xs = _mm512_set1_ps(e.zc ? r.xsum[(m0 + j) * r.groups + e.group] : 0.0f);
+    for (int i = 0; i < 4; ++i) {
+      __m512 t = v[i];
+      if (e.zc) t = _mm512_fnmadd_ps(_mm512_load_ps(e.zc + 16 * i), xs, t);
+      const __m512 sv = _mm512_load_ps(e.s + 16 * i);
+      _mm512_storeu_ps(y + 16 * i, e.assign ? _mm512_mul_ps(sv, t) : _mm512_fmadd_ps(sv, t, _mm512_loadu_ps(y + 16 * i)));
+    }
+  };
+  finish(0, f0, f1, f2, f3);
+  finish(1, f4, f5, f6, f7);
+  finish(2, f8, f9, f10, f11);
+}
+#endif  // HWY_TARGET == HWY_AVX3_DL
 
 #else  // HWY_SCALAR: the same panel and sums, one byte at a time.
 
@@ -472,17 +583,37 @@ HWY_INLINE void DecodeOctetCodes(const uint8_t* HWY_RESTRICT wo, const int (&pc)
 
 constexpr int kMB = 1;
 
+struct SpanEnds {
+  bool first = false, last = false, assign = false;
+  const float* s = nullptr;
+  const float* zc = nullptr;
+  int64_t group = 0, ldy = 0;
+};
+
 template <int MB>
-HWY_INLINE void DotPanel(const uint8_t* HWY_RESTRICT panel, int64_t quads, const IdotRows& r, int64_t m0, int64_t block,
-                         int32_t offset, float* HWY_RESTRICT gacc) {
+HWY_INLINE void DotSpan(const uint8_t* HWY_RESTRICT panels, int64_t b0, int64_t b1, int64_t octets, const IdotRows& r,
+                        int64_t m0, int32_t offset, const SpanEnds& e, float* HWY_RESTRICT gacc, float* HWY_RESTRICT yacc) {
   for (int m = 0; m < MB; ++m) {
     const int64_t row = m0 + m;
-    const int8_t* xb = r.xq + row * r.ldq + block * kIdotBlock;
+    float* g = gacc + m * quant::kTileRows;
     for (int64_t j = 0; j < quant::kTileRows; ++j) {
-      int32_t acc = 0;
-      for (int64_t q = 0; q < quads; ++q)
-        for (int u = 0; u < 4; ++u) acc += int32_t(panel[q * quant::kTileRows * 4 + j * 4 + u]) * xb[4 * q + u];
-      gacc[m * quant::kTileRows + j] += float(acc - offset * r.qsum[row * r.blocks + block]) * r.step[row * r.blocks + block];
+      float f = e.first ? 0.0f : g[j];
+      for (int64_t b = b0; b < b1; ++b) {
+        const int64_t quads = 2 * (std::min(octets, (b + 1) * 4) - b * 4);
+        const uint8_t* panel = panels + (b - b0) * kIdotPanelBytes;
+        const int8_t* xb = r.xq + b * r.block_stride + row * kIdotBlock;
+        int32_t acc = 0;
+        for (int64_t q = 0; q < quads; ++q)
+          for (int u = 0; u < 4; ++u) acc += int32_t(panel[q * quant::kTileRows * 4 + j * 4 + u]) * xb[4 * q + u];
+        f += float(acc - offset * r.qsum[row * r.blocks + b]) * r.step[row * r.blocks + b];
+      }
+      if (!e.last) {
+        g[j] = f;
+      } else {
+        if (e.zc) f -= e.zc[j] * r.xsum[row * r.groups + e.group];
+        float& y = yacc[m * e.ldy + j];
+        y = e.assign ? e.s[j] * f : y + e.s[j] * f;
+      }
     }
   }
 }
@@ -493,9 +624,9 @@ HWY_INLINE void DotPanel(const uint8_t* HWY_RESTRICT panel, int64_t quads, const
 // (cpu_lut.cpp, kPrefetchBytes).
 constexpr int64_t kIdotPrefetchBytes = 4096;
 
-// One 64-row tile against every row of the chunk: yacc[m][row] gets the tile's outputs.
+// One 64-row tile against every row of the chunk: y[m * ldy + row] gets the tile's outputs.
 template <int P, bool ODD>
-void IdotTile(const CpuArgs& a, const IdotRows& r, int64_t tile, float* HWY_RESTRICT gacc, float* HWY_RESTRICT yacc) {
+void IdotTile(const CpuArgs& a, const IdotRows& r, int64_t tile, float* HWY_RESTRICT gacc, float* HWY_RESTRICT y, int64_t ldy) {
   const DF df;
   constexpr int B = 2 * P + (ODD ? 1 : 0);
   constexpr int64_t kLF = int64_t(hn::MaxLanes(DF()));
@@ -516,17 +647,18 @@ void IdotTile(const CpuArgs& a, const IdotRows& r, int64_t tile, float* HWY_REST
 #endif
   const int64_t octets_per_block = kIdotBlock / quant::kOctet;
   const int64_t blocks_per_group = a.s.fmt.group == 0 ? r.blocks : a.s.fmt.group / kIdotBlock;
-  HWY_ALIGN uint8_t panel[kIdotPanelBytes];
-  HWY_ALIGN float s[quant::kTileRows], z[quant::kTileRows];
-  std::fill(gacc, gacc + r.rows * quant::kTileRows, 0.0f);
-  std::fill(yacc, yacc + r.rows * quant::kTileRows, 0.0f);
+  HWY_ALIGN uint8_t panels[kIdotSpanBlocks * kIdotPanelBytes];
+  HWY_ALIGN float s[quant::kTileRows], zc[quant::kTileRows];
   const uint8_t* wt = a.w + tile * a.octets * B * quant::kTileRows;
-  for (int64_t blk = 0; blk < r.blocks; ++blk) {
-    const int64_t o0 = blk * octets_per_block, o1 = std::min(a.octets, o0 + octets_per_block);
+  for (int64_t b0 = 0; b0 < r.blocks;) {
+    // A span: up to kIdotSpanBlocks blocks, never across a group's end.
+    const int64_t g = b0 / blocks_per_group, group_end = std::min(r.blocks, (g + 1) * blocks_per_group);
+    const int64_t b1 = std::min(group_end, b0 + kIdotSpanBlocks);
+    const int64_t o0 = b0 * octets_per_block, o1 = std::min(a.octets, b1 * octets_per_block);
     for (int64_t o = o0; o < o1; ++o) {
       const uint8_t* octet = wt + o * B * quant::kTileRows;
       for (int line = 0; line < B; ++line) PrefetchL2(octet + kIdotPrefetchBytes + line * 64);
-      uint8_t* quads01 = panel + (o - o0) * 2 * quant::kTileRows * 4;
+      uint8_t* quads01 = panels + (o - o0) * 2 * quant::kTileRows * 4;
 #if HWY_TARGET == HWY_AVX3_DL
       if (gfni) {
         if (signed_codes) DecodeOctetCodesGfni<P, ODD, (1 << (B - 1))>(octet, quads01);
@@ -540,39 +672,91 @@ void IdotTile(const CpuArgs& a, const IdotRows& r, int64_t tile, float* HWY_REST
 #endif
       DecodeOctetCodes<P, ODD>(octet, pc, decode_base, quads01);
     }
-    const int64_t quads = 2 * (o1 - o0);  // past k the activations are zero, so octet padding never counts
+    SpanEnds e;
+    e.first = b0 % blocks_per_group == 0;
+    e.last = b1 == group_end;
+    e.group = g;
+    e.assign = g == 0;
+    e.ldy = ldy;
+    if (e.last) {
+      LoadTileGroup(df, a, a.scales, tile, g, s);
+      e.s = s;
+      if (zeros) {
+        LoadTileGroup(df, a, a.zeros, tile, g, zc);
+        for (int64_t i = 0; i < quant::kTileRows; i += kLF) hn::Store(hn::Sub(hn::Load(df, zc + i), hn::Set(df, float(center))), df, zc + i);
+        e.zc = zc;
+      }
+    }
+    // Row m of X has its partial sums at gacc + m * 64 and its outputs at y + m * ldy.
+    constexpr int64_t R = quant::kTileRows;
     int64_t m = 0;
 #if HWY_TARGET == HWY_AVX2
     if (r.avx_vnni) {
-      for (; m + kMB <= r.rows; m += kMB) DotPanel<kMB, true>(panel, quads, r, m, blk, center, gacc + m * quant::kTileRows);
-      for (; m < r.rows; ++m) DotPanel<1, true>(panel, quads, r, m, blk, center, gacc + m * quant::kTileRows);
+      for (; m + kMB <= r.rows; m += kMB) DotSpan<kMB, true>(panels, b0, b1, a.octets, r, m, center, e, gacc + m * R, y + m * ldy);
+      for (; m < r.rows; ++m) DotSpan<1, true>(panels, b0, b1, a.octets, r, m, center, e, gacc + m * R, y + m * ldy);
     }
 #endif
-    for (; m + kMB <= r.rows; m += kMB) DotPanel<kMB>(panel, quads, r, m, blk, center, gacc + m * quant::kTileRows);
-    for (; m < r.rows; ++m) DotPanel<1>(panel, quads, r, m, blk, center, gacc + m * quant::kTileRows);
-    if ((blk + 1) % blocks_per_group == 0 || blk + 1 == r.blocks) {
-      const int64_t g = blk / blocks_per_group;
-      LoadTileGroup(df, a, a.scales, tile, g, s);
-      if (zeros) {
-        LoadTileGroup(df, a, a.zeros, tile, g, z);
-        for (int64_t i = 0; i < quant::kTileRows; i += kLF) hn::Store(hn::Sub(hn::Load(df, z + i), hn::Set(df, float(center))), df, z + i);
-      }
-      for (int64_t mm = 0; mm < r.rows; ++mm) {
-        float* gm = gacc + mm * quant::kTileRows;
-        float* ym = yacc + mm * quant::kTileRows;
-        const auto xs = hn::Set(df, zeros ? r.xsum[mm * a.groups + g] : 0.0f);
-        for (int64_t i = 0; i < quant::kTileRows; i += kLF) {
-          auto v = hn::Load(df, gm + i);
-          if (zeros) v = hn::NegMulAdd(hn::Load(df, z + i), xs, v);
-          hn::Store(hn::MulAdd(hn::Load(df, s + i), v, hn::Load(df, ym + i)), df, ym + i);
-          hn::Store(hn::Zero(df), df, gm + i);
-        }
-      }
-    }
+#if HWY_TARGET == HWY_AVX3_DL
+    for (; m + 3 <= r.rows; m += 3) DotSpanTriple(panels, b0, b1, a.octets, r, m, center, e, gacc + m * R, y + m * ldy);
+#endif
+    for (; m + kMB <= r.rows; m += kMB) DotSpan<kMB>(panels, b0, b1, a.octets, r, m, center, e, gacc + m * R, y + m * ldy);
+    for (; m < r.rows; ++m) DotSpan<1>(panels, b0, b1, a.octets, r, m, center, e, gacc + m * R, y + m * ldy);
+    b0 = b1;
   }
 }
 
-using IdotFn = void (*)(const CpuArgs&, const IdotRows&, int64_t, float*, float*);
+// Quantizes rows [m0, m1) of the chunk of X (`rows` rows from row `row0`) into the chunk's buffers
+// (IdotRows' layout: row m's block b at xq + b * rows * 32, step and qsum + m * blocks, xsum + m *
+// groups); tmp holds blocks * 32 floats. Per block of 32: d = max|x| / 127 and xq = x / d rounded to
+// nearest even; a block holding an infinity or NaN gets d = NaN and zeros (its outputs become NaN,
+// never a finite wrong value). Rows are independent, so any split of them across threads gives the
+// same bytes.
+void QuantizeActivationRows(const CpuArgs& a, int64_t row0, int64_t rows, int64_t m0, int64_t m1, int8_t* HWY_RESTRICT xq,
+                            float* HWY_RESTRICT step, int32_t* HWY_RESTRICT qsum, float* HWY_RESTRICT xsum, float* HWY_RESTRICT tmp) {
+  const DF df;
+  const hn::RebindToSigned<DF> di;
+  const hn::Rebind<int8_t, decltype(di)> d8;
+  constexpr int64_t L = int64_t(hn::MaxLanes(DF()));
+  const int64_t blocks = (a.s.k + kIdotBlock - 1) / kIdotBlock, ldq = blocks * kIdotBlock;
+  const int64_t group_len = a.s.fmt.group_len(a.s.k);
+  const auto finite_max = hn::Set(df, std::numeric_limits<float>::max());
+  for (int64_t m = m0; m < m1; ++m) {
+    activation_row(a, row0 + m, tmp, ldq);
+    for (int64_t b = 0; b < blocks; ++b) {
+      const float* HWY_RESTRICT x = tmp + b * kIdotBlock;
+      int8_t* HWY_RESTRICT q = xq + (b * rows + m) * kIdotBlock;
+      auto vmax = hn::Zero(df);
+      auto finite = hn::Eq(vmax, vmax);
+      for (int64_t i = 0; i < kIdotBlock; i += L) {
+        const auto v = hn::Abs(hn::LoadU(df, x + i));
+        finite = hn::And(finite, hn::Le(v, finite_max));  // false for inf and NaN
+        vmax = hn::Max(vmax, v);
+      }
+      const float amax = hn::GetLane(hn::MaxOfLanes(df, vmax));
+      const bool ok = hn::AllTrue(df, finite);
+      // inv == 0 (an all-zero block, or one holding inf/NaN) gives zeros, never a NaN converted to int.
+      const auto inv = hn::Set(df, ok && amax > 0 ? 127.0f / amax : 0.0f);
+      auto vsum = hn::Zero(di);
+      for (int64_t i = 0; i < kIdotBlock; i += L) {
+        // |x * inv| <= 127 up to rounding; the clamp keeps the last ulp in range.
+        const auto v = hn::Min(hn::Max(hn::Mul(hn::LoadU(df, x + i), inv), hn::Set(df, -127.0f)), hn::Set(df, 127.0f));
+        const auto qi = hn::NearestInt(v);
+        vsum = hn::Add(vsum, qi);
+        hn::StoreU(hn::DemoteTo(d8, qi), d8, q + i);
+      }
+      step[m * blocks + b] = ok ? amax / 127.0f : std::numeric_limits<float>::quiet_NaN();
+      qsum[m * blocks + b] = hn::GetLane(hn::SumOfLanes(di, vsum));
+    }
+    if (a.s.fmt.has_zeros())
+      for (int64_t g = 0; g < a.groups; ++g) {
+        float sx = 0;
+        for (int64_t k = g * group_len; k < std::min(a.s.k, (g + 1) * group_len); ++k) sx += tmp[k];
+        xsum[m * a.groups + g] = sx;
+      }
+  }
+}
+
+using IdotFn = void (*)(const CpuArgs&, const IdotRows&, int64_t, float*, float*, int64_t);
 
 void IdotGemm(const CpuArgs& a) {
   const Shape& s = a.s;
@@ -609,19 +793,24 @@ void IdotGemm(const CpuArgs& a) {
     // Below about 64 Ki elements waking a thread costs more than it saves.
     auto quantize = [&](int64_t m0, int64_t m1) {
       auto* tmp = static_cast<float*>(scratch_bytes<11>(size_t(ldq) * sizeof(float)));
-      quantize_activation_rows(a, mc0, m0, m1, xq, step, qsum, xsum, tmp);
+      QuantizeActivationRows(a, mc0, rows, m0, m1, xq, step, qsum, xsum, tmp);
     };
     if (rows * ldq >= (int64_t{1} << 16)) cpu::parallel_for(rows, threads, quantize);
     else quantize(0, rows);
-    IdotRows r{xq, ldq, rows, blocks, step, qsum, xsum};
+    IdotRows r{xq, rows * kIdotBlock, rows, blocks, step, qsum, xsum, a.groups};
     r.avx_vnni = avx_vnni;
     cpu::parallel_for(a.tiles, threads, [&](int64_t t0, int64_t t1) {
       auto* acc = static_cast<float*>(scratch_bytes<12>(size_t(2 * rows * quant::kTileRows) * sizeof(float)));
       float* gacc = acc;
       float* yacc = acc + rows * quant::kTileRows;
       for (int64_t tile = t0; tile < t1; ++tile) {
-        fn(a, r, tile, gacc, yacc);
+        // Whole tiles write their outputs into y; the last, partial one goes through yacc.
         const int64_t n0 = tile * quant::kTileRows, valid = std::min(quant::kTileRows, s.n - n0);
+        if (valid == quant::kTileRows) {
+          fn(a, r, tile, gacc, a.y + mc0 * s.n + n0, s.n);
+          continue;
+        }
+        fn(a, r, tile, gacc, yacc, quant::kTileRows);
         for (int64_t m = 0; m < rows; ++m)
           std::memcpy(a.y + (mc0 + m) * s.n + n0, yacc + m * quant::kTileRows, size_t(valid) * sizeof(float));
       }
