@@ -183,14 +183,20 @@ class QGemmSpec final : public OpSpec {
       // (u - 2^(b-1)), so for uniform codes this holds as is; the factor 2 leaves room for skewed ones. Gaussian rows sit about 3x
       // below (0.5%: max|x| ~ 2.1 sigma per 32). Elementwise the error is not Gaussian when 1% of
       // the activations are 20-50x outliers (the harness's heavy-tailed draws): a block with one
-      // quantizes its other 31 values with its coarse step, and single outputs then err by up to
-      // 19% of the output RMS at a relative L2 of 1.2%. So the L2 bound is the precise check and
-      // the elementwise one is 10x looser (a swapped row, a wrong group scale or the low plane of a
-      // 5-bit code still fail the L2 check). 5..8-bit cpu.dequant stays f32-accurate, far inside.
+      // quantizes its other 31 values with its coarse step, and single outputs err by far more
+      // than the L2 error: 19% of the output RMS at a relative L2 of 1.2% with a few hundred outputs,
+      // and the worst of more outputs further out (session 24, heavy-tailed seeds 1000008 and
+      // 1000009: "qgemm m=301 n=200 k=300 wbits=5 group=64" Y[2, 121] 225.5 against 171.5, and
+      // "qgemm m=256 n=256 k=256 wbits=5 group=64" Y[231, 92] 222.9 against 283.2, each at a
+      // relative L2 of 1.2%, about 30% of the output RMS). So the L2 bound is the precise check and
+      // the elementwise one 20x looser: 52% of the output RMS, about what the lookups above allow
+      // (10x their larger bound) for the same per-32 activation rounding (a swapped row, a wrong
+      // group scale or the low plane of a 5-bit code still fail the L2 check). 5..8-bit
+      // cpu.dequant stays f32-accurate, far inside.
       const double bound = 2 * std::sqrt(32.0 / 12.0) / 127.0;
       t.max_rel_l2 = bound;
       t.elem_rtol = 2 * bound;
-      t.elem_atol = 10 * bound;
+      t.elem_atol = 20 * bound;
     }
     return t;
   }
@@ -221,6 +227,9 @@ class QGemmSpec final : public OpSpec {
         "qgemm m=1 n=64 k=256 wbits=6",
         "qgemm m=2 n=40 k=100 wbits=7 format=uint group=64",
         "qgemm m=6 n=66 k=300 wbits=8 group=channel act=bf16",
+        // cpu.idot's three-row sweeps over spans of two blocks, a row left over, and enough outputs
+        // for a heavy-tailed draw's worst element (the tolerance above).
+        "qgemm m=256 n=256 k=256 wbits=5 group=64",
         "qgemm m=2 n=33 k=101 format=mxfp4",
         "qgemm m=3 n=40 k=96 format=mxint8 act=bf16",
         "qgemm m=1 n=50 k=77 format=nvfp4",
