@@ -1,6 +1,3 @@
-// Session 24 (Zen 5 EPYC VM), one thread: the cost of vector stores, FMAs, conversions and integer subtracts
-// beside 16 independent vpdpbusd. A zmm store costs about two vpdpbusd issue slots and an FMA one; vcvtdq2ps and
-// vpsubd are free. Build: g++ -O2 -std=c++20 stores.cpp -o /tmp/stores && /tmp/stores (results: ports-stores.txt)
 #include <chrono>
 #include <cstdio>
 #include <cstdint>
@@ -13,6 +10,12 @@ alignas(64) static float buf[1 << 12];
  "vpdpbusd %%zmm24, %%zmm23, %%zmm12\n vpdpbusd %%zmm25, %%zmm23, %%zmm13\n vpdpbusd %%zmm26, %%zmm23, %%zmm14\n vpdpbusd %%zmm27, %%zmm23, %%zmm15\n"
 #define ST8(r) "vmovaps %%" r "28, (%0)\n vmovaps %%" r "29, 64(%0)\n vmovaps %%" r "30, 128(%0)\n vmovaps %%" r "31, 192(%0)\n vmovaps %%" r "28, 256(%0)\n vmovaps %%" r "29, 320(%0)\n vmovaps %%" r "30, 384(%0)\n vmovaps %%" r "31, 448(%0)\n"
 template <int V> __attribute__((noinline, target("avx512f,avx512vnni"))) void loop(long n, float* p) {
+  // Registers hold normal values: left uninitialized, garbage (denormals) made FP ops look slow.
+  static const float one = 1.0f;
+  asm volatile("vbroadcastss %0, %%zmm28\n vbroadcastss %0, %%zmm29\n vbroadcastss %0, %%zmm30\n vbroadcastss %0, %%zmm31\n"
+               "vpxord %%zmm20, %%zmm20, %%zmm20\n vpxord %%zmm21, %%zmm21, %%zmm21\n vpxord %%zmm22, %%zmm22, %%zmm22\n vpxord %%zmm23, %%zmm23, %%zmm23\n"
+               "vpxord %%zmm24, %%zmm24, %%zmm24\n vpxord %%zmm25, %%zmm25, %%zmm25\n vpxord %%zmm26, %%zmm26, %%zmm26\n vpxord %%zmm27, %%zmm27, %%zmm27\n" :: "m"(one) : "memory");
+  for (int j = 0; j < (1 << 12); ++j) p[j] = 1.0f;
   for (long i = 0; i < n; ++i) {
     if constexpr (V == 0) asm volatile(ST8("zmm") ::"r"(p) : "memory");
     if constexpr (V == 1) asm volatile(ST8("ymm") ::"r"(p) : "memory");
