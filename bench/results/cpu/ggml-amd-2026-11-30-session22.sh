@@ -12,7 +12,7 @@ mkdir -p "$out"
 for r in $(seq 1 "$runs"); do
   $T bench --suite bench/suites/lowbit-vs-ggml.txt --impl cpu.lut,cpu.idot,cpu.dequant --threads 2 --max-seconds 1 \
     --json "$out/t-r$r.json" >/dev/null
-  GGML_CACHE=build/ggml scripts/ggml-compare -- --threads 2 --max-seconds 1 --json "$out/g-r$r.json" >/dev/null
+  GGML_CACHE=${GGML_CACHE:-build/ggml} scripts/ggml-compare -- --threads 2 --max-seconds 1 --json "$out/g-r$r.json" >/dev/null
 done
 t=$(ls "$out"/t-r*.json | paste -sd,) g=$(ls "$out"/g-r*.json | paste -sd,)
 scripts/ggml-compare --table "$t" "$g"

@@ -1,18 +1,5 @@
 #!/usr/bin/env bash
-# Session 24 (after cpu.idot's span sweep): the whole of bench/suites/lowbit-vs-ggml.txt against llama.cpp's ggml on the session's
-# machine, an AMD EPYC VM with two cores (not the two SMT threads of one Sapphire Rapids core that
-# sessions 3-21 measured on): AVX-512 with VNNI, VBMI and BF16, no AMX (its probed copy and read
-# are in the JSON). Paired runs (ours, then ggml's), both cores. Run from the repo root after
-# `cmake --build --preset cpu` and `scripts/ggml-compare --build-only`.
-set -euo pipefail
-T=build/cpu/tessel
-out=${OUT_DIR:-bench/results/cpu/ggml-amd-2026-11-30-session24}
-runs=${RUNS:-2}
-mkdir -p "$out"
-for r in $(seq 1 "$runs"); do
-  $T bench --suite bench/suites/lowbit-vs-ggml.txt --impl cpu.lut,cpu.idot,cpu.dequant --threads 2 --max-seconds 1 \
-    --json "$out/t-r$r.json" >/dev/null
-  GGML_CACHE=${GGML_CACHE:-build/ggml} scripts/ggml-compare -- --threads 2 --max-seconds 1 --json "$out/g-r$r.json" >/dev/null
-done
-t=$(ls "$out"/t-r*.json | paste -sd,) g=$(ls "$out"/g-r*.json | paste -sd,)
-scripts/ggml-compare --table "$t" "$g"
+# Session 24 (after cpu.idot's span sweep): session 22's run of bench/suites/lowbit-vs-ggml.txt against
+# llama.cpp's ggml, on the same 2-core Zen 5 VM, written to its own directory. Run from the repo root after
+# `cmake --build --preset cpu` and `scripts/ggml-compare --build-only` (GGML_CACHE: the build's cache dir).
+OUT_DIR=${OUT_DIR:-bench/results/cpu/ggml-amd-2026-11-30-session24} exec bash "$(dirname "$0")/ggml-amd-2026-11-30-session22.sh"
