@@ -15,7 +15,7 @@ namespace tessel::fuse::test {
 
 // Every CPU entry point of the runner; a test instance for an ISA this machine lacks skips itself.
 inline const std::vector<cpu::Isa>& all_isas() {
-  static const std::vector<cpu::Isa> v = {cpu::Isa::avx512, cpu::Isa::avx2, cpu::Isa::baseline};
+  static const std::vector<cpu::Isa> v = {cpu::Isa::avx512bf16, cpu::Isa::avx512, cpu::Isa::avx2, cpu::Isa::baseline};
   return v;
 }
 

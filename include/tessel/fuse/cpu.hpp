@@ -1,14 +1,15 @@
 // The CPU runner: one loop nest over rows for one or several fusion chains, on the thread pool, with
-// the chain compiled for AVX-512, AVX2 or the x86-64 baseline and chosen at run time.
+// the chain compiled for AVX-512 (with or without AVX512-BF16), AVX2 or the x86-64 baseline and chosen
+// at run time.
 //
 //   fuse::cpu::run(chain, rows, cols);                                   // vertical fusion
 //   fuse::cpu::run_many({}, fuse::cpu::instance(c1, r1, n1),             // horizontal fusion:
 //                           fuse::cpu::instance(c2, r2, n2));            // one parallel_for
 //
 // How one chain becomes SIMD code for several ISAs without per-file flags: the row loop is a
-// template; three small entry points (avx512, avx2, baseline) carry target attributes and
+// template; four small entry points (avx512bf16, avx512, avx2, baseline) carry target attributes and
 // `flatten`, so the compiler inlines the whole chain into each and generates it with that ISA's
-// registers (16, 8 or 4 lanes). Ops written in plain C++ on V inline into all three.
+// registers (16, 8 or 4 lanes). Ops written in plain C++ on V inline into all of them.
 #pragma once
 
 #include <algorithm>
@@ -21,12 +22,16 @@
 
 namespace tessel::fuse::cpu {
 
-enum class Isa { best, avx512, avx2, baseline };
+// avx512bf16: avx512 whose bf16 writes round with vcvtneps2bf16 (AVX512-BF16: Cooper Lake, Sapphire
+// Rapids, Zen 4 and later): one instruction where the integer rounding takes seven.
+enum class Isa { best, avx512bf16, avx512, avx2, baseline };
 
 inline const char* isa_name(Isa i) {
   switch (i) {
     case Isa::best:
       return "best";
+    case Isa::avx512bf16:
+      return "avx512bf16";
     case Isa::avx512:
       return "avx512";
     case Isa::avx2:
@@ -37,15 +42,15 @@ inline const char* isa_name(Isa i) {
   return "?";
 }
 
-// The widest ISA this machine runs: avx512 (F, BW, DQ, VL), avx2 (with FMA and F16C), or the baseline
-// (SSE2 on x86-64, the compiler's default elsewhere).
+// The widest ISA this machine runs: avx512bf16 (avx512 plus AVX512-BF16), avx512 (F, BW, DQ, VL), avx2
+// (with FMA and F16C), or the baseline (SSE2 on x86-64, the compiler's default elsewhere).
 inline Isa detect_isa() {
 #if defined(TESSEL_FUSE_X86)
   static const Isa isa = [] {
     __builtin_cpu_init();
     if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq") &&
         __builtin_cpu_supports("avx512vl"))
-      return Isa::avx512;
+      return __builtin_cpu_supports("avx512bf16") ? Isa::avx512bf16 : Isa::avx512;
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c"))
       return Isa::avx2;
     return Isa::baseline;
@@ -113,7 +118,7 @@ inline float* stash_buffer(int64_t cols) {
 // takes and accumulates it; pass p resumes from the stash, applies ops [Ip-1, Ip) and stashes
 // again; the last pass applies ops [Ik-1, end). Every op runs exactly once per element, every input
 // is read once, and each write happens in the pass that evaluates it.
-template <int P, int N, class C>
+template <int P, int N, bool H, class C>
 TESSEL_FUSE_INLINE void stash_passes(C& c, int64_t r, int64_t nb, int tail, int64_t cols, float* stash, bool stream) {
   using V = Vec<N>;
   constexpr int kBegin = P == 0 ? 0 : C::reduction_at(P - 1);
@@ -132,37 +137,37 @@ TESSEL_FUSE_INLINE void stash_passes(C& c, int64_t r, int64_t nb, int tail, int6
   if constexpr (kLast) {
     for (int64_t j = 0; j < nb; j += N) {
       V v;
-      value(v, At<false, true>{r, j, N, stream, cols});
+      value(v, At<false, true, H>{r, j, N, stream, cols});
     }
     if (tail > 0) {
       V v;
-      value(v, At<true, true>{r, nb, tail, stream, cols});
+      value(v, At<true, true, H>{r, nb, tail, stream, cols});
     }
   } else {
     auto& op = c.template op<kEnd>();
     typename std::remove_reference_t<decltype(op)>::template Acc<V> acc{};
     for (int64_t j = 0; j < nb; j += N) {
       V v;
-      const At<false, true> at{r, j, N, stream, cols};
+      const At<false, true, H> at{r, j, N, stream, cols};
       value(v, at);
       Simd<V>::store_f32(stash + j, v);
       fuse::detail::accumulate<false>(op, acc, v, at);
     }
     if (tail > 0) {
       V v;
-      const At<true, true> at{r, nb, tail, stream, cols};
+      const At<true, true, H> at{r, nb, tail, stream, cols};
       value(v, at);
       Simd<V>::store_f32(stash + nb, v);
       fuse::detail::accumulate<true>(op, acc, v, at);
     }
     op.finish(acc.lanes(), cols);
-    stash_passes<P + 1, N>(c, r, nb, tail, cols, stash, stream);
+    stash_passes<P + 1, N, H>(c, r, nb, tail, cols, stash, stream);
   }
 }
 
 // Strategy 2, recompute (long rows, or no reductions). Pass p evaluates ops [0, Ip) from the start
 // (re-reading inputs, from cache for rows that fit) and accumulates; only the last pass writes.
-template <int P, int N, class C>
+template <int P, int N, bool H, class C>
 TESSEL_FUSE_INLINE void reduction_passes(C& c, int64_t r, int64_t nb, int tail, int64_t cols) {
   if constexpr (P < C::kReductions) {
     using V = Vec<N>;
@@ -172,45 +177,45 @@ TESSEL_FUSE_INLINE void reduction_passes(C& c, int64_t r, int64_t nb, int tail, 
     for (int64_t j = 0; j < nb; j += N) {
       if constexpr (P == 0) c.prefetch(r, j);
       V v;
-      const At<false, false> at{r, j, N, false, cols};
+      const At<false, false, H> at{r, j, N, false, cols};
       c.template eval<I>(v, at);
       fuse::detail::accumulate<false>(op, acc, v, at);
     }
     if (tail > 0) {
       V v;
-      const At<true, false> at{r, nb, tail, false, cols};
+      const At<true, false, H> at{r, nb, tail, false, cols};
       c.template eval<I>(v, at);
       fuse::detail::accumulate<true>(op, acc, v, at);
     }
     op.finish(acc.lanes(), cols);
-    reduction_passes<P + 1, N>(c, r, nb, tail, cols);
+    reduction_passes<P + 1, N, H>(c, r, nb, tail, cols);
   }
 }
 
 // One row of one chain.
-template <int N, class C>
+template <int N, bool H, class C>
 TESSEL_FUSE_INLINE void row(C& c, int64_t r, int64_t cols, float* stash, bool stream) {
   using V = Vec<N>;
   const int64_t nb = cols / N * N;
   const int tail = int(cols - nb);
   c.begin_row(r);
   if constexpr (C::kReductions > 0) {
-    if (stash) return stash_passes<0, N>(c, r, nb, tail, cols, stash, stream);
+    if (stash) return stash_passes<0, N, H>(c, r, nb, tail, cols, stash, stream);
   }
-  reduction_passes<0, N>(c, r, nb, tail, cols);
+  reduction_passes<0, N, H>(c, r, nb, tail, cols);
   for (int64_t j = 0; j < nb; j += N) {
     if constexpr (C::kReductions == 0) c.prefetch(r, j);
     V v;
-    c.template eval<C::kOps>(v, At<false, true>{r, j, N, stream, cols});
+    c.template eval<C::kOps>(v, At<false, true, H>{r, j, N, stream, cols});
   }
   if (tail > 0) {
     V v;
-    c.template eval<C::kOps>(v, At<true, true>{r, nb, tail, stream, cols});
+    c.template eval<C::kOps>(v, At<true, true, H>{r, nb, tail, stream, cols});
   }
 }
 
 // The rows of one instance whose work starts in [lo, hi); `offset` is the instance's first unit.
-template <int N, class C>
+template <int N, bool H, class C>
 TESSEL_FUSE_INLINE void instance_rows(const Instance<C>& in, int64_t offset, int64_t lo, int64_t hi, bool stream) {
   const int64_t w = row_work(in.cols);
   auto first_row = [&](int64_t at) { return std::clamp<int64_t>((at - offset + w - 1) / w, 0, in.rows); };
@@ -219,30 +224,37 @@ TESSEL_FUSE_INLINE void instance_rows(const Instance<C>& in, int64_t offset, int
   if (r0 >= r1) return;
   C c = in.chain;  // per-thread copy: reductions keep their row statistics in it
   float* stash = C::kReductions > 0 && in.cols <= kStashCols ? stash_buffer(in.cols) : nullptr;
-  for (int64_t r = r0; r < r1; ++r) row<N>(c, r, in.cols, stash, stream);
+  for (int64_t r = r0; r < r1; ++r) row<N, H>(c, r, in.cols, stash, stream);
 }
 
-template <int N, class... C>
+template <int N, bool H, class... C>
 TESSEL_FUSE_INLINE void work_range(int64_t lo, int64_t hi, bool stream, const Instance<C>&... in) {
   int64_t offset = 0;
-  ((instance_rows<N>(in, offset, lo, hi, stream), offset += in.rows * row_work(in.cols)), ...);
+  ((instance_rows<N, H>(in, offset, lo, hi, stream), offset += in.rows * row_work(in.cols)), ...);
 }
 
 #if defined(TESSEL_FUSE_X86)
 template <class... C>
 __attribute__((flatten, target("avx512f,avx512bw,avx512dq,avx512vl,avx2,fma,f16c"))) void work_avx512(
     int64_t lo, int64_t hi, bool stream, const Instance<C>&... in) {
-  work_range<16>(lo, hi, stream, in...);
+  work_range<16, false>(lo, hi, stream, in...);
+}
+// The same with bf16 writes by vcvtneps2bf16 (At::hw_bf16; written as inline asm in detail::store, so
+// no target flag is needed for it here).
+template <class... C>
+__attribute__((flatten, target("avx512f,avx512bw,avx512dq,avx512vl,avx2,fma,f16c"))) void work_avx512bf16(
+    int64_t lo, int64_t hi, bool stream, const Instance<C>&... in) {
+  work_range<16, true>(lo, hi, stream, in...);
 }
 template <class... C>
 __attribute__((flatten, target("avx2,fma,f16c"))) void work_avx2(int64_t lo, int64_t hi, bool stream,
                                                                  const Instance<C>&... in) {
-  work_range<8>(lo, hi, stream, in...);
+  work_range<8, false>(lo, hi, stream, in...);
 }
 #endif
 template <class... C>
 __attribute__((flatten)) void work_baseline(int64_t lo, int64_t hi, bool stream, const Instance<C>&... in) {
-  work_range<4>(lo, hi, stream, in...);
+  work_range<4, false>(lo, hi, stream, in...);
 }
 
 }  // namespace detail
@@ -264,6 +276,9 @@ void run_many(const Options& o, const Instance<C>&... in) {
       const int64_t lo = total * t / threads, hi = total * (t + 1) / threads;
       switch (isa) {
 #if defined(TESSEL_FUSE_X86)
+        case Isa::avx512bf16:
+          detail::work_avx512bf16(lo, hi, stream, in...);
+          break;
         case Isa::avx512:
           detail::work_avx512(lo, hi, stream, in...);
           break;

@@ -26,7 +26,7 @@
 
 namespace tessel::fuse {
 
-template <bool kTail, bool kFinal>
+template <bool kTail, bool kFinal, bool kHwBf16 = false>
 struct At {
   int64_t row = 0;
   int64_t col = 0;      // first column of the value
@@ -35,6 +35,7 @@ struct At {
   int64_t cols = 0;     // the row's length
   static constexpr bool tail = kTail;
   static constexpr bool final_pass = kFinal;
+  static constexpr bool hw_bf16 = kHwBf16;  // CPU, 16 lanes: bf16 writes may round with vcvtneps2bf16
 };
 
 enum class Kind { read, map, reduce, write };
@@ -122,6 +123,23 @@ TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE double rsqrt_d(double x) {
 #endif
 }
 
+#if defined(TESSEL_FUSE_X86)
+// 16 f32 lanes stored as bf16 by vcvtneps2bf16 (At::hw_bf16): rounded to nearest even, NaN quieted
+// with its sign, as the integer rounding (bf16_round_hi) does, but denormal inputs flushed to zero:
+// a vector holding one returns false and takes the integer rounding, which keeps bf16 denormals, so
+// the bits are the same either way. Inline asm, because the entry that sets hw_bf16
+// (cpu::detail::work_avx512bf16) is compiled for AVX-512 without AVX512-BF16, which the runner
+// checked at run time (cpu::detect_isa).
+__attribute__((target("avx512f,avx512dq"))) inline bool bf16_store_hw(uint16_t* q, const VecTypes<16>::F& v, bool stream) {
+  if (_mm512_fpclass_ps_mask((__m512)v, 0x20) != 0) return false;  // 0x20: denormal
+  __m256i h;
+  asm("vcvtneps2bf16 %1, %0" : "=v"(h) : "v"((__m512)v));
+  if (stream) _mm256_stream_si256(reinterpret_cast<__m256i*>(q), h);
+  else _mm256_storeu_si256(reinterpret_cast<__m256i*>(q), h);
+  return true;
+}
+#endif
+
 // Stores v at q: a partial vector, a streaming store when allowed and aligned, or a plain store.
 // (Streaming half or quarter lines, as bf16 and 8-bit vectors do, measured as fast as whole lines:
 // the write-combining buffers merge them.) kExact: v already holds values of T (a cast to T came
@@ -133,6 +151,10 @@ TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE void store(typename T::storage* q, const V
   } else if constexpr (lanes_v<V> > 1 && !is_dvec_v<V>) {
     constexpr uintptr_t kAlign = uintptr_t(lanes_v<V>) * T::kBytes;
     const bool stream = at.stream && (reinterpret_cast<uintptr_t>(q) % kAlign) == 0;
+#if defined(TESSEL_FUSE_X86)
+    if constexpr (A::hw_bf16 && !kExact && std::is_same_v<T, bf16> && lanes_v<V> == 16)
+      if (bf16_store_hw(q, v, stream)) return;
+#endif
     if constexpr (kExact && requires { T::store_exact(q, v); })
       stream ? T::stream_exact(q, v) : T::store_exact(q, v);
     else
