@@ -419,7 +419,7 @@ HWY_INLINE void DotBlock(const uint8_t* HWY_RESTRICT panel, int64_t quads, const
 // MB rows of X from row m0, with the f32 sums of those rows in registers for the whole span:
 //   f[m][row] = sum over blocks of d[m, b] * (panel_b . xq[m, b] - offset * qsum[m, b]),
 // starting from 0 where the span starts its group (else from gacc, where the previous span of a long
-// group left it), and ending in y[m * ldy + row] += s[row] * (f - zc[row] * xsum[m, g]) where the
+// group left it), and ending in yacc[m][row] += s[row] * (f - zc[row] * xsum[m, g]) where the
 // span ends its group (= for the first group; else f is stored to gacc). The same operations in the
 // same order as one block at a time. Why spans and not one block at a time: on Zen 5 a vector store
 // takes two vpdpbusd issue slots and an FMA one (bench/results/cpu/idot-span-zen5-2026-11-30-session24/
@@ -431,7 +431,6 @@ struct SpanEnds {
   const float* s = nullptr;          // [64] weight scales of the group (last only)
   const float* zc = nullptr;         // [64] zero point minus the centre (uint with zeros, last only), else null
   int64_t group = 0;
-  int64_t ldy = 0;                   // floats between rows of y
 };
 
 template <int MB, bool kAvxVnni = false>
@@ -459,7 +458,7 @@ HWY_INLINE void DotSpan(const uint8_t* HWY_RESTRICT panels, int64_t b0, int64_t 
       for (int i = 0; i < kVecPerTile; ++i) hn::Store(f[m][i], df, gacc + m * quant::kTileRows + i * kL32);
       continue;
     }
-    float* y = yacc + m * e.ldy;
+    float* y = yacc + m * quant::kTileRows;
     const auto xs = hn::Set(df, e.zc ? r.xsum[(m0 + m) * r.groups + e.group] : 0.0f);
     for (int i = 0; i < kVecPerTile; ++i) {
       auto v = f[m][i];
@@ -549,7 +548,7 @@ HWY_NOINLINE void DotSpanTriple(const uint8_t* HWY_RESTRICT panels, int64_t b0, 
       for (int i = 0; i < 4; ++i) _mm512_store_ps(gacc + j * R + 16 * i, v[i]);
       return;
     }
-    float* y = yacc + j * e.ldy;
+    float* y = yacc + j * R;
     const __m512 xs = _mm512_set1_ps(e.zc ? r.xsum[(m0 + j) * r.groups + e.group] : 0.0f);
     for (int i = 0; i < 4; ++i) {
       __m512 t = v[i];
@@ -588,7 +587,7 @@ struct SpanEnds {
   bool first = false, last = false, assign = false;
   const float* s = nullptr;
   const float* zc = nullptr;
-  int64_t group = 0, ldy = 0;
+  int64_t group = 0;
 };
 
 template <int MB>
@@ -612,7 +611,7 @@ HWY_INLINE void DotSpan(const uint8_t* HWY_RESTRICT panels, int64_t b0, int64_t 
         g[j] = f;
       } else {
         if (e.zc) f -= e.zc[j] * r.xsum[row * r.groups + e.group];
-        float& y = yacc[m * e.ldy + j];
+        float& y = yacc[m * quant::kTileRows + j];
         y = e.assign ? e.s[j] * f : y + e.s[j] * f;
       }
     }
@@ -625,9 +624,9 @@ HWY_INLINE void DotSpan(const uint8_t* HWY_RESTRICT panels, int64_t b0, int64_t 
 // (cpu_lut.cpp, kPrefetchBytes).
 constexpr int64_t kIdotPrefetchBytes = 4096;
 
-// One 64-row tile against every row of the chunk: y[m * ldy + row] gets the tile's outputs.
+// One 64-row tile against every row of the chunk: yacc[m][row] gets the tile's outputs.
 template <int P, bool ODD>
-void IdotTile(const CpuArgs& a, const IdotRows& r, int64_t tile, float* HWY_RESTRICT gacc, float* HWY_RESTRICT y, int64_t ldy) {
+void IdotTile(const CpuArgs& a, const IdotRows& r, int64_t tile, float* HWY_RESTRICT gacc, float* HWY_RESTRICT yacc) {
   const DF df;
   constexpr int B = 2 * P + (ODD ? 1 : 0);
   constexpr int64_t kLF = int64_t(hn::MaxLanes(DF()));
@@ -678,7 +677,6 @@ void IdotTile(const CpuArgs& a, const IdotRows& r, int64_t tile, float* HWY_REST
     e.last = b1 == group_end;
     e.group = g;
     e.assign = g == 0;
-    e.ldy = ldy;
     if (e.last) {
       LoadTileGroup(df, a, a.scales, tile, g, s);
       e.s = s;
@@ -688,20 +686,20 @@ void IdotTile(const CpuArgs& a, const IdotRows& r, int64_t tile, float* HWY_REST
         e.zc = zc;
       }
     }
-    // Row m of X has its partial sums at gacc + m * 64 and its outputs at y + m * ldy.
+    // Row m of X has its partial sums at gacc + m * 64 and its outputs at yacc + m * 64.
     constexpr int64_t R = quant::kTileRows;
     int64_t m = 0;
 #if HWY_TARGET == HWY_AVX2
     if (r.avx_vnni) {
-      for (; m + kMB <= r.rows; m += kMB) DotSpan<kMB, true>(panels, b0, b1, a.octets, r, m, center, e, gacc + m * R, y + m * ldy);
-      for (; m < r.rows; ++m) DotSpan<1, true>(panels, b0, b1, a.octets, r, m, center, e, gacc + m * R, y + m * ldy);
+      for (; m + kMB <= r.rows; m += kMB) DotSpan<kMB, true>(panels, b0, b1, a.octets, r, m, center, e, gacc + m * R, yacc + m * R);
+      for (; m < r.rows; ++m) DotSpan<1, true>(panels, b0, b1, a.octets, r, m, center, e, gacc + m * R, yacc + m * R);
     }
 #endif
 #if HWY_TARGET == HWY_AVX3_DL
-    for (; m + 3 <= r.rows; m += 3) DotSpanTriple(panels, b0, b1, a.octets, r, m, center, e, gacc + m * R, y + m * ldy);
+    for (; m + 3 <= r.rows; m += 3) DotSpanTriple(panels, b0, b1, a.octets, r, m, center, e, gacc + m * R, yacc + m * R);
 #endif
-    for (; m + kMB <= r.rows; m += kMB) DotSpan<kMB>(panels, b0, b1, a.octets, r, m, center, e, gacc + m * R, y + m * ldy);
-    for (; m < r.rows; ++m) DotSpan<1>(panels, b0, b1, a.octets, r, m, center, e, gacc + m * R, y + m * ldy);
+    for (; m + kMB <= r.rows; m += kMB) DotSpan<kMB>(panels, b0, b1, a.octets, r, m, center, e, gacc + m * R, yacc + m * R);
+    for (; m < r.rows; ++m) DotSpan<1>(panels, b0, b1, a.octets, r, m, center, e, gacc + m * R, yacc + m * R);
     b0 = b1;
   }
 }
@@ -757,7 +755,7 @@ void QuantizeActivationRows(const CpuArgs& a, int64_t row0, int64_t rows, int64_
   }
 }
 
-using IdotFn = void (*)(const CpuArgs&, const IdotRows&, int64_t, float*, float*, int64_t);
+using IdotFn = void (*)(const CpuArgs&, const IdotRows&, int64_t, float*, float*);
 
 void IdotGemm(const CpuArgs& a) {
   const Shape& s = a.s;
@@ -807,13 +805,11 @@ void IdotGemm(const CpuArgs& a) {
       float* gacc = acc;
       float* yacc = acc + rows * quant::kTileRows;
       for (int64_t tile = t0; tile < t1; ++tile) {
-        // Whole tiles write their outputs into y; the last, partial one goes through yacc.
+        // The outputs gather in yacc (rows 256 bytes apart) and are copied out once: written straight
+        // into y every group, rows n floats apart (4 KiB-aliased at n = 4096) made each load of y wait
+        // on the stores before it: 0.95-1.00x at m = 512 (session 24).
         const int64_t n0 = tile * quant::kTileRows, valid = std::min(quant::kTileRows, s.n - n0);
-        if (valid == quant::kTileRows) {
-          fn(a, r, tile, gacc, a.y + mc0 * s.n + n0, s.n);
-          continue;
-        }
-        fn(a, r, tile, gacc, yacc, quant::kTileRows);
+        fn(a, r, tile, gacc, yacc);
         for (int64_t m = 0; m < rows; ++m)
           std::memcpy(a.y + (mc0 + m) * s.n + n0, yacc + m * quant::kTileRows, size_t(valid) * sizeof(float));
       }
