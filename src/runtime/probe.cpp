@@ -515,6 +515,19 @@ Result<double> measure_read_gbps(int threads, size_t llc_bytes, bool quick) {
 constexpr int kChains = 12;
 
 #ifdef TESSEL_PROBE_X86
+// The sum of the chains' lanes, which the callers return so that the loops are kept. Not
+// _mm512_reduce_add_ps: with GCC 12 it trips -Wuninitialized inside the intrinsic headers.
+template <int C>
+__attribute__((target("avx512f"))) float sum_chains(const __m512 (&acc)[C]) {
+  __m512 sum = acc[0];
+  for (int i = 1; i < C; ++i) sum = _mm512_add_ps(sum, acc[i]);
+  alignas(64) float lanes[16];
+  _mm512_store_ps(lanes, sum);
+  float total = 0;
+  for (float x : lanes) total += x;
+  return total;
+}
+
 __attribute__((target("avx512f"))) float fma_chains_avx512(int64_t iters, float seed) {
   __m512 acc[kChains];
   for (int i = 0; i < kChains; ++i) acc[i] = _mm512_set1_ps(seed + 0.01f * static_cast<float>(i));
@@ -524,14 +537,7 @@ __attribute__((target("avx512f"))) float fma_chains_avx512(int64_t iters, float 
 #pragma GCC unroll 12
     for (int i = 0; i < kChains; ++i) acc[i] = _mm512_fmadd_ps(acc[i], a, b);
   }
-  __m512 sum = acc[0];
-  for (int i = 1; i < kChains; ++i) sum = _mm512_add_ps(sum, acc[i]);
-  // Not _mm512_reduce_add_ps: with GCC 12 it trips -Wuninitialized inside the intrinsic headers.
-  alignas(64) float lanes[16];
-  _mm512_store_ps(lanes, sum);
-  float total = 0;
-  for (float x : lanes) total += x;
-  return total;
+  return sum_chains(acc);
 }
 
 __attribute__((target("avx2,fma"))) float fma_chains_avx2(int64_t iters, float seed) {
@@ -564,13 +570,7 @@ __attribute__((target("avx512f,avx512bf16"))) float dot_chains_avx512bf16(int64_
 #pragma GCC unroll 16
     for (int i = 0; i < kDotChains; ++i) acc[i] = _mm512_dpbf16_ps(acc[i], a, a);
   }
-  __m512 sum = acc[0];
-  for (int i = 1; i < kDotChains; ++i) sum = _mm512_add_ps(sum, acc[i]);
-  alignas(64) float lanes[16];
-  _mm512_store_ps(lanes, sum);
-  float total = 0;
-  for (float x : lanes) total += x;
-  return total;
+  return sum_chains(acc);
 }
 
 // vpdpbusd: each 32-bit lane adds four u8 x s8 products, eight ops a lane. As many chains as the bf16
