@@ -515,14 +515,24 @@ Result<double> measure_read_gbps(int threads, size_t llc_bytes, bool quick) {
 constexpr int kChains = 12;
 
 #ifdef TESSEL_PROBE_X86
-// The sum of the chains' lanes, which the callers return so that the loops are kept. Not
-// _mm512_reduce_add_ps: with GCC 12 it trips -Wuninitialized inside the intrinsic headers.
+// The sum of the chains' lanes, which the callers return so that the loops are kept (512- and 256-bit
+// chains). Not _mm512_reduce_add_ps: with GCC 12 it trips -Wuninitialized inside the intrinsic headers.
 template <int C>
 __attribute__((target("avx512f"))) float sum_chains(const __m512 (&acc)[C]) {
   __m512 sum = acc[0];
   for (int i = 1; i < C; ++i) sum = _mm512_add_ps(sum, acc[i]);
   alignas(64) float lanes[16];
   _mm512_store_ps(lanes, sum);
+  float total = 0;
+  for (float x : lanes) total += x;
+  return total;
+}
+template <int C>
+__attribute__((target("avx"))) float sum_chains(const __m256 (&acc)[C]) {
+  __m256 sum = acc[0];
+  for (int i = 1; i < C; ++i) sum = _mm256_add_ps(sum, acc[i]);
+  alignas(32) float lanes[8];
+  _mm256_store_ps(lanes, sum);
   float total = 0;
   for (float x : lanes) total += x;
   return total;
@@ -549,13 +559,7 @@ __attribute__((target("avx2,fma"))) float fma_chains_avx2(int64_t iters, float s
 #pragma GCC unroll 12
     for (int i = 0; i < kChains; ++i) acc[i] = _mm256_fmadd_ps(acc[i], a, b);
   }
-  __m256 sum = acc[0];
-  for (int i = 1; i < kChains; ++i) sum = _mm256_add_ps(sum, acc[i]);
-  alignas(32) float lanes[8];
-  _mm256_store_ps(lanes, sum);
-  float total = 0;
-  for (float x : lanes) total += x;
-  return total;
+  return sum_chains(acc);
 }
 
 // vdpbf16ps: each f32 lane adds two bf16 products, four flops a lane. It needs more chains than an

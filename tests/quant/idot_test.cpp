@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
 #include <random>
 
 #include "qgemm/qgemm.hpp"
@@ -160,6 +161,30 @@ TEST(IdotRun, ZeroActivationsGiveZeros) {
   ASSERT_TRUE(idot().run(p, {}, o.views, {}).ok());
   const float* y = o.views.back().ptr<float>();
   for (int i = 0; i < 2 * 64; ++i) EXPECT_EQ(y[i], 0.0f) << i;
+}
+
+// A NaN or an infinity anywhere in a row's block of 32 activations (here not last in it, with larger
+// finite values after it) makes that row's outputs NaN on every target, never a finite wrong value;
+// the other rows stay finite. Session 24's vector quantizer; the scalar one it replaced dropped a NaN
+// that was followed by a larger value and converted NaN to int.
+TEST(IdotRun, NonFiniteActivationGivesNaNRows) {
+  for (int64_t target : x86_targets()) {
+    ForcedTarget forced(target);
+    for (float bad : {std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::infinity()}) {
+      const Problem p = parse("qgemm m=4 n=64 k=96 wbits=4 group=32");
+      Owned o = make_tensors(p, 5);
+      float* x = reinterpret_cast<float*>(o.bufs[0].data());
+      x[1 * 96 + 32 + 5] = bad;    // row 1, block 1, position 5
+      x[1 * 96 + 32 + 20] = 50.0f;  // a larger finite value after it in the same block
+      ASSERT_TRUE(idot().run(p, {}, o.views, {}).ok());
+      const float* y = o.views.back().ptr<float>();
+      for (int m = 0; m < 4; ++m)
+        for (int j = 0; j < 64; ++j) {
+          if (m == 1) EXPECT_TRUE(std::isnan(y[m * 64 + j])) << hwy::TargetName(target) << " " << bad << " y[1, " << j << "] = " << y[m * 64 + j];
+          else EXPECT_TRUE(std::isfinite(y[m * 64 + j])) << hwy::TargetName(target) << " y[" << m << ", " << j << "]";
+        }
+    }
+  }
 }
 
 }  // namespace

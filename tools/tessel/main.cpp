@@ -251,12 +251,14 @@ int cmd_bench(const Registry& reg, const Selection& sel, BenchOptions opt, bool 
     if (machine->has_gpu)
       std::snprintf(gpu, sizeof gpu, ", GPU copy %.0f GB/s, bf16 %.0f TFLOP/s", machine->gpu.copy_gbps,
                     machine->gpu.bf16_tflops);
-    char dot[64] = "";
-    if (machine->cpu.bf16_dot_gflops > 0 || machine->cpu.int8_dot_gops > 0)
-      std::snprintf(dot, sizeof dot, ", bf16 dot %.0f GFLOP/s, int8 dot %.0f GOP/s", machine->cpu.bf16_dot_gflops,
-                    machine->cpu.int8_dot_gops);
-    std::fprintf(stderr, "roofline: CPU copy %.1f GB/s (read-only %.1f), f32 FMA %.0f GFLOP/s%s%s; probed %s%s\n",
-                 machine->cpu.mem_gbps, machine->cpu.read_gbps, machine->cpu.fma_gflops, dot, gpu,
+    // Each dot peak only where the probe measured it (a CPU may have AVX512-VNNI without AVX512-BF16).
+    char bf16_dot[40] = "", int8_dot[40] = "";
+    if (machine->cpu.bf16_dot_gflops > 0)
+      std::snprintf(bf16_dot, sizeof bf16_dot, ", bf16 dot %.0f GFLOP/s", machine->cpu.bf16_dot_gflops);
+    if (machine->cpu.int8_dot_gops > 0)
+      std::snprintf(int8_dot, sizeof int8_dot, ", int8 dot %.0f GOP/s", machine->cpu.int8_dot_gops);
+    std::fprintf(stderr, "roofline: CPU copy %.1f GB/s (read-only %.1f), f32 FMA %.0f GFLOP/s%s%s%s; probed %s%s\n",
+                 machine->cpu.mem_gbps, machine->cpu.read_gbps, machine->cpu.fma_gflops, bf16_dot, int8_dot, gpu,
                  machine->measured_at.c_str(),
                  refresh_probe ? " (measured now)" : " (cached; --refresh-probe measures again)");
     std::fprintf(stderr, "CPU kernels: %s SIMD code%s\n", cpu::simd_target().c_str(),
