@@ -76,6 +76,9 @@ struct LutRows {
   int64_t tbl_stride = 0;
   const float* tscale = nullptr;  // [rows][blocks]: table steps
   const float* bsum = nullptr;    // [rows][blocks]: sum of the block's activations
+  // [rows][groups]: sum of the group's activations (bsum summed in block order, as CloseGroup does),
+  // where the tables' build fills it (groups of up to 8 blocks with row lanes; else null).
+  const float* gsum = nullptr;
 };
 
 }  // namespace tessel::qgemm
@@ -547,11 +550,29 @@ void RepackRowLanes2(const CpuArgs& a, int64_t tile, int64_t blocks, uint8_t* HW
   }
 }
 
+// 16 scales (or zero points) of group g of a tile: rows 16 v .. 16 v + 15.
+HWY_INLINE __m512 LoadGroupVector(const CpuArgs& a, const void* src, int64_t tile, int64_t g, int v) {
+  const DF df;
+  const int64_t at = (tile * a.groups + g) * quant::kTileRows + 16 * v;
+  switch (a.s.fmt.scale_dtype) {
+    case DType::f16: return hn::PromoteTo(df, hn::LoadU(hn::Rebind<hwy::float16_t, DF>(), static_cast<const hwy::float16_t*>(src) + at)).raw;
+    case DType::bf16: return hn::PromoteTo(df, hn::LoadU(hn::Rebind<hwy::bfloat16_t, DF>(), static_cast<const hwy::bfloat16_t*>(src) + at)).raw;
+    default: return _mm512_loadu_ps(static_cast<const float*>(src) + at);
+  }
+}
+
+// Blocks a row-lane sweep covers before moving to the next vector of 16 rows: their tables (4 rows of X,
+// 8 KiB) and W (4 or 8 KiB) stay in L1 for the four vectors.
+constexpr int64_t kRowLaneSpan = 16;
+
 // All of K for rows m0 .. m0 + MB - 1 of X against one tile of row-lane W (BITS vectors of 16 rows a
 // block). A lane's int32 is a whole block of its row, weighted by the planes' c in vpdpbusd and
 // offset as LutTile's int16 sums are (each lookup carries +128), so it goes straight into the block's
-// float step: the loop runs a group's blocks for one vector of 16 rows at a time, keeping that
-// vector's float sums in registers, and adds them in LutTile's order.
+// float step. The sweep takes K in spans of kRowLaneSpan blocks and, within a span, one vector of 16
+// rows at a time through all its blocks, keeping that vector's float sums (g) and outputs (y) in
+// registers: a group closes there (CloseGroup's arithmetic, in its order, so the results are LutTile's
+// bit for bit), and y goes to memory once a span. A group longer than a span (per-channel scales)
+// carries its g to the next span through memory.
 template <int BITS, int MB>
 HWY_NOINLINE void LutRowLanesTile(const CpuArgs& a, const LutConsts& lc, const LutRows& rows, int64_t tile,
                                   int64_t m0) {
@@ -563,42 +584,89 @@ HWY_NOINLINE void LutRowLanesTile(const CpuArgs& a, const LutConsts& lc, const L
   const uint32_t c0 = uint8_t(lc.c[0]), c1 = uint8_t(lc.c[BITS - 1]);
   const __m512i weights = _mm512_set1_epi32(int32_t(c0 | c1 << 8 | c0 << 16 | c1 << 24));
   const __m512i start = _mm512_set1_epi32(-lc.quad_offset * 2 * int32_t(kOctetsPerBlock));
+  const int64_t bpg = lc.blocks_per_group;
   HWY_ALIGN float gacc[MB][quant::kTileRows];
   HWY_ALIGN float yacc[MB][quant::kTileRows] = {};
+  HWY_ALIGN float step[MB][kRowLaneSpan];  // the span's table steps, all rows from one base
+  float xs[MB][kRowLaneSpan];              // sum of x of each group the span closes (w0 and zeros)
+  const bool sums = lc.w0 != 0 || lc.zeros;
+  float run[MB] = {};                      // without gsum: the open group's sum of x so far
   const uint8_t* HWY_RESTRICT wt = lc.row_lanes + tile * lc.row_lanes_tile_stride;
   const uint8_t* HWY_RESTRICT tb[MB];
-  const float* HWY_RESTRICT ts[MB];
-  for (int m = 0; m < MB; ++m) {
-    tb[m] = rows.tbl + (m0 + m) * rows.tbl_stride;
-    ts[m] = rows.tscale + (m0 + m) * lc.blocks;
-  }
-  for (int64_t b0 = 0; b0 < lc.blocks; b0 += lc.blocks_per_group) {
-    const int64_t b1 = std::min(b0 + lc.blocks_per_group, lc.blocks);
-    for (int v = 0; v < 4; ++v) {
-      __m512 g[MB];
-      for (int m = 0; m < MB; ++m) g[m] = _mm512_setzero_ps();
-      for (int64_t blk = b0; blk < b1; ++blk) {
-        __m512i lo[BITS], hi[BITS];
-        for (int h = 0; h < BITS; ++h) {
-          const __m512i w = _mm512_load_si512(wt + blk * RowLaneBlockBytes(BITS) + (BITS * v + h) * 64);
-          lo[h] = _mm512_ternarylogic_epi32(w, nibble, select[h], 0xEA);  // (w & 0x0f) | select
-          hi[h] = _mm512_ternarylogic_epi32(_mm512_srli_epi16(w, 4), nibble, select[h], 0xEA);
-        }
-        for (int m = 0; m < MB; ++m) {
-          const __m512i tl = _mm512_load_si512(tb[m] + blk * 128), th = _mm512_load_si512(tb[m] + blk * 128 + 64);
-          __m512i sum = start;
-          for (int h = 0; h < BITS; ++h) {
-            sum = Dpbusd(sum, _mm512_permutexvar_epi8(lo[h], tl), weights);
-            sum = Dpbusd(sum, _mm512_permutexvar_epi8(hi[h], th), weights);
+  for (int m = 0; m < MB; ++m) tb[m] = rows.tbl + (m0 + m) * rows.tbl_stride;
+  for (int64_t s0 = 0; s0 < lc.blocks; s0 += kRowLaneSpan) {
+    const int64_t s1 = std::min(s0 + kRowLaneSpan, lc.blocks), first_group = s0 / bpg;
+    for (int m = 0; m < MB; ++m) {
+      const float* HWY_RESTRICT ts = rows.tscale + (m0 + m) * lc.blocks;
+      for (int64_t b = s0; b < s1; ++b) step[m][b - s0] = ts[b];
+      if (!sums) continue;
+      if (rows.gsum) {
+        for (int64_t g = first_group; g * bpg < s1; ++g) xs[m][g - first_group] = rows.gsum[(m0 + m) * a.groups + g];
+      } else {
+        const float* HWY_RESTRICT bs = rows.bsum + (m0 + m) * lc.blocks;
+        for (int64_t b = s0; b < s1; ++b) {
+          run[m] += bs[b];
+          if ((b + 1) % bpg == 0 || b + 1 == lc.blocks) {
+            xs[m][b / bpg - first_group] = run[m];
+            run[m] = 0;
           }
-          g[m] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum), _mm512_set1_ps(ts[m][blk]), g[m]);
         }
       }
-      for (int m = 0; m < MB; ++m) _mm512_store_ps(gacc[m] + 16 * v, g[m]);
     }
-    LutRows sub = rows;
-    sub.bsum = rows.bsum + m0 * lc.blocks;
-    CloseGroup<MB>(a, lc, sub, tile, b0 / lc.blocks_per_group, gacc, yacc);
+    const bool carried = s0 % bpg != 0;  // the span opens inside a group
+    for (int v = 0; v < 4; ++v) {
+      __m512 g[MB], y[MB];
+      for (int m = 0; m < MB; ++m) {
+        g[m] = carried ? _mm512_load_ps(gacc[m] + 16 * v) : _mm512_setzero_ps();
+        y[m] = _mm512_load_ps(yacc[m] + 16 * v);
+      }
+      // Each vector prefetches its own lines of the next span's W and one row of X's tables.
+      const uint8_t* HWY_RESTRICT tpf = tb[v % MB] + kRowLaneSpan * 128;
+      const uint8_t* HWY_RESTRICT wpf = wt + kRowLaneSpan * RowLaneBlockBytes(BITS) + BITS * v * 64;
+      int64_t group = first_group, group_end = std::min((first_group + 1) * bpg, lc.blocks), blk = s0;
+      for (;;) {
+        const int64_t end = std::min(group_end, s1);
+        for (; blk < end; ++blk) {
+          for (int h = 0; h < BITS; ++h)
+            _mm_prefetch(reinterpret_cast<const char*>(wpf + blk * RowLaneBlockBytes(BITS) + h * 64), _MM_HINT_T0);
+          _mm_prefetch(reinterpret_cast<const char*>(tpf + blk * 128), _MM_HINT_T0);
+          _mm_prefetch(reinterpret_cast<const char*>(tpf + blk * 128 + 64), _MM_HINT_T0);
+          __m512i lo[BITS], hi[BITS];
+          for (int h = 0; h < BITS; ++h) {
+            const __m512i w = _mm512_load_si512(wt + blk * RowLaneBlockBytes(BITS) + (BITS * v + h) * 64);
+            lo[h] = _mm512_ternarylogic_epi32(w, nibble, select[h], 0xEA);  // (w & 0x0f) | select
+            hi[h] = _mm512_ternarylogic_epi32(_mm512_srli_epi16(w, 4), nibble, select[h], 0xEA);
+          }
+          for (int m = 0; m < MB; ++m) {
+            const __m512i tl = _mm512_load_si512(tb[m] + blk * 128), th = _mm512_load_si512(tb[m] + blk * 128 + 64);
+            __m512i sum = start;
+            for (int h = 0; h < BITS; ++h) {
+              sum = Dpbusd(sum, _mm512_permutexvar_epi8(lo[h], tl), weights);
+              sum = Dpbusd(sum, _mm512_permutexvar_epi8(hi[h], th), weights);
+            }
+            g[m] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum), _mm512_set1_ps(step[m][blk - s0]), g[m]);
+          }
+        }
+        if (end < group_end) break;  // the group goes on in the next span
+        // y += s * (g + w0 * sum x - z * sum x)
+        const __m512 sv = LoadGroupVector(a, a.scales, tile, group, v);
+        const __m512 zv = lc.zeros ? LoadGroupVector(a, a.zeros, tile, group, v) : _mm512_setzero_ps();
+        for (int m = 0; m < MB; ++m) {
+          __m512 t = g[m];
+          if (lc.w0 != 0) t = _mm512_add_ps(t, _mm512_set1_ps(float(lc.w0) * xs[m][group - first_group]));
+          if (lc.zeros) t = _mm512_fnmadd_ps(zv, _mm512_set1_ps(xs[m][group - first_group]), t);
+          y[m] = _mm512_fmadd_ps(sv, t, y[m]);
+          g[m] = _mm512_setzero_ps();
+        }
+        if (end == s1) break;
+        ++group;
+        group_end = std::min(group_end + bpg, lc.blocks);
+      }
+      for (int m = 0; m < MB; ++m) {
+        _mm512_store_ps(yacc[m] + 16 * v, y[m]);
+        if (s1 < group_end) _mm512_store_ps(gacc[m] + 16 * v, g[m]);
+      }
+    }
   }
   StoreRows<MB>(a, tile, m0, yacc);
 }
@@ -1143,10 +1211,16 @@ void LutGemm(const CpuArgs& a) {
   auto* tbl = static_cast<uint8_t*>(scratch_bytes<0>(size_t(chunk * tbl_stride)));
   auto* tscale = static_cast<float*>(scratch_bytes<1>(size_t(chunk * lc.blocks) * sizeof(float)));
   auto* bsum = static_cast<float*>(scratch_bytes<2>(size_t(chunk * lc.blocks) * sizeof(float)));
-  const LutRows rows{tbl, tbl_stride, tscale, bsum};
-
-  // Table work comes in spans of up to 8 blocks (256 activations) of one row.
+  // Row lanes close groups on their sums of x, summed here where a group lies inside one table span
+  // (groups of up to kSpanBlocks blocks: spans start on a multiple of it).
   constexpr int64_t kSpanBlocks = 8;
+  float* gsum = row_lanes && lc.blocks_per_group <= kSpanBlocks
+                    ? static_cast<float*>(scratch_bytes<5>(size_t(chunk * a.groups) * sizeof(float)))
+                    : nullptr;
+  LutRows rows{tbl, tbl_stride, tscale, bsum};
+  rows.gsum = gsum;
+
+  // Table work comes in spans of up to kSpanBlocks blocks (256 activations) of one row.
   const int64_t spans_per_row = (lc.blocks + kSpanBlocks - 1) / kSpanBlocks;
   SweepChunks(a, lc, fns, rows, chunk, spans_per_row, [&](int64_t r, int64_t row, int64_t span) {
     HWY_ALIGN float xf[kSpanBlocks * kLutBlock];
@@ -1155,6 +1229,15 @@ void LutGemm(const CpuArgs& a) {
     ActivationSpan(a, row, k0, kLutBlock * ((nq + kQuadsPerBlock - 1) / kQuadsPerBlock), xf);
     BuildTables(xf, nq, tbl + r * tbl_stride + k0 / 4 * 16, tscale + r * lc.blocks + b0, bsum + r * lc.blocks + b0,
                 row_lanes);
+    if (gsum) {
+      const int64_t b1 = std::min(b0 + kSpanBlocks, lc.blocks);
+      for (int64_t g = b0 / lc.blocks_per_group; g * lc.blocks_per_group < b1; ++g) {
+        float sx = 0;
+        for (int64_t b = g * lc.blocks_per_group; b < std::min((g + 1) * lc.blocks_per_group, lc.blocks); ++b)
+          sx += bsum[r * lc.blocks + b];
+        gsum[r * a.groups + g] = sx;
+      }
+    }
   });
 }
 
