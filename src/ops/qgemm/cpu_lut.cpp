@@ -555,24 +555,36 @@ HWY_INLINE __m512 LoadGroupVector(const CpuArgs& a, const void* src, int64_t til
   const DF df;
   const int64_t at = (tile * a.groups + g) * quant::kTileRows + 16 * v;
   switch (a.s.fmt.scale_dtype) {
-    case DType::f16: return hn::PromoteTo(df, hn::LoadU(hn::Rebind<hwy::float16_t, DF>(), static_cast<const hwy::float16_t*>(src) + at)).raw;
-    case DType::bf16: return hn::PromoteTo(df, hn::LoadU(hn::Rebind<hwy::bfloat16_t, DF>(), static_cast<const hwy::bfloat16_t*>(src) + at)).raw;
+    case DType::f16: {
+      const hn::Rebind<hwy::float16_t, DF> dh;
+      return hn::PromoteTo(df, hn::LoadU(dh, static_cast<const hwy::float16_t*>(src) + at)).raw;
+    }
+    case DType::bf16: {
+      const hn::Rebind<hwy::bfloat16_t, DF> db;
+      return hn::PromoteTo(df, hn::LoadU(db, static_cast<const hwy::bfloat16_t*>(src) + at)).raw;
+    }
     default: return _mm512_loadu_ps(static_cast<const float*>(src) + at);
   }
 }
 
-// Blocks a row-lane sweep covers before moving to the next vector of 16 rows: their tables (4 rows of X,
-// 8 KiB) and W (4 or 8 KiB) stay in L1 for the four vectors.
+// Blocks a row-lane sweep covers before moving to the next vectors of 16 rows: their tables (4 rows of
+// X, 8 KiB) and W (4 or 8 KiB) stay in L1 for the four vectors.
 constexpr int64_t kRowLaneSpan = 16;
+// Vectors of 16 rows a pass over a span: two share each table load and halve the group changes (the
+// close, the loop's exit and set-up) per lookup. In one process against one vector a pass (session 25,
+// m = 8 to 512, 1 and 2 bits, ternary): 1.03-1.09x; four spill (0.88-0.90x).
+constexpr int kPassVectors = 2;
 
 // All of K for rows m0 .. m0 + MB - 1 of X against one tile of row-lane W (BITS vectors of 16 rows a
 // block). A lane's int32 is a whole block of its row, weighted by the planes' c in vpdpbusd and
 // offset as LutTile's int16 sums are (each lookup carries +128), so it goes straight into the block's
-// float step. The sweep takes K in spans of kRowLaneSpan blocks and, within a span, one vector of 16
-// rows at a time through all its blocks, keeping that vector's float sums (g) and outputs (y) in
-// registers: a group closes there (CloseGroup's arithmetic, in its order, so the results are LutTile's
-// bit for bit), and y goes to memory once a span. A group longer than a span (per-channel scales)
-// carries its g to the next span through memory.
+// float step. The sweep takes K in spans of kRowLaneSpan blocks and, within a span, kPassVectors vectors of 16
+// rows at a time through all its blocks, keeping their float sums (g) and outputs (y) in registers: a
+// group closes there (CloseGroup's arithmetic, in its order, so the results are LutTile's bit for
+// bit), and y goes to memory once a span. A group longer than a span (per-channel scales) carries its
+// g to the next span through memory. Closing through CloseGroup instead (g and y stored, reloaded and
+// cleared every group) took about a sixth of the 1-bit prefill (session 25: skipping it, timing only,
+// 1.19x), and each pass prefetches the next span's W and tables into L1 (without: 0.84x at k = 14336).
 template <int BITS, int MB>
 HWY_NOINLINE void LutRowLanesTile(const CpuArgs& a, const LutConsts& lc, const LutRows& rows, int64_t tile,
                                   int64_t m0) {
@@ -614,58 +626,65 @@ HWY_NOINLINE void LutRowLanesTile(const CpuArgs& a, const LutConsts& lc, const L
       }
     }
     const bool carried = s0 % bpg != 0;  // the span opens inside a group
-    for (int v = 0; v < 4; ++v) {
-      __m512 g[MB], y[MB];
-      for (int m = 0; m < MB; ++m) {
-        g[m] = carried ? _mm512_load_ps(gacc[m] + 16 * v) : _mm512_setzero_ps();
-        y[m] = _mm512_load_ps(yacc[m] + 16 * v);
-      }
-      // Each vector prefetches its own lines of the next span's W and one row of X's tables.
-      const uint8_t* HWY_RESTRICT tpf = tb[v % MB] + kRowLaneSpan * 128;
-      const uint8_t* HWY_RESTRICT wpf = wt + kRowLaneSpan * RowLaneBlockBytes(BITS) + BITS * v * 64;
+    for (int v0 = 0; v0 < 4; v0 += kPassVectors) {
+      __m512 g[kPassVectors][MB], y[kPassVectors][MB];
+      for (int u = 0; u < kPassVectors; ++u)
+        for (int m = 0; m < MB; ++m) {
+          g[u][m] = carried ? _mm512_load_ps(gacc[m] + 16 * (v0 + u)) : _mm512_setzero_ps();
+          y[u][m] = _mm512_load_ps(yacc[m] + 16 * (v0 + u));
+        }
+      // Each pass prefetches its own lines of the next span's W and a share of X's tables.
+      const uint8_t* HWY_RESTRICT tpf = tb[v0 % MB] + kRowLaneSpan * 128;
+      const uint8_t* HWY_RESTRICT wpf = wt + kRowLaneSpan * RowLaneBlockBytes(BITS) + BITS * v0 * 64;
       int64_t group = first_group, group_end = std::min((first_group + 1) * bpg, lc.blocks), blk = s0;
       for (;;) {
         const int64_t end = std::min(group_end, s1);
         for (; blk < end; ++blk) {
-          for (int h = 0; h < BITS; ++h)
+          for (int h = 0; h < BITS * kPassVectors; ++h)
             _mm_prefetch(reinterpret_cast<const char*>(wpf + blk * RowLaneBlockBytes(BITS) + h * 64), _MM_HINT_T0);
           _mm_prefetch(reinterpret_cast<const char*>(tpf + blk * 128), _MM_HINT_T0);
           _mm_prefetch(reinterpret_cast<const char*>(tpf + blk * 128 + 64), _MM_HINT_T0);
-          __m512i lo[BITS], hi[BITS];
-          for (int h = 0; h < BITS; ++h) {
-            const __m512i w = _mm512_load_si512(wt + blk * RowLaneBlockBytes(BITS) + (BITS * v + h) * 64);
-            lo[h] = _mm512_ternarylogic_epi32(w, nibble, select[h], 0xEA);  // (w & 0x0f) | select
-            hi[h] = _mm512_ternarylogic_epi32(_mm512_srli_epi16(w, 4), nibble, select[h], 0xEA);
-          }
+          __m512i lo[kPassVectors][BITS], hi[kPassVectors][BITS];
+          for (int u = 0; u < kPassVectors; ++u)
+            for (int h = 0; h < BITS; ++h) {
+              const __m512i w = _mm512_load_si512(wt + blk * RowLaneBlockBytes(BITS) + (BITS * (v0 + u) + h) * 64);
+              lo[u][h] = _mm512_ternarylogic_epi32(w, nibble, select[h], 0xEA);  // (w & 0x0f) | select
+              hi[u][h] = _mm512_ternarylogic_epi32(_mm512_srli_epi16(w, 4), nibble, select[h], 0xEA);
+            }
           for (int m = 0; m < MB; ++m) {
             const __m512i tl = _mm512_load_si512(tb[m] + blk * 128), th = _mm512_load_si512(tb[m] + blk * 128 + 64);
-            __m512i sum = start;
-            for (int h = 0; h < BITS; ++h) {
-              sum = Dpbusd(sum, _mm512_permutexvar_epi8(lo[h], tl), weights);
-              sum = Dpbusd(sum, _mm512_permutexvar_epi8(hi[h], th), weights);
+            for (int u = 0; u < kPassVectors; ++u) {
+              __m512i sum = start;
+              for (int h = 0; h < BITS; ++h) {
+                sum = Dpbusd(sum, _mm512_permutexvar_epi8(lo[u][h], tl), weights);
+                sum = Dpbusd(sum, _mm512_permutexvar_epi8(hi[u][h], th), weights);
+              }
+              g[u][m] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum), _mm512_set1_ps(step[m][blk - s0]), g[u][m]);
             }
-            g[m] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum), _mm512_set1_ps(step[m][blk - s0]), g[m]);
           }
         }
         if (end < group_end) break;  // the group goes on in the next span
         // y += s * (g + w0 * sum x - z * sum x)
-        const __m512 sv = LoadGroupVector(a, a.scales, tile, group, v);
-        const __m512 zv = lc.zeros ? LoadGroupVector(a, a.zeros, tile, group, v) : _mm512_setzero_ps();
-        for (int m = 0; m < MB; ++m) {
-          __m512 t = g[m];
-          if (lc.w0 != 0) t = _mm512_add_ps(t, _mm512_set1_ps(float(lc.w0) * xs[m][group - first_group]));
-          if (lc.zeros) t = _mm512_fnmadd_ps(zv, _mm512_set1_ps(xs[m][group - first_group]), t);
-          y[m] = _mm512_fmadd_ps(sv, t, y[m]);
-          g[m] = _mm512_setzero_ps();
+        for (int u = 0; u < kPassVectors; ++u) {
+          const __m512 sv = LoadGroupVector(a, a.scales, tile, group, v0 + u);
+          const __m512 zv = lc.zeros ? LoadGroupVector(a, a.zeros, tile, group, v0 + u) : _mm512_setzero_ps();
+          for (int m = 0; m < MB; ++m) {
+            __m512 t = g[u][m];
+            if (lc.w0 != 0) t = _mm512_add_ps(t, _mm512_set1_ps(float(lc.w0) * xs[m][group - first_group]));
+            if (lc.zeros) t = _mm512_fnmadd_ps(zv, _mm512_set1_ps(xs[m][group - first_group]), t);
+            y[u][m] = _mm512_fmadd_ps(sv, t, y[u][m]);
+            g[u][m] = _mm512_setzero_ps();
+          }
         }
         if (end == s1) break;
         ++group;
         group_end = std::min(group_end + bpg, lc.blocks);
       }
-      for (int m = 0; m < MB; ++m) {
-        _mm512_store_ps(yacc[m] + 16 * v, y[m]);
-        if (s1 < group_end) _mm512_store_ps(gacc[m] + 16 * v, g[m]);
-      }
+      for (int u = 0; u < kPassVectors; ++u)
+        for (int m = 0; m < MB; ++m) {
+          _mm512_store_ps(yacc[m] + 16 * (v0 + u), y[u][m]);
+          if (s1 < group_end) _mm512_store_ps(gacc[m] + 16 * (v0 + u), g[u][m]);
+        }
     }
   }
   StoreRows<MB>(a, tile, m0, yacc);
