@@ -599,21 +599,24 @@ HWY_NOINLINE void LutRowLanesTile(const CpuArgs& a, const LutConsts& lc, const L
   const int64_t bpg = lc.blocks_per_group;
   HWY_ALIGN float gacc[MB][quant::kTileRows];
   HWY_ALIGN float yacc[MB][quant::kTileRows] = {};
-  HWY_ALIGN float step[MB][kRowLaneSpan];  // the span's table steps, all rows from one base
-  float xs[MB][kRowLaneSpan];              // sum of x of each group the span closes (w0 and zeros)
+  // The span's table steps and, for each group it closes, the group's sum of x and w0 times it (for
+  // w0 and zero points), all rows from one base: copied with masked vector moves once a span.
+  HWY_ALIGN float step[MB][kRowLaneSpan], xs[MB][kRowLaneSpan] = {}, w0xs[MB][kRowLaneSpan];
   const bool sums = lc.w0 != 0 || lc.zeros;
-  float run[MB] = {};                      // without gsum: the open group's sum of x so far
+  const __m512 w0 = _mm512_set1_ps(float(lc.w0));
+  float run[MB] = {};  // without gsum: the open group's sum of x so far
   const uint8_t* HWY_RESTRICT wt = lc.row_lanes + tile * lc.row_lanes_tile_stride;
   const uint8_t* HWY_RESTRICT tb[MB];
   for (int m = 0; m < MB; ++m) tb[m] = rows.tbl + (m0 + m) * rows.tbl_stride;
   for (int64_t s0 = 0; s0 < lc.blocks; s0 += kRowLaneSpan) {
     const int64_t s1 = std::min(s0 + kRowLaneSpan, lc.blocks), first_group = s0 / bpg;
+    const __mmask16 span_lanes = _cvtu32_mask16((1u << (s1 - s0)) - 1u);
+    const __mmask16 group_lanes = _cvtu32_mask16((1u << ((s1 - 1) / bpg - first_group + 1)) - 1u);
     for (int m = 0; m < MB; ++m) {
-      const float* HWY_RESTRICT ts = rows.tscale + (m0 + m) * lc.blocks;
-      for (int64_t b = s0; b < s1; ++b) step[m][b - s0] = ts[b];
+      _mm512_store_ps(step[m], _mm512_maskz_loadu_ps(span_lanes, rows.tscale + (m0 + m) * lc.blocks + s0));
       if (!sums) continue;
       if (rows.gsum) {
-        for (int64_t g = first_group; g * bpg < s1; ++g) xs[m][g - first_group] = rows.gsum[(m0 + m) * a.groups + g];
+        _mm512_store_ps(xs[m], _mm512_maskz_loadu_ps(group_lanes, rows.gsum + (m0 + m) * a.groups + first_group));
       } else {
         const float* HWY_RESTRICT bs = rows.bsum + (m0 + m) * lc.blocks;
         for (int64_t b = s0; b < s1; ++b) {
@@ -624,6 +627,7 @@ HWY_NOINLINE void LutRowLanesTile(const CpuArgs& a, const LutConsts& lc, const L
           }
         }
       }
+      _mm512_store_ps(w0xs[m], _mm512_mul_ps(w0, _mm512_load_ps(xs[m])));
     }
     const bool carried = s0 % bpg != 0;  // the span opens inside a group
     for (int v0 = 0; v0 < 4; v0 += kPassVectors) {
@@ -670,7 +674,7 @@ HWY_NOINLINE void LutRowLanesTile(const CpuArgs& a, const LutConsts& lc, const L
           const __m512 zv = lc.zeros ? LoadGroupVector(a, a.zeros, tile, group, v0 + u) : _mm512_setzero_ps();
           for (int m = 0; m < MB; ++m) {
             __m512 t = g[u][m];
-            if (lc.w0 != 0) t = _mm512_add_ps(t, _mm512_set1_ps(float(lc.w0) * xs[m][group - first_group]));
+            if (lc.w0 != 0) t = _mm512_add_ps(t, _mm512_set1_ps(w0xs[m][group - first_group]));
             if (lc.zeros) t = _mm512_fnmadd_ps(zv, _mm512_set1_ps(xs[m][group - first_group]), t);
             y[u][m] = _mm512_fmadd_ps(sv, t, y[u][m]);
             g[u][m] = _mm512_setzero_ps();
