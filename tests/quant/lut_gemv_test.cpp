@@ -216,8 +216,8 @@ TEST(LutRowLanes, AgreeWithPlanarBitForBit) {
                         "qgemm m=16 n=200 k=300 format=uint wbits=1 group=32 sdtype=bf16",
                         "qgemm m=10 n=64 k=4104 wbits=1 group=128", "qgemm m=12 n=40 k=300 wbits=1 group=32",
                         "qgemm m=9 n=64 k=1100 wbits=1 group=channel",
-                        // 2 bits take row lanes from m = 64.
-                        "qgemm m=64 n=4096 k=512 wbits=2 group=128", "qgemm m=67 n=130 k=1000 wbits=2 group=32",
+                        // 2 bits take row lanes from m = 16.
+                        "qgemm m=17 n=96 k=700 wbits=2 group=64", "qgemm m=64 n=4096 k=512 wbits=2 group=128", "qgemm m=67 n=130 k=1000 wbits=2 group=32",
                         "qgemm m=65 n=65 k=77 format=ternary group=channel act=bf16",
                         "qgemm m=64 n=200 k=300 format=uint wbits=2 group=32 sdtype=bf16",
                         "qgemm m=65 n=64 k=1100 format=uint wbits=2 group=channel"}) {

@@ -453,7 +453,7 @@ TileFns PickTiles() {
 #if HWY_TARGET == HWY_AVX3_DL
 constexpr bool kRowLanes = true;
 // Rows of X from which row lanes beat the planar kernels (measured; see above and RepackRowLanes2).
-constexpr int64_t RowLanesMinRows(int bits) { return bits == 1 ? 8 : 64; }
+constexpr int64_t RowLanesMinRows(int bits) { return bits == 1 ? 8 : 16; }
 // One block (32 weights of K) of one tile in row lanes: 4 vectors of 16 rows a bit width, 64 bytes each.
 constexpr int64_t RowLaneBlockBytes(int bits) { return bits * 4 * 64; }
 
@@ -524,8 +524,10 @@ HWY_INLINE __m512i Dpbusd(__m512i acc, __m512i u, __m512i x) {
 // vpdpbusd a block, and vpdpbusd, the conversion and the FMA all issue on port 0 here): against the
 // planar kernel, alternating call by call (session 20), 1.09-1.12x at m = 512 (2 bits, k = 4096 and
 // 14336; ternary 1.10-1.13x), 1.04-1.13x at m = 64 and 128, 0.95x at m = 16 and 0.70-0.80x at m = 8, where
-// the repacked copy's trip through memory costs more than the lookups save. So 2 bits take it from
-// m = 64.
+// the repacked copy's trip through memory costs more than the lookups save. Since session 25's span
+// sweep (LutRowLanesTile) they win from m = 16: against the planar kernel in separate interleaved
+// `tessel bench` runs (cold caches), 1.04-1.11x at m = 16 (k = 4096 and 14336, ternary too), 0.91-0.97x
+// at m = 8 (k = 4096; ternary 0.95x at 14336). So 2 bits take it from m = 16.
 void RepackRowLanes2(const CpuArgs& a, int64_t tile, int64_t blocks, uint8_t* HWY_RESTRICT dst) {
   const uint8_t* HWY_RESTRICT wt = a.w + tile * a.octets * 2 * quant::kTileRows;
   HWY_ALIGN uint16_t idx[2][32];
