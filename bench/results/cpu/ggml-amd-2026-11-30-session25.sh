@@ -1,0 +1,5 @@
+#!/usr/bin/env bash
+# Session 25 (after cpu.lut's row-lane spans): session 22's run of bench/suites/lowbit-vs-ggml.txt against
+# llama.cpp's ggml, on the same 2-core Zen 5 VM, written to its own directory. Run from the repo root after
+# `cmake --build --preset cpu` and `scripts/ggml-compare --build-only` (GGML_CACHE: the build's cache dir).
+OUT_DIR=${OUT_DIR:-bench/results/cpu/ggml-amd-2026-11-30-session25} exec bash "$(dirname "$0")/ggml-amd-2026-11-30-session22.sh"
