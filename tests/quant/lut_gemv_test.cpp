@@ -200,10 +200,10 @@ TEST(LutGemv, Ternary5EveryByteDecodes) {
 // 1- and 2-bit weights (ternary included) repacked into row lanes (LutRowLanesTile: a row's bytes of
 // several octets in a 32-bit lane, one vpdpbusd per four lookups) look up the planar kernels' tables
 // and add in their order, so the two agree bit for bit. The shapes reach a partial last block (k %
-// 32) and octet (k % 8), a partial last tile, groups of 32 and 128 and per-row scales (one group that
+// 32) and octet (k % 8), a partial last tile, groups of 32 to 256 and per-row scales (one group that
 // runs over several of the kernel's 16-block spans at k = 1100), uint zero points, bf16 activations,
-// rows left over after blocks of four (m = 13, 67, 65), one tile for two threads (each repacks it),
-// and chunks of fewer rows than a block (chunk = 2 runs the one-row kernel
+// f32, f16 and bf16 scales, rows left over after blocks of four (m = 13, 67, 65), one tile for two
+// threads (each repacks it), and chunks of fewer rows than a block (chunk = 2 runs the one-row kernel
 // where the planar path would take its GEMV one). chunk = 0 makes one chunk of every shape here, whose
 // items repack their own tiles; chunk = 2 reads the whole repacked copy.
 TEST(LutRowLanes, AgreeWithPlanarBitForBit) {
@@ -215,9 +215,11 @@ TEST(LutRowLanes, AgreeWithPlanarBitForBit) {
                         "qgemm m=9 n=65 k=77 wbits=1 group=channel act=bf16",
                         "qgemm m=16 n=200 k=300 format=uint wbits=1 group=32 sdtype=bf16",
                         "qgemm m=10 n=64 k=4104 wbits=1 group=128", "qgemm m=12 n=40 k=300 wbits=1 group=32",
-                        "qgemm m=9 n=64 k=1100 wbits=1 group=channel",
+                        "qgemm m=9 n=64 k=1100 wbits=1 group=channel sdtype=f32",
+                        "qgemm m=20 n=64 k=600 wbits=1 group=256",
                         // 2 bits take row lanes from m = 16.
-                        "qgemm m=17 n=96 k=700 wbits=2 group=64", "qgemm m=64 n=4096 k=512 wbits=2 group=128", "qgemm m=67 n=130 k=1000 wbits=2 group=32",
+                        "qgemm m=17 n=96 k=700 wbits=2 group=64 sdtype=f32",
+                        "qgemm m=64 n=4096 k=512 wbits=2 group=128", "qgemm m=67 n=130 k=1000 wbits=2 group=32",
                         "qgemm m=65 n=65 k=77 format=ternary group=channel act=bf16",
                         "qgemm m=64 n=200 k=300 format=uint wbits=2 group=32 sdtype=bf16",
                         "qgemm m=65 n=64 k=1100 format=uint wbits=2 group=channel"}) {

@@ -77,7 +77,7 @@ struct LutRows {
   const float* tscale = nullptr;  // [rows][blocks]: table steps
   const float* bsum = nullptr;    // [rows][blocks]: sum of the block's activations
   // [rows][groups]: sum of the group's activations (bsum summed in block order, as CloseGroup does),
-  // where the tables' build fills it (groups of up to 8 blocks with row lanes; else null).
+  // where the tables' build fills it (row lanes, groups of 1, 2, 4 or 8 blocks; else null).
   const float* gsum = nullptr;
 };
 
@@ -580,13 +580,14 @@ constexpr int kPassVectors = 2;
 // All of K for rows m0 .. m0 + MB - 1 of X against one tile of row-lane W (BITS vectors of 16 rows a
 // block). A lane's int32 is a whole block of its row, weighted by the planes' c in vpdpbusd and
 // offset as LutTile's int16 sums are (each lookup carries +128), so it goes straight into the block's
-// float step. The sweep takes K in spans of kRowLaneSpan blocks and, within a span, kPassVectors vectors of 16
-// rows at a time through all its blocks, keeping their float sums (g) and outputs (y) in registers: a
-// group closes there (CloseGroup's arithmetic, in its order, so the results are LutTile's bit for
-// bit), and y goes to memory once a span. A group longer than a span (per-channel scales) carries its
-// g to the next span through memory. Closing through CloseGroup instead (g and y stored, reloaded and
-// cleared every group) took about a sixth of the 1-bit prefill (session 25: skipping it, timing only,
-// 1.19x), and each pass prefetches the next span's W and tables into L1 (without: 0.84x at k = 14336).
+// float step. The sweep takes K in spans of kRowLaneSpan blocks and, within a span, kPassVectors
+// vectors of 16 rows at a time through all its blocks, keeping their float sums (g) and outputs (y)
+// in registers: a group closes there (CloseGroup's arithmetic, in its order, so the results are
+// LutTile's bit for bit), and y goes to memory once a span. A group that runs past a span (per-channel
+// scales) carries its g to the next span through memory. Closing through CloseGroup instead (g and y
+// stored, reloaded and cleared every group) took about a sixth of the 1-bit prefill (session 25:
+// skipping it, timing only, 1.19x), and each pass prefetches the next span's W and tables into L1
+// (without: 0.84x at k = 14336).
 template <int BITS, int MB>
 HWY_NOINLINE void LutRowLanesTile(const CpuArgs& a, const LutConsts& lc, const LutRows& rows, int64_t tile,
                                   int64_t m0) {
@@ -1236,10 +1237,10 @@ void LutGemm(const CpuArgs& a) {
   auto* tbl = static_cast<uint8_t*>(scratch_bytes<0>(size_t(chunk * tbl_stride)));
   auto* tscale = static_cast<float*>(scratch_bytes<1>(size_t(chunk * lc.blocks) * sizeof(float)));
   auto* bsum = static_cast<float*>(scratch_bytes<2>(size_t(chunk * lc.blocks) * sizeof(float)));
-  // Row lanes close groups on their sums of x, summed here where a group lies inside one table span
-  // (groups of up to kSpanBlocks blocks: spans start on a multiple of it).
+  // Row lanes close groups on their sums of x, summed here where every group lies inside one table
+  // span (its blocks divide kSpanBlocks: spans start on a multiple of it); else the kernel sums them.
   constexpr int64_t kSpanBlocks = 8;
-  float* gsum = row_lanes && lc.blocks_per_group <= kSpanBlocks
+  float* gsum = row_lanes && kSpanBlocks % lc.blocks_per_group == 0
                     ? static_cast<float*>(scratch_bytes<5>(size_t(chunk * a.groups) * sizeof(float)))
                     : nullptr;
   LutRows rows{tbl, tbl_stride, tscale, bsum};
