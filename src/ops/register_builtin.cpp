@@ -42,6 +42,7 @@ void register_builtin_ops(Registry& r) {
   rmsnorm::register_cpu_fused(r);
   r.add_spec(softmax::make_spec());
   softmax::register_cpu(r);
+  softmax::register_cpu_fused(r);
   r.add_spec(qgemm::make_spec());
   qgemm::register_cpu_lut(r);
   qgemm::register_cpu_dequant(r);

@@ -107,6 +107,33 @@ TEST_P(Chains, LayerNormAndSoftmaxBothStrategies) {
   }
 }
 
+// Softmax's online statistics rescale only when a lane's max grows: rows whose max grows at every
+// vector (ascending), never after the first (descending), and once far into the row (a jump of 30
+// at column 700), against double, at a length that fits the stash and one that takes the online form.
+TEST_P(Chains, SoftmaxWhereverTheMaxGrows) {
+  for (int64_t cols : {int64_t(1031), cpu::detail::kStashCols + 129}) {
+    const int64_t rows = 3;
+    std::vector<float> x(size_t(rows * cols));
+    for (int64_t j = 0; j < cols; ++j) {
+      const float t = float(j % 1031) / 64.0f;
+      x[size_t(j)] = t;                                   // ascending (within each 1031)
+      x[size_t(cols + j)] = -t;                           // descending
+      x[size_t(2 * cols + j)] = (j >= 700 ? 30.0f : 0.0f) + std::sin(float(j));  // one late jump
+    }
+    std::vector<float> sm(x.size());
+    cpu::run(chain(read<f32>(x.data(), cols), softmax(), write<f32>(sm.data(), cols)), rows, cols, opts());
+    std::vector<double> ws(x.size());
+    for (int64_t r = 0; r < rows; ++r) {
+      const float* xr = x.data() + r * cols;
+      double mx = -1e300, sum = 0;
+      for (int64_t j = 0; j < cols; ++j) mx = std::max(mx, double(xr[j]));
+      for (int64_t j = 0; j < cols; ++j) sum += std::exp(double(xr[j]) - mx);
+      for (int64_t j = 0; j < cols; ++j) ws[size_t(r * cols + j)] = std::exp(double(xr[j]) - mx) / sum;
+    }
+    expect_close(sm, ws, 4e-6, 1e-9, "softmax (max growth) cols=" + std::to_string(cols));
+  }
+}
+
 // A write before a reduction (a tee) stores what flows there, in the pass that computes it.
 TEST_P(Chains, TeeBeforeAReductionAndCast) {
   const int64_t rows = 3, cols = 37;

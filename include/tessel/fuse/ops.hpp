@@ -326,11 +326,16 @@ struct SoftmaxAcc {
       return;
     }
 #endif
+    // CPU vectors: rescale only when the max grows in some lane, which after a row's first vectors
+    // is rare, so an element costs about one exp instead of two. The same values as rescaling every
+    // time (exp(0) is exactly 1; a NaN lane is never greater, and max keeps m there, as it would).
     const V x = detail::masked<kTail>(v, n, detail::neg_inf());
-    const V mn = max(m, x);
-    Simd<V>::acc_scale(s, exp(m - mn));
-    Simd<V>::acc_add(s, exp(x - mn));
-    m = mn;
+    if (Simd<V>::any_greater(x, m)) {
+      const V mn = max(m, x);
+      Simd<V>::acc_scale(s, exp(m - mn));
+      m = mn;
+    }
+    Simd<V>::acc_add(s, exp(x - m));
   }
   TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE SoftmaxAcc<float> lanes() const {
 #if defined(__CUDACC__)

@@ -67,6 +67,7 @@ struct Simd<float> {
 #endif
   }
   TESSEL_HOST_DEVICE static float lane(float v, int) { return v; }
+  TESSEL_HOST_DEVICE static bool any_greater(float a, float b) { return a > b; }
   // 1 / x. On the device: the SFU's estimate refined by one Newton step (within about an ulp, as
   // the CPU vectors' rcp), where an IEEE division costs about ten instructions and a slow-path
   // branch; the selects keep 1/inf = 0 and 1/0 = inf (Newton's step alone would give NaN).
@@ -256,6 +257,19 @@ __attribute__((target("avx512f,avx512bw"))) inline VecTypes<16>::U16 high_halves
 }
 #endif
 
+// Whether a > b in any lane (ordered: a NaN lane is not greater), as one compare into a mask.
+#if defined(TESSEL_FUSE_X86)
+__attribute__((target("avx512f"))) inline bool any_greater(const VecTypes<16>::F& a, const VecTypes<16>::F& b) {
+  return _mm512_cmp_ps_mask((__m512)a, (__m512)b, _CMP_GT_OQ) != 0;
+}
+__attribute__((target("avx"))) inline bool any_greater(const VecTypes<8>::F& a, const VecTypes<8>::F& b) {
+  return _mm256_movemask_ps(_mm256_cmp_ps((__m256)a, (__m256)b, _CMP_GT_OQ)) != 0;
+}
+inline bool any_greater(const VecTypes<4>::F& a, const VecTypes<4>::F& b) {
+  return _mm_movemask_ps(_mm_cmpgt_ps((__m128)a, (__m128)b)) != 0;
+}
+#endif
+
 // Makes streaming stores visible to other threads before the pool reports a chunk done.
 inline void stream_fence() {
 #if defined(TESSEL_FUSE_X86)
@@ -291,6 +305,16 @@ struct Simd<V, std::enable_if_t<is_vec_v<V>>> {
     return r;
   }
   static TESSEL_FUSE_INLINE float lane(const V& v, int i) { return v[i]; }
+  static TESSEL_FUSE_INLINE bool any_greater(const V& a, const V& b) {
+#if defined(TESSEL_FUSE_X86)
+    return detail::any_greater(a, b);
+#else
+    const auto m = a > b;
+    for (int i = 0; i < N; ++i)
+      if (m[i]) return true;
+    return false;
+#endif
+  }
   // 1 / d within a few ulp; 0 for infinite d.
   static TESSEL_FUSE_INLINE V rcp(const V& d) {
     const V r = detail::rcp_estimate(d);

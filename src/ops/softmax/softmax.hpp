@@ -27,6 +27,8 @@ enum TensorIndex { kX = 0, kY = 1 };
 std::unique_ptr<OpSpec> make_spec();
 // Registers "cpu.simd" (src/ops/softmax/cpu.cpp).
 void register_cpu(Registry& r);
+// Registers "cpu.fused" (src/ops/softmax/cpu_fused.cpp).
+void register_cpu_fused(Registry& r);
 // Registers "cuda.fused" (src/ops/softmax/cuda.cu; CUDA builds only).
 void register_cuda(Registry& r);
 
