@@ -199,6 +199,7 @@ struct Simd<DVec<float, kLanes>, void> {
     return detail::lanes_map(v, [](float x) { return Simd<float>::sqrt(x); });
   }
   TESSEL_HOST_DEVICE static float lane(const V& v, int i) { return v.v[i]; }
+  // For SoftmaxAcc's CPU-vector path, which compiles for DVec too but which the CUDA runner never takes.
   TESSEL_HOST_DEVICE static bool any_greater(const V& a, const V& b) {
     bool any = false;
     for (int i = 0; i < kLanes; ++i) any = any || a.v[i] > b.v[i];
