@@ -507,9 +507,13 @@ class CpuBf16Gemm final : public Implementation {
           {"kc", {512, 256, 384, 768, 1024}},
           {"stream_b", {-1, 0, 1}},
       };
+    // bf16dot's nc is 512: its kc x nc block of B is then 512 KiB, which fits with A's block in the
+    // 1 MiB L2 of the AMD cores it runs first on (at 1024 it took all of it): in one process on the
+    // Zen 5 VM, 1.03-1.05x at 1024^3 (b=kn, b=nk, bf16 C), 1.03-1.04x at 2048^3, 1.02x at 4096^3 and
+    // 1.01x at m = 512, n = k = 4096 (session 26). cpu.simd's f32 measured 0.97-1.01x with 512 and keeps 1024.
     return {
         {"mc", {336, 168, 224, 448, 672}},
-        {"nc", {1024, 512, 2048, 4096}},
+        {"nc", {512, 1024, 2048, 4096}},
         {"kc", {512, 256, 384, 640, 768}},
         {"stream_b", {-1, 0, 1}},
     };
