@@ -217,6 +217,9 @@ class QGemmSpec final : public OpSpec {
         "qgemm m=1 n=70 k=96 wbits=1 format=uint group=32",
         "qgemm m=11 n=80 k=131 group=64 act=bf16",
         "qgemm m=9 n=64 k=64 format=ternary group=32",
+        // f32 rows of X that start off a 64-byte line (k = 300) and 2-bit row lanes (m >= 16): cpu.lut
+        // builds the first 256 columns' tables from X in place (unaligned loads), the rest from a copy.
+        "qgemm m=17 n=64 k=300 wbits=2 group=channel",
         // ternary5: runs of five restart at every group (k = 203: a short last run and group), m past
         // the 4-row blocks, 140 runs a row (several table steps), and the two-tile GEMV (n = 520).
         "qgemm m=1 n=70 k=203 format=ternary5 group=channel",
