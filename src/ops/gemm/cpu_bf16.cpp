@@ -17,7 +17,8 @@
 // rows of packed A. Odd K is padded with a zero bf16, row tails get a kernel of their own height
 // (or zero rows), column tails masked loads and stores, so nothing past C is read or written. The
 // epilogue (bias, SiLU/GELU, residual, bf16 rounding) is cpu.simd's (cpu_epilogue in gemm.hpp), run
-// on each block after its last K block.
+// on each block after its last K block; bf16dot's plain bf16 C (nothing fused) is rounded by
+// vcvtneps2bf16 instead (store_bf16_plain).
 //
 // The kernels are compiled with target attributes and only run after a runtime CPU check (and, for
 // AMX, the OS's permission), so the library still builds and runs on any x86-64; elsewhere both
