@@ -21,7 +21,9 @@ TEST(GemmBf16Dot, PlainBf16OutputRoundsAsCore) {
   // m = 20 rows, so that the call packs (few rows stream B through cpu.simd instead); n = 40: two whole
   // 16-column vectors and a masked tail of 8; k = 2: C[i][j] = A[i][0] * B[0][j] + A[i][1] * B[1][j].
   const int64_t m = 20, n = 40, k = 2;
-  const Problem p = *Registry::global().spec("gemm")->parse("gemm m=20 n=40 k=2 dtype=bf16 out=bf16");
+  const auto parsed = Registry::global().spec("gemm")->parse("gemm m=20 n=40 k=2 dtype=bf16 out=bf16");
+  ASSERT_TRUE(parsed.ok()) << parsed.status().message();
+  const Problem p = *parsed;
   if (const Support sup = impl->supports(p); !sup.ok) GTEST_SKIP() << sup.reason;
   // Row i adds t_i to s_j (B[0][j] = s_j, B[1][j] = 1): bf16 keeps 8 significant bits, so t = 2^-8 is
   // half a unit at 1 (a tie, to even: 1), 3 * 2^-8 a tie to 1 + 2^-6, 2^-9 below half, 2^-8 + 2^-12
