@@ -17,7 +17,7 @@
 //   - Buffers of 2 MiB and more get MADV_HUGEPAGE before first touch, like tessel's harness buffers
 //     (--hugepages 0: off).
 //   - Before every timed call, outside the timed window, the caches are flushed exactly as tessel's
-//     CPU backend does (stream a scratch buffer of min(2 LLC, 64 MiB), then clflush every line of W,
+//     CPU backend does (read a scratch buffer of min(2 LLC, 64 MiB), then clflush every line of W,
 //     X and Y). ggml's OpenMP workers are not put to sleep by this: they spin for KMP_BLOCKTIME
 //     (libomp, 200 ms) after each call, and tessel's harness keeps its pool spinning across the flush
 //     too (keep_warm; not with TESSEL_CPU_WARM_POOL=0, nor while the pool's shared-core detector has
@@ -134,11 +134,10 @@ struct Flusher {
     scratch.assign(std::min<size_t>(std::max<size_t>(2 * llc, size_t{8} << 20), size_t{64} << 20), 1);
   }
   void flush(const std::vector<const ggml_tensor*>& live) {
+    // Read only, as tessel's since session 27: dirty scratch lines would be written back during the
+    // timed call.
     unsigned char acc = 0;
-    for (size_t i = 0; i < scratch.size(); i += 64) {
-      scratch[i] = static_cast<unsigned char>(scratch[i] + 1);
-      acc = static_cast<unsigned char>(acc ^ scratch[i]);
-    }
+    for (size_t i = 0; i < scratch.size(); i += 64) acc = static_cast<unsigned char>(acc ^ scratch[i]);
     sink = acc;
     for (const ggml_tensor* t : live) {
       const auto* p = static_cast<const char*>(t->data);

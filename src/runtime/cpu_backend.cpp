@@ -97,15 +97,16 @@ class CpuBackend final : public Backend {
   // Two steps. Streaming a scratch buffer evicts the private caches and a typical LLC. But a VM can
   // report a huge shared LLC (480 MiB here), which no per-repetition stream can clear cheaply, so we
   // also write back and invalidate exactly the lines the next run touches; that guarantees a cold
-  // start for the data that matters whatever the LLC size.
+  // start for the data that matters whatever the LLC size. The scratch is only read: lines it had
+  // dirtied would be written back while the timed call evicts them, up to an LLC of DRAM writes
+  // charged to the kernel (as on the GPU, cuda_backend.cu). Writing it cost the GEMVs 4-10% on the
+  // Zen 5 VM (qgemm m=1 k=14336, 2- and 4-bit, cpu.lut and cpu.idot; rmsnorm and swiglu at 65536 x
+  // 1024 within 1%), three interleaved rounds: bench/results/cpu/flush-clean-2026-12-01-session27.txt.
   Status flush_cache(std::span<const Region> live) override {
     std::call_once(once_, [&] { scratch_.assign(std::min<size_t>(2 * last_level_cache_bytes(), size_t{64} << 20), 1); });
     unsigned char acc = 0;
-    for (size_t i = 0; i < scratch_.size(); i += 64) {
-      scratch_[i] = static_cast<unsigned char>(scratch_[i] + 1);
-      acc = static_cast<unsigned char>(acc ^ scratch_[i]);
-    }
-    sink_ = acc;
+    for (size_t i = 0; i < scratch_.size(); i += 64) acc = static_cast<unsigned char>(acc ^ scratch_[i]);
+    sink_ = acc;  // keeps the loads
 #if defined(__x86_64__) || defined(__i386__)
     for (const Region& r : live) {
       const auto* p = static_cast<const char*>(r.data);
