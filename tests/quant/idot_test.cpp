@@ -1,5 +1,6 @@
 // qgemm cpu.idot: verify on every x86 target this CPU has (AVX-512 with VNNI, AVX-512, AVX2 forced),
-// the VNNI instruction and its pmaddwd emulation giving identical bits, and what it refuses.
+// the VNNI instruction and its pmaddwd emulation giving identical bits (and the MX formats' gathered
+// decode the element-wise one's), and what it refuses.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -33,6 +34,12 @@ const char* kProblems[] = {
     "qgemm m=5 n=65 k=203 wbits=2 group=64",
     "qgemm m=4 n=64 k=96 wbits=3 format=uint sdtype=f32",
     "qgemm m=1 n=1 k=1 wbits=4",
+    // MX: whole and partial tiles and blocks (n = 130, k = 300 and 101: a ragged last block, an odd
+    // FP4 row), the three-row sweep and its remainder, bf16 activations.
+    "qgemm m=7 n=130 k=300 format=mxfp4",
+    "qgemm m=4 n=70 k=101 format=mxfp4 act=bf16",
+    "qgemm m=5 n=64 k=96 format=mxint8",
+    "qgemm m=1 n=130 k=77 format=mxint8 act=bf16",
 };
 
 TEST(IdotTargets, PassesVerifyOnEveryTarget) {
@@ -83,7 +90,8 @@ Owned make_tensors(const Problem& p, unsigned seed) {
 // steps are the same FMAs per lane, so every FMA target gives the same bits. The targets also decode
 // the bit planes in their own ways (AVX3_DL a GFNI bit transpose, AVX3 and AVX2 a transpose in 64-bit
 // lanes with different shuffles; SSE4's weighted plane sums are checked by verify above), so every
-// width and both schemes are here: one wrong code in one row changes that row's bits.
+// width and both schemes are here: one wrong code in one row changes that row's bits. The MX formats
+// decode by gathers on AVX3_DL (whole tiles and blocks) and element by element elsewhere.
 TEST(IdotTargets, VnniAndItsEmulationGiveIdenticalBits) {
   std::vector<int64_t> fma_targets;
   for (int64_t t : x86_targets())
@@ -93,7 +101,8 @@ TEST(IdotTargets, VnniAndItsEmulationGiveIdenticalBits) {
                         "qgemm m=1 n=128 k=256 wbits=2", "qgemm m=2 n=64 k=64 wbits=3 format=uint",
                         "qgemm m=1 n=70 k=96 wbits=4", "qgemm m=3 n=64 k=128 wbits=5",
                         "qgemm m=1 n=64 k=160 wbits=6 format=uint", "qgemm m=2 n=65 k=64 wbits=7",
-                        "qgemm m=1 n=64 k=64 wbits=7 format=uint", "qgemm m=1 n=64 k=96 wbits=8 format=uint"}) {
+                        "qgemm m=1 n=64 k=64 wbits=7 format=uint", "qgemm m=1 n=64 k=96 wbits=8 format=uint",
+                        "qgemm m=7 n=130 k=300 format=mxfp4", "qgemm m=3 n=192 k=256 format=mxint8"}) {
     const Problem p = parse(d);
     Owned o = make_tensors(p, 5);
     float* y = o.views.back().ptr<float>();
@@ -139,8 +148,8 @@ TEST(IdotSupport, SaysWhyNot) {
     const char* d;
     const char* why;
   };
-  for (const Case& c : {Case{"qgemm m=1 n=64 k=64 format=mxint8", "block format"},
-                        Case{"qgemm m=1 n=64 k=64 format=nvfp4", "block format"},
+  for (const Case& c : {Case{"qgemm m=1 n=64 k=64 format=nvfp4", "nvfp4's 16-element blocks"},
+                        Case{"qgemm m=1 n=64 k=64 format=ternary5", "ternary5"},
                         Case{"qgemm m=1 n=64 k=64 format=ternary", "ternary"},
                         Case{"qgemm m=1 n=64 k=64 wbits=1", "2..8-bit"}}) {
     const Support s = idot().supports(parse(c.d));

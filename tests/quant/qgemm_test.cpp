@@ -214,7 +214,10 @@ INSTANTIATE_TEST_SUITE_P(
         MutantCase{"cpu.idot", "qgemm m=5 n=64 k=96 wbits=6 format=uint", Mutation::ignore_zeros, "idot_ignore_zeros"},
         MutantCase{"cpu.idot", "qgemm m=2 n=70 k=128 wbits=7 group=32", Mutation::swap_rows, "idot_swap_rows"},
         MutantCase{"cpu.idot", "qgemm m=2 n=64 k=128 wbits=8 group=32", Mutation::shift_groups, "idot_shift_groups"},
-        MutantCase{"cpu.idot", "qgemm m=3 n=64 k=256 wbits=8", Mutation::noise_3x_tolerance, "idot_noise"}),
+        MutantCase{"cpu.idot", "qgemm m=3 n=64 k=256 wbits=8", Mutation::noise_3x_tolerance, "idot_noise"},
+        MutantCase{"cpu.idot", "qgemm m=2 n=40 k=96 format=mxfp4", Mutation::flip_block_sign, "idot_mxfp4_sign"},
+        MutantCase{"cpu.idot", "qgemm m=2 n=70 k=128 format=mxint8", Mutation::swap_rows, "idot_mxint8_swap_rows"},
+        MutantCase{"cpu.idot", "qgemm m=2 n=64 k=256 format=mxfp4", Mutation::shift_groups, "idot_mxfp4_shift"}),
     [](const auto& tp) { return std::string(tp.param.what); });
 
 // ---- Real weights -------------------------------------------------------------------------------------------
@@ -230,7 +233,8 @@ TEST(QGemmRealWeights, LutAndDequantAgreeWithTheReference) {
   for (const char* d : {"qgemm m=3 n=130 k=300 wbits=4 group=64", "qgemm m=3 n=130 k=300 wbits=2 format=uint group=32",
                         "qgemm m=3 n=130 k=300 format=ternary group=128", "qgemm m=3 n=130 k=300 wbits=6 group=channel",
                         "qgemm m=3 n=130 k=300 wbits=8 group=128", "qgemm m=3 n=130 k=300 wbits=5 format=uint group=32",
-                        "qgemm m=3 n=130 k=300 format=nvfp4", "qgemm m=3 n=130 k=300 format=mxfp4"}) {
+                        "qgemm m=3 n=130 k=300 format=nvfp4", "qgemm m=3 n=130 k=300 format=mxfp4",
+                        "qgemm m=3 n=130 k=300 format=mxint8"}) {
     const Problem p = parse(d);
     const Shape s = Shape::from(p);
     quant::QuantReport rep;
@@ -365,7 +369,10 @@ TEST(QGemmSpec, ToleranceComesFromTheRoute) {
   EXPECT_NEAR(spec().tolerance(parse("qgemm m=1 n=64 k=4096 wbits=5")).max_rel_l2, 0.0257, 5e-4);
   EXPECT_EQ(spec().tolerance(parse("qgemm m=1 n=64 k=64 wbits=8 format=uint")).max_rel_l2,
             spec().tolerance(parse("qgemm m=1 n=64 k=14336 wbits=8 format=uint")).max_rel_l2);
-  EXPECT_LT(spec().tolerance(parse("qgemm m=1 n=64 k=4096 format=mxfp4")).max_rel_l2, 1e-4);
+  // The MX formats: cpu.idot's int8 activations too; nvfp4 has no integer-dot route and stays f32-tight.
+  EXPECT_NEAR(spec().tolerance(parse("qgemm m=1 n=64 k=4096 format=mxfp4")).max_rel_l2, 0.0257, 5e-4);
+  EXPECT_NEAR(spec().tolerance(parse("qgemm m=1 n=64 k=4096 format=mxint8")).max_rel_l2, 0.0257, 5e-4);
+  EXPECT_LT(spec().tolerance(parse("qgemm m=1 n=64 k=4096 format=nvfp4")).max_rel_l2, 1e-4);
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <cstring>
 #include <memory>
@@ -101,6 +102,24 @@ struct PlaneWeights {
     return p;
   }
 };
+
+// Decoded block scales: E8M0 and e4m3 as f32 tables, built once.
+inline const std::array<float, 256>& e8m0_table() {
+  static const std::array<float, 256> t = [] {
+    std::array<float, 256> v{};
+    for (int e = 0; e < 256; ++e) v[size_t(e)] = float(quant::e8m0_to_double(uint8_t(e)));
+    return v;
+  }();
+  return t;
+}
+inline const std::array<float, 256>& e4m3_table() {
+  static const std::array<float, 256> t = [] {
+    std::array<float, 256> v{};
+    for (int e = 0; e < 256; ++e) v[size_t(e)] = e4m3_bits_to_f32(uint8_t(e));
+    return v;
+  }();
+  return t;
+}
 
 inline float bf16_to_f32(uint16_t h) {
   const uint32_t u = uint32_t(h) << 16;

@@ -30,24 +30,6 @@ namespace tessel::qgemm {
 
 inline constexpr int64_t kPanelK = 32;  // weights of K per dequantized panel
 
-// Decoded block scales: E8M0 and e4m3 as f32 tables, built once.
-inline const std::array<float, 256>& e8m0_table() {
-  static const std::array<float, 256> t = [] {
-    std::array<float, 256> v{};
-    for (int e = 0; e < 256; ++e) v[size_t(e)] = float(quant::e8m0_to_double(uint8_t(e)));
-    return v;
-  }();
-  return t;
-}
-inline const std::array<float, 256>& e4m3_table() {
-  static const std::array<float, 256> t = [] {
-    std::array<float, 256> v{};
-    for (int e = 0; e < 256; ++e) v[size_t(e)] = e4m3_bits_to_f32(uint8_t(e));
-    return v;
-  }();
-  return t;
-}
-
 inline int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
 
 }  // namespace tessel::qgemm

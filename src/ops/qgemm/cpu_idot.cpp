@@ -1,4 +1,5 @@
-// qgemm "cpu.idot": int/uint weights of 2..8 bits as u8 codes, activations as int8, integer dot (VNNI).
+// qgemm "cpu.idot": int/uint weights of 2..8 bits, and the MX block formats (mxint8, mxfp4), as u8
+// codes; activations as int8; integer dot (VNNI).
 //
 // The route for 5..8-bit weights, whose tables would be too large for cpu.lut, and for prefill
 // (large m), where one decoded panel of weights serves many rows of X at 64 multiply-adds per
@@ -13,6 +14,9 @@
 //    and odd bytes: AVX-512 without VNNI, AVX2, SSE4) adds u * xq into one int32 per row. Per 32
 //    weights: int32 - c * sum(xq) (centred codes, see IdotTile), times d, into f32; per group,
 //    times the weight scales (minus (z - c) * sum x for uint, with the exact f32 sum of x).
+//  - MX blocks (row-major, 32 elements and one E8M0 scale per block): each element's integer value
+//    (mxint8's q, mxfp4's 2 * fp4(q), both exact) becomes a u8 code in the same panel, and the block
+//    is a group of its own, scaled by 2^(e-127) / 64 or / 2 (IdotTileBlocks).
 // An int32 never overflows: per 32 weights |sum| <= 32 * 255 * 127 < 2^21.
 
 // ---- Shared, target-independent part (compiled once) ---------------------------------------------
@@ -20,6 +24,7 @@
 #define TESSEL_OPS_QGEMM_CPU_IDOT_SHARED_
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
@@ -624,6 +629,26 @@ HWY_INLINE void DotSpan(const uint8_t* HWY_RESTRICT panels, int64_t b0, int64_t 
 // (cpu_lut.cpp, kPrefetchBytes).
 constexpr int64_t kIdotPrefetchBytes = 4096;
 
+// Every row of the chunk through one span of decoded panels (blocks [b0, b1)): row m of X has its
+// partial sums at gacc + m * 64 and its outputs at yacc + m * 64. Three rows at a time on AVX3_DL,
+// then kMB, then one; the AVX2 target's dots by AVX-VNNI where the CPU has it.
+HWY_INLINE void SweepRows(const uint8_t* HWY_RESTRICT panels, int64_t b0, int64_t b1, int64_t octets, const IdotRows& r,
+                          int32_t center, const SpanEnds& e, float* HWY_RESTRICT gacc, float* HWY_RESTRICT yacc) {
+  constexpr int64_t R = quant::kTileRows;
+  int64_t m = 0;
+#if HWY_TARGET == HWY_AVX2
+  if (r.avx_vnni) {
+    for (; m + kMB <= r.rows; m += kMB) DotSpan<kMB, true>(panels, b0, b1, octets, r, m, center, e, gacc + m * R, yacc + m * R);
+    for (; m < r.rows; ++m) DotSpan<1, true>(panels, b0, b1, octets, r, m, center, e, gacc + m * R, yacc + m * R);
+  }
+#endif
+#if HWY_TARGET == HWY_AVX3_DL
+  for (; m + 3 <= r.rows; m += 3) DotSpanTriple(panels, b0, b1, octets, r, m, center, e, gacc + m * R, yacc + m * R);
+#endif
+  for (; m + kMB <= r.rows; m += kMB) DotSpan<kMB>(panels, b0, b1, octets, r, m, center, e, gacc + m * R, yacc + m * R);
+  for (; m < r.rows; ++m) DotSpan<1>(panels, b0, b1, octets, r, m, center, e, gacc + m * R, yacc + m * R);
+}
+
 // One 64-row tile against every row of the chunk: yacc[m][row] gets the tile's outputs.
 template <int P, bool ODD>
 void IdotTile(const CpuArgs& a, const IdotRows& r, int64_t tile, float* HWY_RESTRICT gacc, float* HWY_RESTRICT yacc) {
@@ -686,21 +711,207 @@ void IdotTile(const CpuArgs& a, const IdotRows& r, int64_t tile, float* HWY_REST
         e.zc = zc;
       }
     }
-    // Row m of X has its partial sums at gacc + m * 64 and its outputs at yacc + m * 64.
-    constexpr int64_t R = quant::kTileRows;
-    int64_t m = 0;
-#if HWY_TARGET == HWY_AVX2
-    if (r.avx_vnni) {
-      for (; m + kMB <= r.rows; m += kMB) DotSpan<kMB, true>(panels, b0, b1, a.octets, r, m, center, e, gacc + m * R, yacc + m * R);
-      for (; m < r.rows; ++m) DotSpan<1, true>(panels, b0, b1, a.octets, r, m, center, e, gacc + m * R, yacc + m * R);
-    }
-#endif
-#if HWY_TARGET == HWY_AVX3_DL
-    for (; m + 3 <= r.rows; m += 3) DotSpanTriple(panels, b0, b1, a.octets, r, m, center, e, gacc + m * R, yacc + m * R);
-#endif
-    for (; m + kMB <= r.rows; m += kMB) DotSpan<kMB>(panels, b0, b1, a.octets, r, m, center, e, gacc + m * R, yacc + m * R);
-    for (; m < r.rows; ++m) DotSpan<1>(panels, b0, b1, a.octets, r, m, center, e, gacc + m * R, yacc + m * R);
+    SweepRows(panels, b0, b1, a.octets, r, center, e, gacc, yacc);
     b0 = b1;
+  }
+}
+
+// ---- MX block formats (mxint8, mxfp4) -> u8 codes in the dot's layout ----------------------------------
+// Row-major rows of blocks of 32 (docs/formats.md, "Block layouts"). A code is u = v + center with v
+// the element's integer value: mxint8's q itself (u = q ^ 0x80), mxfp4's 2 * fp4(q), one of 0, +-1,
+// +-2, +-3, +-4, +-6, +-8, +-12 (center 16), so that the weight is v times the block's 2^(e-127) / 64
+// or / 2, exactly. Past n (the last tile) and past k (the last block) the codes are the center:
+// value 0, whatever the activations there.
+constexpr int32_t kMxInt8Center = 128;
+constexpr int32_t kMxFp4Center = 16;
+// u of each e2m1 code: sign in bit 3, magnitudes 0, 0.5, 1, 1.5, 2, 3, 4, 6.
+constexpr uint8_t kFp4Codes[16] = {16, 17, 18, 19, 20, 22, 24, 28, 16, 15, 14, 13, 12, 10, 8, 4};
+
+template <bool kFp4>
+constexpr int64_t MxRowBytes(int64_t k) {
+  return kFp4 ? (k + 1) / 2 : k;
+}
+
+// Block b of tile `tile`, one element at a time: any tile and block (the last of each).
+template <bool kFp4>
+void DecodeMxPanel(const CpuArgs& a, int64_t tile, int64_t b, uint8_t* HWY_RESTRICT panel) {
+  const int64_t k = a.s.k, row_bytes = MxRowBytes<kFp4>(k);
+  const uint8_t center = uint8_t(kFp4 ? kMxFp4Center : kMxInt8Center);
+  for (int64_t r = 0; r < quant::kTileRows; ++r) {
+    const int64_t n = tile * quant::kTileRows + r;
+    const uint8_t* row = n < a.s.n ? a.w + n * row_bytes : nullptr;
+    for (int64_t j = 0; j < kIdotBlock; ++j) {
+      const int64_t e = b * kIdotBlock + j;
+      uint8_t u = center;
+      if (row != nullptr && e < k) u = kFp4 ? kFp4Codes[(row[e / 2] >> (4 * (e % 2))) & 15] : uint8_t(row[e] ^ 0x80);
+      panel[(j / 4) * quant::kTileRows * 4 + r * 4 + j % 4] = u;
+    }
+  }
+}
+
+#if HWY_TARGET == HWY_AVX3_DL
+// The same for a whole tile's whole block, 16 rows at a time: the rows' quads (mxint8: 4 bytes,
+// mxfp4: 2) loaded row by row and transposed into quad-major order by two-source permutes, then
+// mxfp4's nibbles spread into bytes (vpmultishiftqb) and mapped to codes (vpermb, whose 64-byte table
+// is four copies of kFp4Codes, so the bits above a nibble select nothing). (One gather per quad and 16
+// rows took about 21 cycles each on Zen 5: this decode ran the GEMV at cpu.dequant's speed.)
+//
+// A permute stage's index: output lane t takes the lane of a (or of b, + lanes) labelled want(t),
+// labels being (row, quad) pairs. Built once per stage.
+struct MxLane {
+  int row, quad;
+  constexpr bool operator==(const MxLane&) const = default;
+};
+template <int kLanes, class LabelA, class LabelB, class Want>
+std::array<uint16_t, kLanes> MxPermIndex(LabelA la, LabelB lb, Want want) {
+  std::array<uint16_t, kLanes> idx{};
+  for (int t = 0; t < kLanes; ++t) {
+    const MxLane w = want(t);
+    for (int s2 = 0; s2 < 2 * kLanes; ++s2)
+      if ((s2 < kLanes ? la(s2) : lb(s2 - kLanes)) == w) idx[size_t(t)] = uint16_t(s2);
+  }
+  return idx;
+}
+
+// mxint8: 16 rows x 8 quads of dwords. z[j] = rows 2j, 2j + 1; three stages to quad-major.
+struct MxInt8Transpose {
+  __m512i s1[2], s2[2], s3[2];  // per stage: the index for the lower and the upper output
+  MxInt8Transpose() {
+    auto load = [](__m512i& v, const std::array<uint16_t, 16>& a) {
+      alignas(64) int32_t t[16];
+      for (int i = 0; i < 16; ++i) t[i] = a[size_t(i)];
+      v = _mm512_load_si512(t);
+    };
+    // Stage 1: rows (4i, 4i+1) and (4i+2, 4i+3) -> rows 4i..4i+3, quads 0-3 and 4-7 (i = 0 labels).
+    auto z0 = [](int t) { return MxLane{t / 8, t % 8}; };
+    auto z1 = [](int t) { return MxLane{2 + t / 8, t % 8}; };
+    for (int h = 0; h < 2; ++h)
+      load(s1[h], MxPermIndex<16>(z0, z1, [h](int t) { return MxLane{t / 4, 4 * h + t % 4}; }));
+    // Stage 2: rows 0-3 and 4-7 of the same 4 quads (0-3) -> rows 0-7, quads 0-1 and 2-3.
+    auto a0 = [](int t) { return MxLane{t / 4, t % 4}; };
+    auto a1 = [](int t) { return MxLane{4 + t / 4, t % 4}; };
+    for (int h = 0; h < 2; ++h)
+      load(s2[h], MxPermIndex<16>(a0, a1, [h](int t) { return MxLane{t / 2, 2 * h + t % 2}; }));
+    // Stage 3: rows 0-7 and 8-15 of quads 0-1 -> all 16 rows of quad 0 and of quad 1.
+    auto b0 = [](int t) { return MxLane{t / 2, t % 2}; };
+    auto b1 = [](int t) { return MxLane{8 + t / 2, t % 2}; };
+    for (int h = 0; h < 2; ++h) load(s3[h], MxPermIndex<16>(b0, b1, [h](int t) { return MxLane{t, h}; }));
+  }
+};
+
+// mxfp4: 16 rows x 8 quads of words. z[j] = rows 4j..4j+3; two stages to [quad pair][16 rows].
+struct MxFp4Transpose {
+  __m512i s1[2], s2[2];
+  MxFp4Transpose() {
+    auto load = [](__m512i& v, const std::array<uint16_t, 32>& a) {
+      alignas(64) uint16_t t[32];
+      for (int i = 0; i < 32; ++i) t[i] = a[size_t(i)];
+      v = _mm512_load_si512(t);
+    };
+    // Stage 1: rows 0-3 and 4-7 -> rows 0-7, quads 0-3 and 4-7.
+    auto z0 = [](int t) { return MxLane{t / 8, t % 8}; };
+    auto z1 = [](int t) { return MxLane{4 + t / 8, t % 8}; };
+    for (int h = 0; h < 2; ++h)
+      load(s1[h], MxPermIndex<32>(z0, z1, [h](int t) { return MxLane{t / 4, 4 * h + t % 4}; }));
+    // Stage 2: rows 0-7 and 8-15 of quads 0-3 -> quads (0, 1) and (2, 3), 16 rows each.
+    auto a0 = [](int t) { return MxLane{t / 4, t % 4}; };
+    auto a1 = [](int t) { return MxLane{8 + t / 4, t % 4}; };
+    for (int h = 0; h < 2; ++h)
+      load(s2[h], MxPermIndex<32>(a0, a1, [h](int t) { return MxLane{t % 16, 2 * h + t / 16}; }));
+  }
+};
+
+template <bool kFp4>
+HWY_INLINE void DecodeMxPanelFast(const CpuArgs& a, int64_t tile, int64_t b, uint8_t* HWY_RESTRICT panel) {
+  const int64_t row_bytes = MxRowBytes<kFp4>(a.s.k);
+  if constexpr (kFp4) {
+    static const MxFp4Transpose tr;
+    alignas(64) static const std::array<uint8_t, 64> table = [] {
+      std::array<uint8_t, 64> t{};
+      for (int i = 0; i < 64; ++i) t[size_t(i)] = kFp4Codes[i % 16];
+      return t;
+    }();
+    const __m512i codes = _mm512_load_si512(table.data());
+    const __m512i nibbles = _mm512_set1_epi64(0x2C2824200C080400);  // bits 0, 4, 8, 12 of each 32
+    for (int v = 0; v < 4; ++v) {
+      const uint8_t* base = a.w + (tile * quant::kTileRows + 16 * v) * row_bytes + b * 16;
+      __m512i z[4];
+      for (int j = 0; j < 4; ++j) {
+        const uint8_t* r = base + 4 * j * row_bytes;
+        z[j] = _mm512_castsi128_si512(_mm_loadu_si128(reinterpret_cast<const __m128i*>(r)));
+        z[j] = _mm512_inserti32x4(z[j], _mm_loadu_si128(reinterpret_cast<const __m128i*>(r + row_bytes)), 1);
+        z[j] = _mm512_inserti32x4(z[j], _mm_loadu_si128(reinterpret_cast<const __m128i*>(r + 2 * row_bytes)), 2);
+        z[j] = _mm512_inserti32x4(z[j], _mm_loadu_si128(reinterpret_cast<const __m128i*>(r + 3 * row_bytes)), 3);
+      }
+      // rows 0-7 / 8-15, quads 0-3 / 4-7
+      const __m512i lo03 = _mm512_permutex2var_epi16(z[0], tr.s1[0], z[1]), lo47 = _mm512_permutex2var_epi16(z[0], tr.s1[1], z[1]);
+      const __m512i hi03 = _mm512_permutex2var_epi16(z[2], tr.s1[0], z[3]), hi47 = _mm512_permutex2var_epi16(z[2], tr.s1[1], z[3]);
+      const __m512i pairs[4] = {_mm512_permutex2var_epi16(lo03, tr.s2[0], hi03), _mm512_permutex2var_epi16(lo03, tr.s2[1], hi03),
+                                _mm512_permutex2var_epi16(lo47, tr.s2[0], hi47), _mm512_permutex2var_epi16(lo47, tr.s2[1], hi47)};
+      for (int p = 0; p < 4; ++p)
+        for (int h = 0; h < 2; ++h) {
+          const __m256i words = h == 0 ? _mm512_castsi512_si256(pairs[p]) : _mm512_extracti64x4_epi64(pairs[p], 1);
+          const __m512i u = _mm512_permutexvar_epi8(_mm512_multishift_epi64_epi8(nibbles, _mm512_cvtepu16_epi32(words)), codes);
+          _mm512_store_si512(panel + ((2 * p + h) * quant::kTileRows + 16 * v) * 4, u);
+        }
+    }
+  } else {
+    static const MxInt8Transpose tr;
+    const __m512i flip = _mm512_set1_epi32(int32_t(0x80808080u));
+    for (int v = 0; v < 4; ++v) {
+      const uint8_t* base = a.w + (tile * quant::kTileRows + 16 * v) * row_bytes + b * 32;
+      __m512i z[8];
+      for (int j = 0; j < 8; ++j) {
+        const uint8_t* r = base + 2 * j * row_bytes;
+        z[j] = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(r))),
+                                  _mm256_loadu_si256(reinterpret_cast<const __m256i*>(r + row_bytes)), 1);
+      }
+      __m512i s1[8], s2[8];
+      for (int i = 0; i < 4; ++i)  // rows 4i..4i+3: quads 0-3, 4-7
+        for (int h = 0; h < 2; ++h) s1[2 * i + h] = _mm512_permutex2var_epi32(z[2 * i], tr.s1[h], z[2 * i + 1]);
+      for (int i = 0; i < 2; ++i)    // rows 8i..8i+7
+        for (int g = 0; g < 2; ++g)  // quads 4g..4g+3
+          for (int h = 0; h < 2; ++h)
+            s2[4 * i + 2 * g + h] = _mm512_permutex2var_epi32(s1[4 * i + g], tr.s2[h], s1[4 * i + 2 + g]);
+      for (int g = 0; g < 4; ++g)  // quads 2g, 2g + 1: rows 0-7 in s2[g], rows 8-15 in s2[4 + g]
+        for (int h = 0; h < 2; ++h)
+          _mm512_store_si512(panel + ((2 * g + h) * quant::kTileRows + 16 * v) * 4,
+                             _mm512_xor_si512(_mm512_permutex2var_epi32(s2[g], tr.s3[h], s2[4 + g]), flip));
+    }
+  }
+}
+#endif
+
+// One 64-row tile of an MX format against every row of the chunk. Every block has its own scale per
+// row, so a block is a group: spans of one block, each closing its group.
+template <bool kFp4>
+void IdotTileBlocks(const CpuArgs& a, const IdotRows& r, int64_t tile, float* HWY_RESTRICT gacc, float* HWY_RESTRICT yacc) {
+  const int64_t n0 = tile * quant::kTileRows, valid = std::min(quant::kTileRows, a.s.n - n0);
+  const int64_t row_bytes = MxRowBytes<kFp4>(a.s.k), block_bytes = kFp4 ? 16 : 32;
+  const int32_t center = kFp4 ? kMxFp4Center : kMxInt8Center;
+  // The weight of value v in a block with exponent byte e is v * scale[e]: 2^(e-127) / 64 or / 2.
+  HWY_ALIGN float scale[256];
+  for (int e = 0; e < 256; ++e) scale[e] = e8m0_table()[size_t(e)] * (kFp4 ? 0.5f : 1.0f / 64);
+  HWY_ALIGN uint8_t panel[kIdotPanelBytes];
+  HWY_ALIGN float s[quant::kTileRows] = {};  // rows past n keep 0
+  for (int64_t b = 0; b < r.blocks; ++b) {
+    // Every row is a stream of its own: once a line, the line kIdotPrefetchBytes / 16 ahead.
+    if ((b * block_bytes) % 64 == 0)
+      for (int64_t i = 0; i < valid; ++i) PrefetchL2(a.w + (n0 + i) * row_bytes + std::min(row_bytes - 1, b * block_bytes + kIdotPrefetchBytes / 16));
+#if HWY_TARGET == HWY_AVX3_DL
+    if (valid == quant::kTileRows && (b + 1) * kIdotBlock <= a.s.k) DecodeMxPanelFast<kFp4>(a, tile, b, panel);
+    else DecodeMxPanel<kFp4>(a, tile, b, panel);
+#else
+    DecodeMxPanel<kFp4>(a, tile, b, panel);
+#endif
+    const uint8_t* HWY_RESTRICT e8 = static_cast<const uint8_t*>(a.scales) + n0 * r.blocks + b;  // [n][blocks]
+    for (int64_t i = 0; i < valid; ++i) s[i] = scale[e8[i * r.blocks]];
+    SpanEnds e;
+    e.first = e.last = true;
+    e.assign = b == 0;
+    e.s = s;
+    e.group = b;
+    SweepRows(panel, b, b + 1, a.octets, r, center, e, gacc, yacc);
   }
 }
 
@@ -761,7 +972,9 @@ void IdotGemm(const CpuArgs& a) {
   const Shape& s = a.s;
   const int threads = call_threads(a, cpu::hardware_threads());
   IdotFn fn = nullptr;
-  switch (s.fmt.bits) {
+  if (s.fmt.scheme == quant::Scheme::mxfp4) fn = &IdotTileBlocks<true>;
+  else if (s.fmt.scheme == quant::Scheme::mxint8) fn = &IdotTileBlocks<false>;
+  else switch (s.fmt.bits) {
     case 2: fn = &IdotTile<1, false>; break;
     case 3: fn = &IdotTile<1, true>; break;
     case 4: fn = &IdotTile<2, false>; break;
@@ -845,9 +1058,10 @@ class CpuIdot final : public Implementation {
     const Shape s = Shape::from(p);
     if (s.fmt.scheme == quant::Scheme::ternary5)
       return Support::no("cpu.idot takes int and uint codes; ternary5 goes to cpu.lut or cpu.dequant");
+    if (s.fmt.scheme == quant::Scheme::mxfp4 || s.fmt.scheme == quant::Scheme::mxint8) return Support::yes();
     if (!s.fmt.planar())
-      return Support::no("cpu.idot needs bit-plane codes (int, uint); " + std::string(quant::scheme_name(s.fmt.scheme)) +
-                         " is a block format: use cpu.dequant");
+      return Support::no("cpu.idot takes int and uint codes and the MX formats; nvfp4's 16-element blocks (two "
+                         "scales per 32 activations) go to cpu.dequant");
     if (s.fmt.scheme == quant::Scheme::ternary)
       return Support::no("cpu.idot takes int and uint codes; ternary (bit0 - bit1) is not one code per weight: use cpu.lut");
     if (s.fmt.bits < 2)
