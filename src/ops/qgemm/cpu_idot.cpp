@@ -732,21 +732,43 @@ constexpr int64_t MxRowBytes(int64_t k) {
   return kFp4 ? (k + 1) / 2 : k;
 }
 
-// Block b of tile `tile`, one element at a time: any tile and block (the last of each).
+// Block b of tile `tile`, any tile and block (the last of each): each row's 32 codes, then their
+// quads into the panel. A whole block's codes come from vectors (mxfp4: the nibbles split, interleaved
+// back into element order, and looked up by pshufb), a partial one's element by element.
 template <bool kFp4>
 void DecodeMxPanel(const CpuArgs& a, int64_t tile, int64_t b, uint8_t* HWY_RESTRICT panel) {
   const int64_t k = a.s.k, row_bytes = MxRowBytes<kFp4>(k);
   const uint8_t center = uint8_t(kFp4 ? kMxFp4Center : kMxInt8Center);
+  [[maybe_unused]] const bool whole = (b + 1) * kIdotBlock <= k;
+  HWY_ALIGN uint8_t codes[quant::kTileRows][kIdotBlock];
   for (int64_t r = 0; r < quant::kTileRows; ++r) {
     const int64_t n = tile * quant::kTileRows + r;
-    const uint8_t* row = n < a.s.n ? a.w + n * row_bytes : nullptr;
-    for (int64_t j = 0; j < kIdotBlock; ++j) {
-      const int64_t e = b * kIdotBlock + j;
-      uint8_t u = center;
-      if (row != nullptr && e < k) u = kFp4 ? kFp4Codes[(row[e / 2] >> (4 * (e % 2))) & 15] : uint8_t(row[e] ^ 0x80);
-      panel[(j / 4) * quant::kTileRows * 4 + r * 4 + j % 4] = u;
+    if (n >= a.s.n) {
+      std::memset(codes[r], center, kIdotBlock);
+      continue;
     }
+    const uint8_t* HWY_RESTRICT src = a.w + n * row_bytes + b * (kFp4 ? kIdotBlock / 2 : kIdotBlock);
+#if HWY_TARGET != HWY_SCALAR
+    if (whole) {
+      const hn::FixedTag<uint8_t, 16> d16;
+      if constexpr (kFp4) {
+        const auto v = hn::LoadU(d16, src);
+        const auto lo = hn::And(v, hn::Set(d16, uint8_t{15})), hi = hn::ShiftRight<4>(v);
+        const auto table = hn::LoadU(d16, kFp4Codes);
+        hn::StoreU(hn::TableLookupBytes(table, hn::InterleaveLower(d16, lo, hi)), d16, codes[r]);
+        hn::StoreU(hn::TableLookupBytes(table, hn::InterleaveUpper(d16, lo, hi)), d16, codes[r] + 16);
+      } else {
+        for (int h = 0; h < 2; ++h)
+          hn::StoreU(hn::Xor(hn::LoadU(d16, src + 16 * h), hn::Set(d16, uint8_t{0x80})), d16, codes[r] + 16 * h);
+      }
+      continue;
+    }
+#endif
+    for (int64_t j = 0; j < kIdotBlock; ++j)
+      codes[r][j] = b * kIdotBlock + j >= k ? center : kFp4 ? kFp4Codes[(src[j / 2] >> (4 * (j % 2))) & 15] : uint8_t(src[j] ^ 0x80);
   }
+  for (int64_t q = 0; q < kIdotBlock / 4; ++q)
+    for (int64_t r = 0; r < quant::kTileRows; ++r) std::memcpy(panel + (q * quant::kTileRows + r) * 4, codes[r] + 4 * q, 4);
 }
 
 #if HWY_TARGET == HWY_AVX3_DL
