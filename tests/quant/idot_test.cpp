@@ -90,8 +90,9 @@ Owned make_tensors(const Problem& p, unsigned seed) {
 // steps are the same FMAs per lane, so every FMA target gives the same bits. The targets also decode
 // the bit planes in their own ways (AVX3_DL a GFNI bit transpose, AVX3 and AVX2 a transpose in 64-bit
 // lanes with different shuffles; SSE4's weighted plane sums are checked by verify above), so every
-// width and both schemes are here: one wrong code in one row changes that row's bits. The MX formats
-// decode by gathers on AVX3_DL (whole tiles and blocks) and element by element elsewhere.
+// width and both schemes are here: one wrong code in one row changes that row's bits. The MX formats'
+// panels are transposed by permutes on AVX3_DL (whole tiles and blocks) and row by row elsewhere
+// (from m = 5: below, AVX3_DL takes the MX GEMV, tested next).
 TEST(IdotTargets, VnniAndItsEmulationGiveIdenticalBits) {
   std::vector<int64_t> fma_targets;
   for (int64_t t : x86_targets())
@@ -102,7 +103,7 @@ TEST(IdotTargets, VnniAndItsEmulationGiveIdenticalBits) {
                         "qgemm m=1 n=70 k=96 wbits=4", "qgemm m=3 n=64 k=128 wbits=5",
                         "qgemm m=1 n=64 k=160 wbits=6 format=uint", "qgemm m=2 n=65 k=64 wbits=7",
                         "qgemm m=1 n=64 k=64 wbits=7 format=uint", "qgemm m=1 n=64 k=96 wbits=8 format=uint",
-                        "qgemm m=7 n=130 k=300 format=mxfp4", "qgemm m=3 n=192 k=256 format=mxint8"}) {
+                        "qgemm m=7 n=130 k=300 format=mxfp4", "qgemm m=5 n=192 k=256 format=mxint8"}) {
     const Problem p = parse(d);
     Owned o = make_tensors(p, 5);
     float* y = o.views.back().ptr<float>();
@@ -118,6 +119,35 @@ TEST(IdotTargets, VnniAndItsEmulationGiveIdenticalBits) {
       }
       EXPECT_EQ(std::memcmp(first.data(), y, ny * sizeof(float)), 0) << d << " on " << hwy::TargetName(t);
     }
+  }
+}
+
+// AVX3_DL's MX GEMV (m <= 4: W's rows dotted where they lie) makes the panel route's integer dots and
+// sums them in another f32 order: against the panel route (AVX3), every output within a few f32
+// roundings of the row's magnitude. A wrong code, exponent or correction moves outputs by far more.
+TEST(IdotTargets, MxGemvAgreesWithThePanelRoute) {
+  const auto targets = x86_targets();
+  if (std::find(targets.begin(), targets.end(), HWY_AVX3_DL) == targets.end() ||
+      std::find(targets.begin(), targets.end(), HWY_AVX3) == targets.end())
+    GTEST_SKIP() << "needs AVX3_DL and AVX3";
+  for (const char* d : {"qgemm m=1 n=130 k=300 format=mxfp4", "qgemm m=4 n=70 k=1001 format=mxfp4 act=bf16",
+                        "qgemm m=3 n=65 k=77 format=mxint8", "qgemm m=2 n=200 k=4096 format=mxint8"}) {
+    const Problem p = parse(d);
+    Owned o = make_tensors(p, 7);
+    float* y = o.views.back().ptr<float>();
+    const size_t ny = o.bufs.back().size() / sizeof(float);
+    std::vector<float> got[2];
+    for (int i = 0; i < 2; ++i) {
+      ForcedTarget forced(i == 0 ? HWY_AVX3_DL : HWY_AVX3);
+      std::fill(y, y + ny, NAN);
+      ASSERT_TRUE(idot().run(p, {}, o.views, {}).ok());
+      got[i].assign(y, y + ny);
+    }
+    double ss = 0;
+    for (float v : got[1]) ss += double(v) * v;
+    const double rms = std::sqrt(ss / double(ny));
+    for (size_t i = 0; i < ny; ++i)
+      ASSERT_NEAR(got[0][i], got[1][i], 1e-5 * rms + 1e-5 * std::fabs(got[1][i])) << d << " y[" << i << "]";
   }
 }
 

@@ -937,6 +937,141 @@ void IdotTileBlocks(const CpuArgs& a, const IdotRows& r, int64_t tile, float* HW
   }
 }
 
+#if HWY_TARGET == HWY_AVX3_DL
+// ---- MX GEMV: W's rows dotted where they lie (AVX3_DL, up to kMxGemvMaxRows rows of X) ------------------
+// With a few rows of X the panel's transpose costs more than the dots it feeds. Here each row of W
+// is read once, in order, 64 bytes at a time (mxint8: two blocks; mxfp4: four, the low nibbles their
+// even elements and the high ones the odd), and vpdpbusd dots the codes with every row of X, whose
+// int8 values are laid out once per call in the same order (mxfp4: each 128's even elements, then
+// its odd ones). A 32-bit lane then holds part of one block; its int32, minus the block's center *
+// sum(xq) (carried by the block's first lane), times the block's d * unit * 2^(e-127), adds into f32
+// lanes that are summed once per output. The integer dots are the panel route's; the f32 sums run in
+// another order.
+constexpr int64_t kMxGemvMaxRows = 4;
+
+HWY_INLINE __m512i MxDpbusd(__m512i acc, __m512i u, __m512i x) {
+  asm("vpdpbusd %2, %1, %0" : "+v"(acc) : "v"(u), "v"(x));  // as Dpbusd in cpu_lut.cpp
+  return acc;
+}
+
+// What MxGemvRows reads: W and its exponents, the rows of X laid out by MxGemv, and Y's first row.
+struct MxGemvArgs {
+  const uint8_t* w;
+  const uint8_t* e8m0;
+  const int8_t* xv;
+  const int32_t* corr;
+  const float* dv;
+  float* y;
+  int64_t n, blocks, row_bytes, vecs;
+};
+
+// Rows [n0, n1) of W against MB rows of X, whose f32 sums stay in registers (a runtime count of rows
+// kept them on the stack, a store and a reload on every vector's chain: 2-3x slower).
+template <bool kFp4, int MB>
+HWY_NOINLINE void MxGemvRows(const MxGemvArgs& g, int64_t n0, int64_t n1) {
+  constexpr int64_t kBlocksPerVec = kFp4 ? 4 : 2, kLanesPerBlock = 16 / kBlocksPerVec, kXv = kFp4 ? 128 : 64;
+  const int64_t blocks = g.blocks, row_bytes = g.row_bytes, vecs = g.vecs, n = g.n;
+  const int8_t* HWY_RESTRICT xv = g.xv;
+  const int32_t* HWY_RESTRICT corr = g.corr;
+  const float* HWY_RESTRICT dv = g.dv;
+  // The exponents of 16 blocks become 16 scales at once; vector p of those blocks (4 of mxfp4's, 8 of
+  // mxint8's) takes its 4 or 2 blocks' scales, each over its lanes, by a permute.
+  constexpr int kVecsPerSegment = int(16 / kBlocksPerVec);
+  __m512i spread[kVecsPerSegment];
+  for (int p = 0; p < kVecsPerSegment; ++p) {
+    alignas(64) int32_t idx[16];
+    for (int t = 0; t < 16; ++t) idx[t] = int32_t(p * kBlocksPerVec + t / kLanesPerBlock);
+    spread[p] = _mm512_load_si512(idx);
+  }
+  alignas(64) uint8_t table[64];
+  for (int i = 0; i < 64; ++i) table[i] = kFp4Codes[i % 16];
+  const __m512i codes = _mm512_load_si512(table);
+  const __m512i bias = _mm512_set1_epi32(127), nan_code = _mm512_set1_epi32(255);
+  const __m512 one = _mm512_set1_ps(1.0f), nan = _mm512_set1_ps(std::numeric_limits<float>::quiet_NaN());
+  for (int64_t nn = n0; nn < n1; ++nn) {
+    const uint8_t* HWY_RESTRICT w = g.w + nn * row_bytes;
+    const uint8_t* HWY_RESTRICT e8 = g.e8m0 + nn * blocks;
+    __m512 f[MB];
+    for (int m = 0; m < MB; ++m) f[m] = _mm512_setzero_ps();
+    for (int64_t s0 = 0; s0 < blocks; s0 += 16) {
+      // 2^(e-127) per block, exactly (e = 0: 2^-127), NaN for e = 255 (blocks past the row: e = 0, dots 0).
+      const int64_t nbs = std::min<int64_t>(16, blocks - s0);
+      const __m512i e = _mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(_cvtu32_mask16(uint32_t((1ull << nbs) - 1)), e8 + s0));
+      __m512 s16 = _mm512_scalef_ps(one, _mm512_cvtepi32_ps(_mm512_sub_epi32(e, bias)));
+      s16 = _mm512_mask_mov_ps(s16, _mm512_cmpeq_epi32_mask(e, nan_code), nan);
+      for (int p = 0; p < kVecsPerSegment; ++p) {
+        const int64_t v = s0 / kBlocksPerVec + p, at = v * 64;
+        if (v >= vecs) break;
+        PrefetchL2(w + std::min(row_bytes - 1, at + 2048));
+        const __m512i wv = at + 64 <= row_bytes ? _mm512_loadu_si512(w + at)
+                                                : _mm512_maskz_loadu_epi8(_cvtu64_mask64((~0ull) >> (64 - (row_bytes - at))), w + at);
+        const __m512 sv = _mm512_permutexvar_ps(spread[p], s16);
+        __m512i u0, u1 = _mm512_setzero_si512();
+        if constexpr (kFp4) {
+          // vpermb reads index bits 0-5: the table repeats every 16, so the bits above a nibble select nothing.
+          u0 = _mm512_permutexvar_epi8(wv, codes);
+          u1 = _mm512_permutexvar_epi8(_mm512_srli_epi16(wv, 4), codes);
+        } else {
+          u0 = _mm512_xor_si512(wv, _mm512_set1_epi32(int32_t(0x80808080u)));
+        }
+        for (int m = 0; m < MB; ++m) {
+          const int64_t j = m * vecs + v;
+          __m512i acc = MxDpbusd(_mm512_setzero_si512(), u0, _mm512_load_si512(xv + j * kXv));
+          if constexpr (kFp4) acc = MxDpbusd(acc, u1, _mm512_load_si512(xv + j * kXv + 64));
+          const __m512 dot = _mm512_cvtepi32_ps(_mm512_sub_epi32(acc, _mm512_load_si512(corr + j * 16)));
+          f[m] = _mm512_fmadd_ps(dot, _mm512_mul_ps(_mm512_load_ps(dv + j * 16), sv), f[m]);
+        }
+      }
+    }
+    for (int m = 0; m < MB; ++m) g.y[m * n + nn] = _mm512_reduce_add_ps(f[m]);
+  }
+}
+
+// Rows [m0, m0 + r.rows) of Y from the chunk's quantized rows r.
+template <bool kFp4>
+void MxGemv(const CpuArgs& a, const IdotRows& r, int64_t m0, int threads) {
+  constexpr int64_t kBlocksPerVec = kFp4 ? 4 : 2, kLanesPerBlock = 16 / kBlocksPerVec;
+  const int64_t n = a.s.n, rows = r.rows, blocks = r.blocks, row_bytes = MxRowBytes<kFp4>(a.s.k);
+  const int64_t vecs = (blocks + kBlocksPerVec - 1) / kBlocksPerVec;
+  const int32_t center = kFp4 ? kMxFp4Center : kMxInt8Center;
+  const float unit = kFp4 ? 0.5f : 1.0f / 64;
+  // Per row of X and vector of W: 64 int8 values (mxfp4: 128, even then odd), and per lane the
+  // correction and d * unit (zero past the last block).
+  auto* xv = static_cast<int8_t*>(scratch_bytes<13>(size_t(rows * vecs * 128)));
+  auto* corr = static_cast<int32_t*>(scratch_bytes<14>(size_t(rows * vecs * 16) * sizeof(int32_t)));
+  auto* dv = static_cast<float*>(scratch_bytes<15>(size_t(rows * vecs * 16) * sizeof(float)));
+  const int64_t xv_stride = kFp4 ? 128 : 64;
+  for (int64_t m = 0; m < rows; ++m)
+    for (int64_t v = 0; v < vecs; ++v) {
+      int8_t* x = xv + (m * vecs + v) * xv_stride;
+      for (int64_t i = 0; i < kBlocksPerVec; ++i) {
+        const int64_t b = v * kBlocksPerVec + i, lane = (m * vecs + v) * 16 + i * kLanesPerBlock;
+        const bool in = b < blocks;
+        for (int64_t l = 0; l < kLanesPerBlock; ++l) {
+          dv[lane + l] = in ? r.step[m * blocks + b] * unit : 0.0f;
+          corr[lane + l] = in && l == 0 ? center * r.qsum[m * blocks + b] : 0;
+        }
+        const int8_t* xb = r.xq + b * r.block_stride + m * kIdotBlock;
+        for (int64_t j = 0; j < kIdotBlock; ++j) {
+          const int8_t q = in ? xb[j] : int8_t{0};
+          const int64_t e = i * kIdotBlock + j;  // the element's place among the vector's
+          if (kFp4) x[(e % 2) * 64 + e / 2] = q;
+          else x[e] = q;
+        }
+      }
+    }
+  const MxGemvArgs g{a.w, static_cast<const uint8_t*>(a.scales), xv, corr, dv, a.y + m0 * n, n, blocks, row_bytes, vecs};
+  cpu::parallel_for(n, threads, [&](int64_t n0, int64_t n1) {
+    switch (rows) {
+      case 1: MxGemvRows<kFp4, 1>(g, n0, n1); break;
+      case 2: MxGemvRows<kFp4, 2>(g, n0, n1); break;
+      case 3: MxGemvRows<kFp4, 3>(g, n0, n1); break;
+      default: MxGemvRows<kFp4, 4>(g, n0, n1); break;
+    }
+  });
+}
+#endif
+
 // Quantizes rows [m0, m1) of the chunk of X (`rows` rows from row `row0`) into the chunk's buffers
 // (IdotRows' layout: row m's block b at xq + b * rows * 32, step and qsum + m * blocks, xsum + m *
 // groups); tmp holds blocks * 32 floats. Per block of 32: d = max|x| / 127 and xq = x / d rounded to
@@ -1035,6 +1170,17 @@ void IdotGemm(const CpuArgs& a) {
     else quantize(0, rows);
     IdotRows r{xq, rows * kIdotBlock, rows, blocks, step, qsum, xsum, a.groups};
     r.avx_vnni = avx_vnni;
+#if HWY_TARGET == HWY_AVX3_DL
+    // By the problem's rows, not the chunk's, so that chunking changes no bits.
+    if (s.m <= kMxGemvMaxRows && s.fmt.scheme == quant::Scheme::mxfp4) {
+      MxGemv<true>(a, r, mc0, threads);
+      continue;
+    }
+    if (s.m <= kMxGemvMaxRows && s.fmt.scheme == quant::Scheme::mxint8) {
+      MxGemv<false>(a, r, mc0, threads);
+      continue;
+    }
+#endif
     cpu::parallel_for(a.tiles, threads, [&](int64_t t0, int64_t t1) {
       auto* acc = static_cast<float*>(scratch_bytes<12>(size_t(2 * rows * quant::kTileRows) * sizeof(float)));
       float* gacc = acc;
