@@ -16,7 +16,8 @@
 //    times the weight scales (minus (z - c) * sum x for uint, with the exact f32 sum of x).
 //  - MX blocks (row-major, 32 elements and one E8M0 scale per block): each element's integer value
 //    (mxint8's q, mxfp4's 2 * fp4(q), both exact) becomes a u8 code in the same panel, and the block
-//    is a group of its own, scaled by 2^(e-127) / 64 or / 2 (IdotTileBlocks).
+//    is a group of its own, scaled by 2^(e-127) / 64 or / 2 (IdotTileBlocks). With up to four rows
+//    of X on AVX3_DL there is no panel: W's rows are dotted where they lie (MxGemv).
 // An int32 never overflows: per 32 weights |sum| <= 32 * 255 * 127 < 2^21.
 
 // ---- Shared, target-independent part (compiled once) ---------------------------------------------
