@@ -1003,7 +1003,9 @@ HWY_NOINLINE void MxGemvRows(const MxGemvArgs& g, int64_t n0, int64_t n1) {
       for (int p = 0; p < kVecsPerSegment; ++p) {
         const int64_t v = s0 / kBlocksPerVec + p, at = v * 64;
         if (v >= vecs) break;
-        PrefetchL2(w + std::min(row_bytes - 1, at + 2048));
+        // 2 KiB ahead in W, past the row's end into the next row (where this thread goes next; a
+        // prefetch past W's end does not fault).
+        PrefetchL2(w + at + 2048);
         const __m512i wv = at + 64 <= row_bytes ? _mm512_loadu_si512(w + at)
                                                 : _mm512_maskz_loadu_epi8(_cvtu64_mask64((~0ull) >> (64 - (row_bytes - at))), w + at);
         const __m512 sv = _mm512_permutexvar_ps(spread[p], s16);
