@@ -25,7 +25,6 @@
 #define TESSEL_OPS_QGEMM_CPU_IDOT_SHARED_
 
 #include <algorithm>
-#include <array>
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
@@ -785,40 +784,47 @@ struct MxLane {
   int row, quad;
   constexpr bool operator==(const MxLane&) const = default;
 };
+// kLanes = 16: dword lanes (vpermt2d); 32: word lanes (vpermt2w).
 template <int kLanes, class LabelA, class LabelB, class Want>
-std::array<uint16_t, kLanes> MxPermIndex(LabelA la, LabelB lb, Want want) {
-  std::array<uint16_t, kLanes> idx{};
+__m512i MxPermIndex(LabelA la, LabelB lb, Want want) {
+  alignas(64) uint16_t words[32] = {};
+  alignas(64) int32_t dwords[16] = {};
   for (int t = 0; t < kLanes; ++t) {
     const MxLane w = want(t);
     for (int s2 = 0; s2 < 2 * kLanes; ++s2)
-      if ((s2 < kLanes ? la(s2) : lb(s2 - kLanes)) == w) idx[size_t(t)] = uint16_t(s2);
+      if ((s2 < kLanes ? la(s2) : lb(s2 - kLanes)) == w) {
+        if constexpr (kLanes == 16) dwords[t] = s2;
+        else words[t] = uint16_t(s2);
+      }
   }
-  return idx;
+  return kLanes == 16 ? _mm512_load_si512(dwords) : _mm512_load_si512(words);
+}
+
+// mxfp4's code table for vpermb: four copies of kFp4Codes, so the index bits above a nibble select nothing.
+inline __m512i MxFp4CodeVector() {
+  alignas(64) uint8_t table[64];
+  for (int i = 0; i < 64; ++i) table[i] = kFp4Codes[i % 16];
+  return _mm512_load_si512(table);
 }
 
 // mxint8: 16 rows x 8 quads of dwords. z[j] = rows 2j, 2j + 1; three stages to quad-major.
 struct MxInt8Transpose {
   __m512i s1[2], s2[2], s3[2];  // per stage: the index for the lower and the upper output
   MxInt8Transpose() {
-    auto load = [](__m512i& v, const std::array<uint16_t, 16>& a) {
-      alignas(64) int32_t t[16];
-      for (int i = 0; i < 16; ++i) t[i] = a[size_t(i)];
-      v = _mm512_load_si512(t);
-    };
     // Stage 1: rows (4i, 4i+1) and (4i+2, 4i+3) -> rows 4i..4i+3, quads 0-3 and 4-7 (i = 0 labels).
     auto z0 = [](int t) { return MxLane{t / 8, t % 8}; };
     auto z1 = [](int t) { return MxLane{2 + t / 8, t % 8}; };
     for (int h = 0; h < 2; ++h)
-      load(s1[h], MxPermIndex<16>(z0, z1, [h](int t) { return MxLane{t / 4, 4 * h + t % 4}; }));
+      s1[h] = MxPermIndex<16>(z0, z1, [h](int t) { return MxLane{t / 4, 4 * h + t % 4}; });
     // Stage 2: rows 0-3 and 4-7 of the same 4 quads (0-3) -> rows 0-7, quads 0-1 and 2-3.
     auto a0 = [](int t) { return MxLane{t / 4, t % 4}; };
     auto a1 = [](int t) { return MxLane{4 + t / 4, t % 4}; };
     for (int h = 0; h < 2; ++h)
-      load(s2[h], MxPermIndex<16>(a0, a1, [h](int t) { return MxLane{t / 2, 2 * h + t % 2}; }));
+      s2[h] = MxPermIndex<16>(a0, a1, [h](int t) { return MxLane{t / 2, 2 * h + t % 2}; });
     // Stage 3: rows 0-7 and 8-15 of quads 0-1 -> all 16 rows of quad 0 and of quad 1.
     auto b0 = [](int t) { return MxLane{t / 2, t % 2}; };
     auto b1 = [](int t) { return MxLane{8 + t / 2, t % 2}; };
-    for (int h = 0; h < 2; ++h) load(s3[h], MxPermIndex<16>(b0, b1, [h](int t) { return MxLane{t, h}; }));
+    for (int h = 0; h < 2; ++h) s3[h] = MxPermIndex<16>(b0, b1, [h](int t) { return MxLane{t, h}; });
   }
 };
 
@@ -826,21 +832,16 @@ struct MxInt8Transpose {
 struct MxFp4Transpose {
   __m512i s1[2], s2[2];
   MxFp4Transpose() {
-    auto load = [](__m512i& v, const std::array<uint16_t, 32>& a) {
-      alignas(64) uint16_t t[32];
-      for (int i = 0; i < 32; ++i) t[i] = a[size_t(i)];
-      v = _mm512_load_si512(t);
-    };
     // Stage 1: rows 0-3 and 4-7 -> rows 0-7, quads 0-3 and 4-7.
     auto z0 = [](int t) { return MxLane{t / 8, t % 8}; };
     auto z1 = [](int t) { return MxLane{4 + t / 8, t % 8}; };
     for (int h = 0; h < 2; ++h)
-      load(s1[h], MxPermIndex<32>(z0, z1, [h](int t) { return MxLane{t / 4, 4 * h + t % 4}; }));
+      s1[h] = MxPermIndex<32>(z0, z1, [h](int t) { return MxLane{t / 4, 4 * h + t % 4}; });
     // Stage 2: rows 0-7 and 8-15 of quads 0-3 -> quads (0, 1) and (2, 3), 16 rows each.
     auto a0 = [](int t) { return MxLane{t / 4, t % 4}; };
     auto a1 = [](int t) { return MxLane{8 + t / 4, t % 4}; };
     for (int h = 0; h < 2; ++h)
-      load(s2[h], MxPermIndex<32>(a0, a1, [h](int t) { return MxLane{t % 16, 2 * h + t / 16}; }));
+      s2[h] = MxPermIndex<32>(a0, a1, [h](int t) { return MxLane{t % 16, 2 * h + t / 16}; });
   }
 };
 
@@ -849,12 +850,7 @@ HWY_INLINE void DecodeMxPanelFast(const CpuArgs& a, int64_t tile, int64_t b, uin
   const int64_t row_bytes = MxRowBytes<kFp4>(a.s.k);
   if constexpr (kFp4) {
     static const MxFp4Transpose tr;
-    alignas(64) static const std::array<uint8_t, 64> table = [] {
-      std::array<uint8_t, 64> t{};
-      for (int i = 0; i < 64; ++i) t[size_t(i)] = kFp4Codes[i % 16];
-      return t;
-    }();
-    const __m512i codes = _mm512_load_si512(table.data());
+    const __m512i codes = MxFp4CodeVector();
     const __m512i nibbles = _mm512_set1_epi64(0x2C2824200C080400);  // bits 0, 4, 8, 12 of each 32
     for (int v = 0; v < 4; ++v) {
       const uint8_t* base = a.w + (tile * quant::kTileRows + 16 * v) * row_bytes + b * 16;
@@ -987,9 +983,7 @@ HWY_NOINLINE void MxGemvRows(const MxGemvArgs& g, int64_t n0, int64_t n1) {
     for (int t = 0; t < 16; ++t) idx[t] = int32_t(p * kBlocksPerVec + t / kLanesPerBlock);
     spread[p] = _mm512_load_si512(idx);
   }
-  alignas(64) uint8_t table[64];
-  for (int i = 0; i < 64; ++i) table[i] = kFp4Codes[i % 16];
-  const __m512i codes = _mm512_load_si512(table);
+  const __m512i codes = MxFp4CodeVector();
   const __m512i bias = _mm512_set1_epi32(127), nan_code = _mm512_set1_epi32(255);
   const __m512 one = _mm512_set1_ps(1.0f), nan = _mm512_set1_ps(std::numeric_limits<float>::quiet_NaN());
   for (int64_t nn = n0; nn < n1; ++nn) {
