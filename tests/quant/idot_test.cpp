@@ -122,32 +122,38 @@ TEST(IdotTargets, VnniAndItsEmulationGiveIdenticalBits) {
   }
 }
 
-// AVX3_DL's MX GEMV (m <= 4: W's rows dotted where they lie) makes the panel route's integer dots and
-// sums them in another f32 order: against the panel route (AVX3), every output within a few f32
-// roundings of the row's magnitude. A wrong code, exponent or correction moves outputs by far more.
+// The MX GEMV (m <= 4, W's rows dotted where they lie: AVX3_DL, and AVX2 where the CPU has AVX-VNNI)
+// makes the panel route's integer dots and sums them in another f32 order: against the panel route
+// (SSE4's), every output within a few f32 roundings of the row's magnitude. A wrong code, exponent or
+// correction moves outputs by far more (1/63 for mxint8's 1/64 fails it).
 TEST(IdotTargets, MxGemvAgreesWithThePanelRoute) {
   const auto targets = x86_targets();
-  if (std::find(targets.begin(), targets.end(), HWY_AVX3_DL) == targets.end() ||
-      std::find(targets.begin(), targets.end(), HWY_AVX3) == targets.end())
-    GTEST_SKIP() << "needs AVX3_DL and AVX3";
+  auto has = [&](int64_t t) { return std::find(targets.begin(), targets.end(), t) != targets.end(); };
+  std::vector<int64_t> gemv;
+  if (has(HWY_AVX3_DL)) gemv.push_back(HWY_AVX3_DL);
+  if (has(HWY_AVX2) && __builtin_cpu_supports("avxvnni")) gemv.push_back(HWY_AVX2);
+  if (gemv.empty() || !has(HWY_SSE4)) GTEST_SKIP() << "no target with the MX GEMV, or no SSE4 to compare with";
   for (const char* d : {"qgemm m=1 n=130 k=300 format=mxfp4", "qgemm m=4 n=70 k=1001 format=mxfp4 act=bf16",
                         "qgemm m=3 n=65 k=77 format=mxint8", "qgemm m=2 n=200 k=4096 format=mxint8"}) {
     const Problem p = parse(d);
     Owned o = make_tensors(p, 7);
     float* y = o.views.back().ptr<float>();
     const size_t ny = o.bufs.back().size() / sizeof(float);
-    std::vector<float> got[2];
-    for (int i = 0; i < 2; ++i) {
-      ForcedTarget forced(i == 0 ? HWY_AVX3_DL : HWY_AVX3);
+    auto run_on = [&](int64_t target) {
+      ForcedTarget forced(target);
       std::fill(y, y + ny, NAN);
-      ASSERT_TRUE(idot().run(p, {}, o.views, {}).ok());
-      got[i].assign(y, y + ny);
-    }
+      EXPECT_TRUE(idot().run(p, {}, o.views, {}).ok());
+      return std::vector<float>(y, y + ny);
+    };
+    const std::vector<float> panel = run_on(HWY_SSE4);
     double ss = 0;
-    for (float v : got[1]) ss += double(v) * v;
+    for (float v : panel) ss += double(v) * v;
     const double rms = std::sqrt(ss / double(ny));
-    for (size_t i = 0; i < ny; ++i)
-      ASSERT_NEAR(got[0][i], got[1][i], 1e-5 * rms + 1e-5 * std::fabs(got[1][i])) << d << " y[" << i << "]";
+    for (int64_t t : gemv) {
+      const std::vector<float> got = run_on(t);
+      for (size_t i = 0; i < ny; ++i)
+        ASSERT_NEAR(got[i], panel[i], 1e-5 * rms + 1e-5 * std::fabs(panel[i])) << hwy::TargetName(t) << " " << d << " y[" << i << "]";
+    }
   }
 }
 

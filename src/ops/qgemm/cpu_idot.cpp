@@ -17,7 +17,8 @@
 //  - MX blocks (row-major, 32 elements and one E8M0 scale per block): each element's integer value
 //    (mxint8's q, mxfp4's 2 * fp4(q), both exact) becomes a u8 code in the same panel, and the block
 //    is a group of its own, scaled by 2^(e-127) / 64 or / 2 (IdotTileBlocks). With up to four rows
-//    of X on AVX3_DL there is no panel: W's rows are dotted where they lie (MxGemv).
+//    of X on AVX3_DL (and AVX2 with AVX-VNNI) there is no panel: W's rows are dotted where they lie
+//    (MxGemv).
 // An int32 never overflows: per 32 weights |sum| <= 32 * 255 * 127 < 2^21.
 
 // ---- Shared, target-independent part (compiled once) ---------------------------------------------
@@ -934,13 +935,13 @@ void IdotTileBlocks(const CpuArgs& a, const IdotRows& r, int64_t tile, float* HW
   }
 }
 
-#if HWY_TARGET == HWY_AVX3_DL
-// ---- MX GEMV: W's rows dotted where they lie (AVX3_DL, up to kMxGemvMaxRows rows of X) ------------------
+#if HWY_TARGET == HWY_AVX3_DL || HWY_TARGET == HWY_AVX2
+// ---- MX GEMV: W's rows dotted where they lie (AVX3_DL; AVX2 with AVX-VNNI; up to kMxGemvMaxRows rows of X)
 // With a few rows of X the panel's transpose costs more than the dots it feeds. Here each row of W
-// is read once, in order, 64 bytes at a time (mxint8: two blocks; mxfp4: four, the low nibbles their
-// even elements and the high ones the odd), and vpdpbusd dots the codes with every row of X, whose
-// int8 values are laid out once per call in the same order (mxfp4: each 128's even elements, then
-// its odd ones). A 32-bit lane then holds part of one block; its int32, minus the block's center *
+// is read once, in order, a vector at a time (AVX3_DL: 64 bytes, mxint8's two blocks or mxfp4's four;
+// AVX2: 32 bytes; mxfp4's low nibbles are its even elements and the high ones the odd), and vpdpbusd
+// dots the codes with every row of X, whose int8 values are laid out once per call in the same order
+// (mxfp4: each vector's even elements, then its odd ones). A 32-bit lane then holds part of one block; its int32, minus the block's center *
 // sum(xq) (carried by the block's first lane), times the block's d * unit * 2^(e-127), adds into f32
 // lanes that are summed once per output. The integer dots are the panel route's; the f32 sums run in
 // another order.
@@ -949,10 +950,19 @@ void IdotTileBlocks(const CpuArgs& a, const IdotRows& r, int64_t tile, float* HW
 // with the rows, the panel's decode does not).
 constexpr int64_t kMxGemvMaxRows = 4;
 
+#if HWY_TARGET == HWY_AVX3_DL
+constexpr int64_t kMxVecBytes = 64;
 HWY_INLINE __m512i MxDpbusd(__m512i acc, __m512i u, __m512i x) {
   asm("vpdpbusd %2, %1, %0" : "+v"(acc) : "v"(u), "v"(x));  // as Dpbusd in cpu_lut.cpp
   return acc;
 }
+#else
+constexpr int64_t kMxVecBytes = 32;
+HWY_INLINE __m256i MxDpbusd(__m256i acc, __m256i u, __m256i x) {
+  asm("%{vex%} vpdpbusd %2, %1, %0" : "+x"(acc) : "x"(u), "x"(x));  // AVX-VNNI, as DotQuad
+  return acc;
+}
+#endif
 
 // What MxGemvRows reads: W and its exponents, the rows of X laid out by MxGemv, and Y's first row.
 struct MxGemvArgs {
@@ -965,6 +975,7 @@ struct MxGemvArgs {
   int64_t n, blocks, row_bytes, vecs;
 };
 
+#if HWY_TARGET == HWY_AVX3_DL
 // Rows [n0, n1) of W against MB rows of X, whose f32 sums stay in registers (a runtime count of rows
 // kept them on the stack, a store and a reload on every vector's chain: 2-3x slower).
 template <bool kFp4, int MB>
@@ -1027,25 +1038,98 @@ HWY_NOINLINE void MxGemvRows(const MxGemvArgs& g, int64_t n0, int64_t n1) {
   }
 }
 
+#else
+// The same on AVX2 (with AVX-VNNI): 32-byte vectors of W (mxfp4: two blocks, mxint8: one), eight
+// blocks' exponents a segment, pshufb for mxfp4's codes (it zeroes on bit 7: the nibbles are masked).
+template <bool kFp4, int MB>
+HWY_NOINLINE void MxGemvRows(const MxGemvArgs& g, int64_t n0, int64_t n1) {
+  constexpr int64_t kBlocksPerVec = kFp4 ? 2 : 1, kLanesPerBlock = 8 / kBlocksPerVec, kXv = kFp4 ? 64 : 32;
+  constexpr int kVecsPerSegment = int(8 / kBlocksPerVec);
+  const int64_t blocks = g.blocks, row_bytes = g.row_bytes, vecs = g.vecs, n = g.n;
+  const int8_t* HWY_RESTRICT xv = g.xv;
+  const int32_t* HWY_RESTRICT corr = g.corr;
+  const float* HWY_RESTRICT dv = g.dv;
+  __m256i spread[kVecsPerSegment];
+  for (int p = 0; p < kVecsPerSegment; ++p) {
+    alignas(32) int32_t idx[8];
+    for (int t = 0; t < 8; ++t) idx[t] = int32_t(p * kBlocksPerVec + t / kLanesPerBlock);
+    spread[p] = _mm256_load_si256(reinterpret_cast<const __m256i*>(idx));
+  }
+  const __m256i codes = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(kFp4Codes)));
+  const __m256i nibble = _mm256_set1_epi8(0x0f), quiet = _mm256_set1_epi32(0x00400000), nan_code = _mm256_set1_epi32(255);
+  for (int64_t nn = n0; nn < n1; ++nn) {
+    const uint8_t* HWY_RESTRICT w = g.w + nn * row_bytes;
+    const uint8_t* HWY_RESTRICT e8 = g.e8m0 + nn * blocks;
+    __m256 f[MB];
+    for (int m = 0; m < MB; ++m) f[m] = _mm256_setzero_ps();
+    for (int64_t s0 = 0; s0 < blocks; s0 += 8) {
+      // 2^(e-127) as float bits e << 23: e = 0 gives 0, raised to 2^-127's bits (0x00400000) by the max;
+      // e = 255 gives infinity, made NaN by the quiet bit. Blocks past the row: e = 0, dots 0.
+      uint64_t eq = 0;
+      std::memcpy(&eq, e8 + s0, size_t(std::min<int64_t>(8, blocks - s0)));
+      const __m256i e = _mm256_cvtepu8_epi32(_mm_cvtsi64_si128(int64_t(eq)));
+      __m256i bits = _mm256_max_epu32(_mm256_slli_epi32(e, 23), quiet);
+      bits = _mm256_or_si256(bits, _mm256_and_si256(_mm256_cmpeq_epi32(e, nan_code), quiet));
+      const __m256 s8 = _mm256_castsi256_ps(bits);
+      for (int p = 0; p < kVecsPerSegment; ++p) {
+        const int64_t v = s0 / kBlocksPerVec + p, at = v * 32;
+        if (v >= vecs) break;
+        PrefetchL2(w + at + 2048);  // into the next row past this one's end, as on AVX3_DL
+        __m256i wv;
+        if (at + 32 <= row_bytes) {
+          wv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + at));
+        } else {
+          alignas(32) uint8_t tail[32] = {};
+          std::memcpy(tail, w + at, size_t(row_bytes - at));
+          wv = _mm256_load_si256(reinterpret_cast<const __m256i*>(tail));
+        }
+        const __m256 sv = _mm256_permutevar8x32_ps(s8, spread[p]);
+        __m256i u0, u1 = _mm256_setzero_si256();
+        if constexpr (kFp4) {
+          u0 = _mm256_shuffle_epi8(codes, _mm256_and_si256(wv, nibble));
+          u1 = _mm256_shuffle_epi8(codes, _mm256_and_si256(_mm256_srli_epi16(wv, 4), nibble));
+        } else {
+          u0 = _mm256_xor_si256(wv, _mm256_set1_epi32(int32_t(0x80808080u)));
+        }
+        for (int m = 0; m < MB; ++m) {
+          const int64_t j = m * vecs + v;
+          __m256i acc = MxDpbusd(_mm256_setzero_si256(), u0, _mm256_load_si256(reinterpret_cast<const __m256i*>(xv + j * kXv)));
+          if constexpr (kFp4)
+            acc = MxDpbusd(acc, u1, _mm256_load_si256(reinterpret_cast<const __m256i*>(xv + j * kXv + 32)));
+          const __m256 dot = _mm256_cvtepi32_ps(_mm256_sub_epi32(acc, _mm256_load_si256(reinterpret_cast<const __m256i*>(corr + j * 8))));
+          f[m] = _mm256_fmadd_ps(dot, _mm256_mul_ps(_mm256_load_ps(dv + j * 8), sv), f[m]);
+        }
+      }
+    }
+    for (int m = 0; m < MB; ++m) {
+      __m128 t = _mm_add_ps(_mm256_castps256_ps128(f[m]), _mm256_extractf128_ps(f[m], 1));
+      t = _mm_add_ps(t, _mm_movehl_ps(t, t));
+      g.y[m * n + nn] = _mm_cvtss_f32(_mm_add_ss(t, _mm_movehdup_ps(t)));
+    }
+  }
+}
+#endif
+
 // Rows [m0, m0 + r.rows) of Y from the chunk's quantized rows r.
 template <bool kFp4>
 void MxGemv(const CpuArgs& a, const IdotRows& r, int64_t m0, int threads) {
-  constexpr int64_t kBlocksPerVec = kFp4 ? 4 : 2, kLanesPerBlock = 16 / kBlocksPerVec;
+  constexpr int64_t kLanes = kMxVecBytes / 4, kBlocksPerVec = kMxVecBytes * (kFp4 ? 2 : 1) / kIdotBlock;
+  constexpr int64_t kLanesPerBlock = kLanes / kBlocksPerVec;
   const int64_t n = a.s.n, rows = r.rows, blocks = r.blocks, row_bytes = MxRowBytes<kFp4>(a.s.k);
   const int64_t vecs = (blocks + kBlocksPerVec - 1) / kBlocksPerVec;
   const int32_t center = kFp4 ? kMxFp4Center : kMxInt8Center;
   const float unit = kFp4 ? 0.5f : 1.0f / 64;
-  // Per row of X and vector of W: 64 int8 values (mxfp4: 128, even then odd), and per lane the
-  // correction and d * unit (zero past the last block).
-  auto* xv = static_cast<int8_t*>(scratch_bytes<13>(size_t(rows * vecs * 128)));
-  auto* corr = static_cast<int32_t*>(scratch_bytes<14>(size_t(rows * vecs * 16) * sizeof(int32_t)));
-  auto* dv = static_cast<float*>(scratch_bytes<15>(size_t(rows * vecs * 16) * sizeof(float)));
-  const int64_t xv_stride = kFp4 ? 128 : 64;
+  // Per row of X and vector of W: its int8 values (mxfp4: twice the vector's bytes, even then odd),
+  // and per lane the correction and d * unit (zero past the last block).
+  const int64_t xv_stride = kFp4 ? 2 * kMxVecBytes : kMxVecBytes;
+  auto* xv = static_cast<int8_t*>(scratch_bytes<13>(size_t(rows * vecs * xv_stride)));
+  auto* corr = static_cast<int32_t*>(scratch_bytes<14>(size_t(rows * vecs * kLanes) * sizeof(int32_t)));
+  auto* dv = static_cast<float*>(scratch_bytes<15>(size_t(rows * vecs * kLanes) * sizeof(float)));
   for (int64_t m = 0; m < rows; ++m)
     for (int64_t v = 0; v < vecs; ++v) {
       int8_t* x = xv + (m * vecs + v) * xv_stride;
       for (int64_t i = 0; i < kBlocksPerVec; ++i) {
-        const int64_t b = v * kBlocksPerVec + i, lane = (m * vecs + v) * 16 + i * kLanesPerBlock;
+        const int64_t b = v * kBlocksPerVec + i, lane = (m * vecs + v) * kLanes + i * kLanesPerBlock;
         const bool in = b < blocks;
         for (int64_t l = 0; l < kLanesPerBlock; ++l) {
           dv[lane + l] = in ? r.step[m * blocks + b] * unit : 0.0f;
@@ -1055,7 +1139,7 @@ void MxGemv(const CpuArgs& a, const IdotRows& r, int64_t m0, int threads) {
         for (int64_t j = 0; j < kIdotBlock; ++j) {
           const int8_t q = in ? xb[j] : int8_t{0};
           const int64_t e = i * kIdotBlock + j;  // the element's place among the vector's
-          if (kFp4) x[(e % 2) * 64 + e / 2] = q;
+          if (kFp4) x[(e % 2) * kMxVecBytes + e / 2] = q;
           else x[e] = q;
         }
       }
@@ -1170,13 +1254,14 @@ void IdotGemm(const CpuArgs& a) {
     else quantize(0, rows);
     IdotRows r{xq, rows * kIdotBlock, rows, blocks, step, qsum, xsum, a.groups};
     r.avx_vnni = avx_vnni;
-#if HWY_TARGET == HWY_AVX3_DL
+#if HWY_TARGET == HWY_AVX3_DL || HWY_TARGET == HWY_AVX2
     // By the problem's rows, not the chunk's, so that chunking changes no bits.
-    if (s.m <= kMxGemvMaxRows && s.fmt.scheme == quant::Scheme::mxfp4) {
+    const bool mx_gemv = s.m <= kMxGemvMaxRows && (HWY_TARGET == HWY_AVX3_DL || avx_vnni);
+    if (mx_gemv && s.fmt.scheme == quant::Scheme::mxfp4) {
       MxGemv<true>(a, r, mc0, threads);
       continue;
     }
-    if (s.m <= kMxGemvMaxRows && s.fmt.scheme == quant::Scheme::mxint8) {
+    if (mx_gemv && s.fmt.scheme == quant::Scheme::mxint8) {
       MxGemv<false>(a, r, mc0, threads);
       continue;
     }
