@@ -1135,9 +1135,10 @@ void MxGemv(const CpuArgs& a, const IdotRows& r, int64_t m0, int threads) {
           dv[lane + l] = in ? r.step[m * blocks + b] * unit : 0.0f;
           corr[lane + l] = in && l == 0 ? center * r.qsum[m * blocks + b] : 0;
         }
-        const int8_t* xb = r.xq + b * r.block_stride + m * kIdotBlock;
+        // Blocks past the row (a vector's last) get zeros; no pointer is formed past the chunk's buffer.
+        const int8_t* xb = in ? r.xq + b * r.block_stride + m * kIdotBlock : nullptr;
         for (int64_t j = 0; j < kIdotBlock; ++j) {
-          const int8_t q = in ? xb[j] : int8_t{0};
+          const int8_t q = xb != nullptr ? xb[j] : int8_t{0};
           const int64_t e = i * kIdotBlock + j;  // the element's place among the vector's
           if (kFp4) x[(e % 2) * kMxVecBytes + e / 2] = q;
           else x[e] = q;
