@@ -7,6 +7,8 @@
 //   /tmp/config-ab "qgemm m=512 n=4096 k=4096 wbits=1 group=128" cpu.lut 15 row_lanes=0 row_lanes=1 [threads]
 // With FLUSH_MB=N in the environment, an N MiB buffer is written and read before every call (untimed),
 // so that calls start with their inputs out of cache (this VM's L3 is 260 MiB: 400 does it).
+// u8 tensors are random bytes: MX scales then take every E8M0 exponent (denormal and NaN products), so
+// time the MX formats with `tessel bench`, whose generator keeps exponents near 127.
 #include <algorithm>
 #include <chrono>
 #include <cstring>

@@ -436,10 +436,14 @@ struct SpanEnds {
   bool assign = false;               // the group is the first: y = s * (...), y's old values unread
   const float* s = nullptr;          // [64] weight scales of the group (last only)
   const float* zc = nullptr;         // [64] zero point minus the centre (uint with zeros, last only), else null
+  // [blocks of the span][64] weight scales per block (MX formats, whose every block has its own),
+  // multiplied into each block's activation step; else null, and the group's scale is `s`.
+  const float* bs = nullptr;
   int64_t group = 0;
 };
 
-template <int MB, bool kAvxVnni = false>
+// kBlockScales: e.bs is set (MX spans), every block's step times its weight scales.
+template <int MB, bool kAvxVnni = false, bool kBlockScales = false>
 HWY_INLINE void DotSpan(const uint8_t* HWY_RESTRICT panels, int64_t b0, int64_t b1, int64_t octets, const IdotRows& r,
                         int64_t m0, int32_t offset, const SpanEnds& e, float* HWY_RESTRICT gacc, float* HWY_RESTRICT yacc) {
   const DI32 di;
@@ -456,7 +460,11 @@ HWY_INLINE void DotSpan(const uint8_t* HWY_RESTRICT panels, int64_t b0, int64_t 
       const int64_t row = m0 + m;
       const auto corr = hn::Set(di, offset * r.qsum[row * r.blocks + b]);
       const auto d = hn::Set(df, r.step[row * r.blocks + b]);
-      for (int i = 0; i < kVecPerTile; ++i) f[m][i] = hn::MulAdd(hn::ConvertTo(df, hn::Sub(acc[m][i], corr)), d, f[m][i]);
+      for (int i = 0; i < kVecPerTile; ++i) {
+        auto db = d;
+        if constexpr (kBlockScales) db = hn::Mul(d, hn::Load(df, e.bs + (b - b0) * quant::kTileRows + i * kL32));
+        f[m][i] = hn::MulAdd(hn::ConvertTo(df, hn::Sub(acc[m][i], corr)), db, f[m][i]);
+      }
     }
   }
   for (int m = 0; m < MB; ++m) {
@@ -484,6 +492,7 @@ HWY_INLINE void DotSpan(const uint8_t* HWY_RESTRICT panels, int64_t b0, int64_t 
 // second register each quad (16 more instructions per 8 vpdpbusd), or kept the f32 sums in memory
 // (a load and a store each per block), whatever the loop's shape; named variables and one asm
 // statement a quad compile to 3 broadcasts, 4 loads and 12 vpdpbusd.
+template <bool kBlockScales>
 HWY_NOINLINE void DotSpanTriple(const uint8_t* HWY_RESTRICT panels, int64_t b0, int64_t b1, int64_t octets, const IdotRows& r,
                                 int64_t m0, int32_t offset, const SpanEnds& e, float* HWY_RESTRICT gacc, float* HWY_RESTRICT yacc) {
   constexpr int64_t R = quant::kTileRows;
@@ -542,9 +551,23 @@ HWY_NOINLINE void DotSpanTriple(const uint8_t* HWY_RESTRICT panels, int64_t b0, 
                   c2 = _mm512_set1_epi32(offset * r.qsum[i2]);
     const __m512 d0 = _mm512_set1_ps(r.step[i0]), d1 = _mm512_set1_ps(r.step[i1]), d2 = _mm512_set1_ps(r.step[i2]);
 #define TESSEL_IDOT_ADD(F, A, C, D) F = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(A, C)), D, F)
-    TESSEL_IDOT_ADD(f0, a0, c0, d0), TESSEL_IDOT_ADD(f1, a1, c0, d0), TESSEL_IDOT_ADD(f2, a2, c0, d0), TESSEL_IDOT_ADD(f3, a3, c0, d0);
-    TESSEL_IDOT_ADD(f4, a4, c1, d1), TESSEL_IDOT_ADD(f5, a5, c1, d1), TESSEL_IDOT_ADD(f6, a6, c1, d1), TESSEL_IDOT_ADD(f7, a7, c1, d1);
-    TESSEL_IDOT_ADD(f8, a8, c2, d2), TESSEL_IDOT_ADD(f9, a9, c2, d2), TESSEL_IDOT_ADD(f10, a10, c2, d2), TESSEL_IDOT_ADD(f11, a11, c2, d2);
+    if constexpr (kBlockScales) {
+      // The block's weight scales times the row's step: 12 more multiplies a block, where closing
+      // every block as a group of its own stored 12 sums (and loaded and FMAed 12 more).
+      const float* bs = e.bs + (b - b0) * R;
+      const __m512 s0 = _mm512_load_ps(bs), s1 = _mm512_load_ps(bs + 16), s2 = _mm512_load_ps(bs + 32),
+                   s3 = _mm512_load_ps(bs + 48);
+      TESSEL_IDOT_ADD(f0, a0, c0, _mm512_mul_ps(d0, s0)), TESSEL_IDOT_ADD(f1, a1, c0, _mm512_mul_ps(d0, s1));
+      TESSEL_IDOT_ADD(f2, a2, c0, _mm512_mul_ps(d0, s2)), TESSEL_IDOT_ADD(f3, a3, c0, _mm512_mul_ps(d0, s3));
+      TESSEL_IDOT_ADD(f4, a4, c1, _mm512_mul_ps(d1, s0)), TESSEL_IDOT_ADD(f5, a5, c1, _mm512_mul_ps(d1, s1));
+      TESSEL_IDOT_ADD(f6, a6, c1, _mm512_mul_ps(d1, s2)), TESSEL_IDOT_ADD(f7, a7, c1, _mm512_mul_ps(d1, s3));
+      TESSEL_IDOT_ADD(f8, a8, c2, _mm512_mul_ps(d2, s0)), TESSEL_IDOT_ADD(f9, a9, c2, _mm512_mul_ps(d2, s1));
+      TESSEL_IDOT_ADD(f10, a10, c2, _mm512_mul_ps(d2, s2)), TESSEL_IDOT_ADD(f11, a11, c2, _mm512_mul_ps(d2, s3));
+    } else {
+      TESSEL_IDOT_ADD(f0, a0, c0, d0), TESSEL_IDOT_ADD(f1, a1, c0, d0), TESSEL_IDOT_ADD(f2, a2, c0, d0), TESSEL_IDOT_ADD(f3, a3, c0, d0);
+      TESSEL_IDOT_ADD(f4, a4, c1, d1), TESSEL_IDOT_ADD(f5, a5, c1, d1), TESSEL_IDOT_ADD(f6, a6, c1, d1), TESSEL_IDOT_ADD(f7, a7, c1, d1);
+      TESSEL_IDOT_ADD(f8, a8, c2, d2), TESSEL_IDOT_ADD(f9, a9, c2, d2), TESSEL_IDOT_ADD(f10, a10, c2, d2), TESSEL_IDOT_ADD(f11, a11, c2, d2);
+    }
 #undef TESSEL_IDOT_ADD
   }
   // Where the span ends its group: y (+)= s * (f - zc * xsum) (zc absent: f); else f into gacc.
@@ -593,10 +616,11 @@ struct SpanEnds {
   bool first = false, last = false, assign = false;
   const float* s = nullptr;
   const float* zc = nullptr;
+  const float* bs = nullptr;
   int64_t group = 0;
 };
 
-template <int MB>
+template <int MB, bool kAvxVnni = false, bool kBlockScales = false>
 HWY_INLINE void DotSpan(const uint8_t* HWY_RESTRICT panels, int64_t b0, int64_t b1, int64_t octets, const IdotRows& r,
                         int64_t m0, int32_t offset, const SpanEnds& e, float* HWY_RESTRICT gacc, float* HWY_RESTRICT yacc) {
   for (int m = 0; m < MB; ++m) {
@@ -611,7 +635,8 @@ HWY_INLINE void DotSpan(const uint8_t* HWY_RESTRICT panels, int64_t b0, int64_t 
         int32_t acc = 0;
         for (int64_t q = 0; q < quads; ++q)
           for (int u = 0; u < 4; ++u) acc += int32_t(panel[q * quant::kTileRows * 4 + j * 4 + u]) * xb[4 * q + u];
-        f += float(acc - offset * r.qsum[row * r.blocks + b]) * r.step[row * r.blocks + b];
+        const float d = r.step[row * r.blocks + b];
+        f += float(acc - offset * r.qsum[row * r.blocks + b]) * (kBlockScales ? d * e.bs[(b - b0) * quant::kTileRows + j] : d);
       }
       if (!e.last) {
         g[j] = f;
@@ -633,21 +658,24 @@ constexpr int64_t kIdotPrefetchBytes = 4096;
 // Every row of the chunk through one span of decoded panels (blocks [b0, b1)): row m of X has its
 // partial sums at gacc + m * 64 and its outputs at yacc + m * 64. Three rows at a time on AVX3_DL,
 // then kMB, then one; the AVX2 target's dots by AVX-VNNI where the CPU has it.
+template <bool kBlockScales>
 HWY_INLINE void SweepRows(const uint8_t* HWY_RESTRICT panels, int64_t b0, int64_t b1, int64_t octets, const IdotRows& r,
                           int32_t center, const SpanEnds& e, float* HWY_RESTRICT gacc, float* HWY_RESTRICT yacc) {
   constexpr int64_t R = quant::kTileRows;
   int64_t m = 0;
 #if HWY_TARGET == HWY_AVX2
   if (r.avx_vnni) {
-    for (; m + kMB <= r.rows; m += kMB) DotSpan<kMB, true>(panels, b0, b1, octets, r, m, center, e, gacc + m * R, yacc + m * R);
-    for (; m < r.rows; ++m) DotSpan<1, true>(panels, b0, b1, octets, r, m, center, e, gacc + m * R, yacc + m * R);
+    for (; m + kMB <= r.rows; m += kMB)
+      DotSpan<kMB, true, kBlockScales>(panels, b0, b1, octets, r, m, center, e, gacc + m * R, yacc + m * R);
+    for (; m < r.rows; ++m) DotSpan<1, true, kBlockScales>(panels, b0, b1, octets, r, m, center, e, gacc + m * R, yacc + m * R);
   }
 #endif
 #if HWY_TARGET == HWY_AVX3_DL
-  for (; m + 3 <= r.rows; m += 3) DotSpanTriple(panels, b0, b1, octets, r, m, center, e, gacc + m * R, yacc + m * R);
+  for (; m + 3 <= r.rows; m += 3) DotSpanTriple<kBlockScales>(panels, b0, b1, octets, r, m, center, e, gacc + m * R, yacc + m * R);
 #endif
-  for (; m + kMB <= r.rows; m += kMB) DotSpan<kMB>(panels, b0, b1, octets, r, m, center, e, gacc + m * R, yacc + m * R);
-  for (; m < r.rows; ++m) DotSpan<1>(panels, b0, b1, octets, r, m, center, e, gacc + m * R, yacc + m * R);
+  for (; m + kMB <= r.rows; m += kMB)
+    DotSpan<kMB, false, kBlockScales>(panels, b0, b1, octets, r, m, center, e, gacc + m * R, yacc + m * R);
+  for (; m < r.rows; ++m) DotSpan<1, false, kBlockScales>(panels, b0, b1, octets, r, m, center, e, gacc + m * R, yacc + m * R);
 }
 
 // One 64-row tile against every row of the chunk: yacc[m][row] gets the tile's outputs.
@@ -712,7 +740,7 @@ void IdotTile(const CpuArgs& a, const IdotRows& r, int64_t tile, float* HWY_REST
         e.zc = zc;
       }
     }
-    SweepRows(panels, b0, b1, a.octets, r, center, e, gacc, yacc);
+    SweepRows<false>(panels, b0, b1, a.octets, r, center, e, gacc, yacc);
     b0 = b1;
   }
 }
@@ -903,7 +931,12 @@ HWY_INLINE void DecodeMxPanelFast(const CpuArgs& a, int64_t tile, int64_t b, uin
 #endif
 
 // One 64-row tile of an MX format against every row of the chunk. Every block has its own scale per
-// row, so a block is a group: spans of one block, each closing its group.
+// row: spans of kIdotSpanBlocks blocks whose scales multiply each block's activation step
+// (SpanEnds::bs), each span closing as a group of scale 1. Against closing every block as a group of
+// its own (which stores and reloads 12 sums a block per three rows of X) 1.25-1.27x at m = 512 and
+// 1.06-1.11x at m = 8-64 on AVX3_DL (bench/results/cpu/idot-mx-spans-2026-12-01-session28.txt); on
+// AVX2, whose 16 registers do not hold a span's sums, 0.95-1.06x, kept so that every target sums in
+// one order (the same bits).
 template <bool kFp4>
 void IdotTileBlocks(const CpuArgs& a, const IdotRows& r, int64_t tile, float* HWY_RESTRICT gacc, float* HWY_RESTRICT yacc) {
   const int64_t n0 = tile * quant::kTileRows, valid = std::min(quant::kTileRows, a.s.n - n0);
@@ -912,26 +945,34 @@ void IdotTileBlocks(const CpuArgs& a, const IdotRows& r, int64_t tile, float* HW
   // The weight of value v in a block with exponent byte e is v * scale[e]: 2^(e-127) / 64 or / 2.
   HWY_ALIGN float scale[256];
   for (int e = 0; e < 256; ++e) scale[e] = e8m0_table()[size_t(e)] * (kFp4 ? 0.5f : 1.0f / 64);
-  HWY_ALIGN uint8_t panel[kIdotPanelBytes];
-  HWY_ALIGN float s[quant::kTileRows] = {};  // rows past n keep 0
-  for (int64_t b = 0; b < r.blocks; ++b) {
-    // Every row is a stream of its own: once a line, the line kIdotPrefetchBytes / 16 ahead.
-    if ((b * block_bytes) % 64 == 0)
-      for (int64_t i = 0; i < valid; ++i) PrefetchL2(a.w + (n0 + i) * row_bytes + std::min(row_bytes - 1, b * block_bytes + kIdotPrefetchBytes / 16));
+  HWY_ALIGN uint8_t panels[kIdotSpanBlocks * kIdotPanelBytes];
+  HWY_ALIGN float bs[kIdotSpanBlocks * quant::kTileRows] = {};  // rows past n keep 0
+  HWY_ALIGN float ones[quant::kTileRows];
+  std::fill_n(ones, quant::kTileRows, 1.0f);
+  const uint8_t* HWY_RESTRICT e8 = static_cast<const uint8_t*>(a.scales) + n0 * r.blocks;  // [n][blocks]
+  for (int64_t b0 = 0; b0 < r.blocks;) {
+    const int64_t b1 = std::min(r.blocks, b0 + kIdotSpanBlocks);
+    for (int64_t b = b0; b < b1; ++b) {
+      // Every row is a stream of its own: once a line, the line kIdotPrefetchBytes / 16 ahead.
+      if ((b * block_bytes) % 64 == 0)
+        for (int64_t i = 0; i < valid; ++i) PrefetchL2(a.w + (n0 + i) * row_bytes + std::min(row_bytes - 1, b * block_bytes + kIdotPrefetchBytes / 16));
+      uint8_t* panel = panels + (b - b0) * kIdotPanelBytes;
 #if HWY_TARGET == HWY_AVX3_DL
-    if (valid == quant::kTileRows && (b + 1) * kIdotBlock <= a.s.k) DecodeMxPanelFast<kFp4>(a, tile, b, panel);
-    else DecodeMxPanel<kFp4>(a, tile, b, panel);
+      if (valid == quant::kTileRows && (b + 1) * kIdotBlock <= a.s.k) DecodeMxPanelFast<kFp4>(a, tile, b, panel);
+      else DecodeMxPanel<kFp4>(a, tile, b, panel);
 #else
-    DecodeMxPanel<kFp4>(a, tile, b, panel);
+      DecodeMxPanel<kFp4>(a, tile, b, panel);
 #endif
-    const uint8_t* HWY_RESTRICT e8 = static_cast<const uint8_t*>(a.scales) + n0 * r.blocks + b;  // [n][blocks]
-    for (int64_t i = 0; i < valid; ++i) s[i] = scale[e8[i * r.blocks]];
+      float* s = bs + (b - b0) * quant::kTileRows;
+      for (int64_t i = 0; i < valid; ++i) s[i] = scale[e8[i * r.blocks + b]];
+    }
     SpanEnds e;
     e.first = e.last = true;
-    e.assign = b == 0;
-    e.s = s;
-    e.group = b;
-    SweepRows(panel, b, b + 1, a.octets, r, center, e, gacc, yacc);
+    e.assign = b0 == 0;
+    e.s = ones;
+    e.bs = bs;
+    SweepRows<true>(panels, b0, b1, a.octets, r, center, e, gacc, yacc);
+    b0 = b1;
   }
 }
 
