@@ -40,6 +40,11 @@ const char* kProblems[] = {
     "qgemm m=4 n=70 k=101 format=mxfp4 act=bf16",
     "qgemm m=5 n=64 k=96 format=mxint8",
     "qgemm m=1 n=130 k=77 format=mxint8 act=bf16",
+    // nvfp4: its halves dotted apart, a block ending in its first half (k = 40) or one element into
+    // its second (k = 49), the last block's second half absent.
+    "qgemm m=7 n=130 k=300 format=nvfp4",
+    "qgemm m=4 n=70 k=40 format=nvfp4 act=bf16",
+    "qgemm m=3 n=64 k=49 format=nvfp4",
 };
 
 TEST(IdotTargets, PassesVerifyOnEveryTarget) {
@@ -92,7 +97,7 @@ Owned make_tensors(const Problem& p, unsigned seed) {
 // lanes with different shuffles; SSE4's weighted plane sums are checked by verify above), so every
 // width and both schemes are here: one wrong code in one row changes that row's bits. The MX formats'
 // panels are transposed by permutes on AVX3_DL (whole tiles and blocks) and row by row elsewhere
-// (from m = 5: below, AVX3_DL takes the MX GEMV, tested next).
+// (from m = 5: below, AVX3_DL takes the MX GEMV, tested next); nvfp4's too.
 TEST(IdotTargets, VnniAndItsEmulationGiveIdenticalBits) {
   std::vector<int64_t> fma_targets;
   for (int64_t t : x86_targets())
@@ -103,7 +108,8 @@ TEST(IdotTargets, VnniAndItsEmulationGiveIdenticalBits) {
                         "qgemm m=1 n=70 k=96 wbits=4", "qgemm m=3 n=64 k=128 wbits=5",
                         "qgemm m=1 n=64 k=160 wbits=6 format=uint", "qgemm m=2 n=65 k=64 wbits=7",
                         "qgemm m=1 n=64 k=64 wbits=7 format=uint", "qgemm m=1 n=64 k=96 wbits=8 format=uint",
-                        "qgemm m=7 n=130 k=300 format=mxfp4", "qgemm m=5 n=192 k=256 format=mxint8"}) {
+                        "qgemm m=7 n=130 k=300 format=mxfp4", "qgemm m=5 n=192 k=256 format=mxint8",
+                        "qgemm m=6 n=130 k=300 format=nvfp4"}) {
     const Problem p = parse(d);
     Owned o = make_tensors(p, 5);
     float* y = o.views.back().ptr<float>();
@@ -133,10 +139,7 @@ TEST(IdotTargets, MxGemvAgreesWithThePanelRoute) {
   if (has(HWY_AVX3_DL)) gemv.push_back(HWY_AVX3_DL);
   if (has(HWY_AVX2) && __builtin_cpu_supports("avxvnni")) gemv.push_back(HWY_AVX2);
   if (gemv.empty() || !has(HWY_SSE4)) GTEST_SKIP() << "no target with the MX GEMV, or no SSE4 to compare with";
-  for (const char* d : {"qgemm m=1 n=130 k=300 format=mxfp4", "qgemm m=4 n=70 k=1001 format=mxfp4 act=bf16",
-                        "qgemm m=3 n=65 k=77 format=mxint8", "qgemm m=2 n=200 k=4096 format=mxint8"}) {
-    const Problem p = parse(d);
-    Owned o = make_tensors(p, 7);
+  auto agree = [&](const Problem& p, Owned& o, const std::string& what) {
     float* y = o.views.back().ptr<float>();
     const size_t ny = o.bufs.back().size() / sizeof(float);
     auto run_on = [&](int64_t target) {
@@ -147,13 +150,37 @@ TEST(IdotTargets, MxGemvAgreesWithThePanelRoute) {
     };
     const std::vector<float> panel = run_on(HWY_SSE4);
     double ss = 0;
-    for (float v : panel) ss += double(v) * v;
+    for (float v : panel)
+      if (std::isfinite(v)) ss += double(v) * v;
     const double rms = std::sqrt(ss / double(ny));
     for (int64_t t : gemv) {
       const std::vector<float> got = run_on(t);
-      for (size_t i = 0; i < ny; ++i)
-        ASSERT_NEAR(got[i], panel[i], 1e-5 * rms + 1e-5 * std::fabs(panel[i])) << hwy::TargetName(t) << " " << d << " y[" << i << "]";
+      for (size_t i = 0; i < ny; ++i) {
+        if (std::isnan(panel[i])) {
+          ASSERT_TRUE(std::isnan(got[i])) << hwy::TargetName(t) << " " << what << " y[" << i << "] = " << got[i];
+          continue;
+        }
+        ASSERT_NEAR(got[i], panel[i], 1e-5 * rms + 1e-5 * std::fabs(panel[i])) << hwy::TargetName(t) << " " << what << " y[" << i << "]";
+      }
     }
+  };
+  for (const char* d : {"qgemm m=1 n=130 k=300 format=mxfp4", "qgemm m=4 n=70 k=1001 format=mxfp4 act=bf16",
+                        "qgemm m=3 n=65 k=77 format=mxint8", "qgemm m=2 n=200 k=4096 format=mxint8",
+                        "qgemm m=1 n=130 k=300 format=nvfp4", "qgemm m=4 n=70 k=1001 format=nvfp4 act=bf16",
+                        "qgemm m=2 n=65 k=49 format=nvfp4"}) {
+    const Problem p = parse(d);
+    Owned o = make_tensors(p, 7);
+    agree(p, o, d);
+  }
+  // The nvfp4 GEMV converts e4m3 scales by arithmetic, the panel route by a table: every scale of W
+  // one code, so that the code alone sets the outputs' size, for the codes at the edges (subnormals
+  // 0x01 and 0x07, the least normal 0x08, 1.0, the largest 0x7e, a negative one, NaN 0x7f).
+  const Problem p = parse("qgemm m=2 n=70 k=200 format=nvfp4");
+  Owned o = make_tensors(p, 9);
+  TensorView& sv = o.views[size_t(TensorIndex::of(Shape::from(p)).scales)];
+  for (uint8_t code : {0x01, 0x07, 0x08, 0x38, 0x7e, 0xb3, 0x7f}) {
+    std::fill_n(static_cast<uint8_t*>(sv.data), sv.numel(), code);
+    agree(p, o, "uniform e4m3 scale " + std::to_string(code));
   }
 }
 
@@ -184,8 +211,7 @@ TEST(IdotSupport, SaysWhyNot) {
     const char* d;
     const char* why;
   };
-  for (const Case& c : {Case{"qgemm m=1 n=64 k=64 format=nvfp4", "nvfp4's 16-element blocks"},
-                        Case{"qgemm m=1 n=64 k=64 format=ternary5", "ternary5"},
+  for (const Case& c : {Case{"qgemm m=1 n=64 k=64 format=ternary5", "ternary5"},
                         Case{"qgemm m=1 n=64 k=64 format=ternary", "ternary"},
                         Case{"qgemm m=1 n=64 k=64 wbits=1", "2..8-bit"}}) {
     const Support s = idot().supports(parse(c.d));

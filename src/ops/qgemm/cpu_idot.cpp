@@ -57,6 +57,10 @@ struct IdotRows {
   const int32_t* qsum = nullptr;  // [rows][blocks]: sum of the block's int8 values
   const float* xsum = nullptr;    // [rows][groups]: exact f32 sum of x per group (uint only)
   int64_t groups = 0;
+  // nvfp4 (whose weights are scaled per 16): activations quantized per 16, step and qsum per half
+  // block, [rows][2 * blocks]; step and qsum above are then null.
+  const float* step16 = nullptr;
+  const int32_t* qsum16 = nullptr;
   bool avx_vnni = false;          // AVX2 target: the dots by VEX vpdpbusd (IdotGemm decides, per call)
 };
 
@@ -423,7 +427,8 @@ HWY_INLINE void DotBlock(const uint8_t* HWY_RESTRICT panel, int64_t quads, const
 
 // One span of blocks [b0, b1) of one group (their panels decoded, kIdotPanelBytes apart) against
 // MB rows of X from row m0, with the f32 sums of those rows in registers for the whole span:
-//   f[m][row] = sum over blocks of d[m, b] * (panel_b . xq[m, b] - offset * qsum[m, b]),
+//   f[m][row] = sum over blocks of d[m, b] * (panel_b . xq[m, b] - offset * qsum[m, b])
+// (block formats: over blocks or half blocks, each term times its weight scales e.bs),
 // starting from 0 where the span starts its group (else from gacc, where the previous span of a long
 // group left it), and ending in yacc[m][row] += s[row] * (f - zc[row] * xsum[m, g]) where the
 // span ends its group (= for the first group; else f is stored to gacc). The same operations in the
@@ -436,14 +441,16 @@ struct SpanEnds {
   bool assign = false;               // the group is the first: y = s * (...), y's old values unread
   const float* s = nullptr;          // [64] weight scales of the group (last only)
   const float* zc = nullptr;         // [64] zero point minus the centre (uint with zeros, last only), else null
-  // [blocks of the span][64] weight scales per block (MX formats, whose every block has its own),
-  // multiplied into each block's activation step; else null, and the group's scale is `s`.
+  // Weight scales of the block formats, multiplied into each block's activation step: [blocks of
+  // the span][runs][64], a run being a block (MX) or half of one (nvfp4, with IdotRows::step16 and qsum16); else
+  // null, and the group's scale is `s`.
   const float* bs = nullptr;
   int64_t group = 0;
 };
 
-// kBlockScales: e.bs is set (MX spans), every block's step times its weight scales.
-template <int MB, bool kAvxVnni = false, bool kBlockScales = false>
+// kRuns: 0, group scales (s at the span's end); 1 or 2, e.bs holds scales for each block or each half
+// of one (the halves' dots and corrections apart).
+template <int MB, bool kAvxVnni = false, int kRuns = 0>
 HWY_INLINE void DotSpan(const uint8_t* HWY_RESTRICT panels, int64_t b0, int64_t b1, int64_t octets, const IdotRows& r,
                         int64_t m0, int32_t offset, const SpanEnds& e, float* HWY_RESTRICT gacc, float* HWY_RESTRICT yacc) {
   const DI32 di;
@@ -454,16 +461,27 @@ HWY_INLINE void DotSpan(const uint8_t* HWY_RESTRICT panels, int64_t b0, int64_t 
   for (int64_t b = b0; b < b1; ++b) {
     // Past k the activations are zero, so octet padding never counts.
     const int64_t quads = 2 * (std::min(octets, (b + 1) * 4) - b * 4);
-    VI32 acc[MB][kVecPerTile];
-    DotBlock<MB, kAvxVnni>(panels + (b - b0) * kIdotPanelBytes, quads, r.xq + b * r.block_stride + m0 * kIdotBlock, acc);
-    for (int m = 0; m < MB; ++m) {
-      const int64_t row = m0 + m;
-      const auto corr = hn::Set(di, offset * r.qsum[row * r.blocks + b]);
-      const auto d = hn::Set(df, r.step[row * r.blocks + b]);
-      for (int i = 0; i < kVecPerTile; ++i) {
-        auto db = d;
-        if constexpr (kBlockScales) db = hn::Mul(d, hn::Load(df, e.bs + (b - b0) * quant::kTileRows + i * kL32));
-        f[m][i] = hn::MulAdd(hn::ConvertTo(df, hn::Sub(acc[m][i], corr)), db, f[m][i]);
+    constexpr int kParts = kRuns == 2 ? 2 : 1;
+    for (int h = 0; h < kParts; ++h) {
+      // A half past k adds nothing (its codes are the center, its activations zero): skipped, so that
+      // its scale (absent) is never read.
+      const int64_t q0 = h * 4, q1 = kParts == 2 ? std::min<int64_t>(quads, q0 + 4) : quads;
+      if (q1 <= q0) break;
+      VI32 acc[MB][kVecPerTile];
+      DotBlock<MB, kAvxVnni>(panels + (b - b0) * kIdotPanelBytes + q0 * quant::kTileRows * 4, q1 - q0,
+                             r.xq + b * r.block_stride + m0 * kIdotBlock + 4 * q0, acc);
+      for (int m = 0; m < MB; ++m) {
+        const int64_t row = m0 + m;
+        const int64_t ib = row * r.blocks + b;
+        const int32_t qs = kRuns == 2 ? r.qsum16[2 * ib + h] : r.qsum[ib];
+        const auto corr = hn::Set(di, offset * qs);
+        const auto d = hn::Set(df, kRuns == 2 ? r.step16[2 * ib + h] : r.step[ib]);
+        for (int i = 0; i < kVecPerTile; ++i) {
+          auto db = d;
+          if constexpr (kRuns != 0)
+            db = hn::Mul(d, hn::Load(df, e.bs + ((b - b0) * kParts + h) * quant::kTileRows + i * kL32));
+          f[m][i] = hn::MulAdd(hn::ConvertTo(df, hn::Sub(acc[m][i], corr)), db, f[m][i]);
+        }
       }
     }
   }
@@ -492,7 +510,7 @@ HWY_INLINE void DotSpan(const uint8_t* HWY_RESTRICT panels, int64_t b0, int64_t 
 // second register each quad (16 more instructions per 8 vpdpbusd), or kept the f32 sums in memory
 // (a load and a store each per block), whatever the loop's shape; named variables and one asm
 // statement a quad compile to 3 broadcasts, 4 loads and 12 vpdpbusd.
-template <bool kBlockScales>
+template <int kRuns>
 HWY_NOINLINE void DotSpanTriple(const uint8_t* HWY_RESTRICT panels, int64_t b0, int64_t b1, int64_t octets, const IdotRows& r,
                                 int64_t m0, int32_t offset, const SpanEnds& e, float* HWY_RESTRICT gacc, float* HWY_RESTRICT yacc) {
   constexpr int64_t R = quant::kTileRows;
@@ -508,67 +526,74 @@ HWY_NOINLINE void DotSpanTriple(const uint8_t* HWY_RESTRICT panels, int64_t b0, 
     g += R;
     f8 = _mm512_load_ps(g), f9 = _mm512_load_ps(g + 16), f10 = _mm512_load_ps(g + 32), f11 = _mm512_load_ps(g + 48);
   }
+  constexpr int kParts = kRuns == 2 ? 2 : 1;  // as in DotSpan
   for (int64_t b = b0; b < b1; ++b) {
     const int64_t quads = 2 * (std::min(octets, (b + 1) * 4) - b * 4);
     const uint8_t* panel = panels + (b - b0) * kIdotPanelBytes;
     const int8_t* xb = r.xq + b * r.block_stride + m0 * kIdotBlock;
-    __m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0, a8 = a0,
-            a9 = a0, a10 = a0, a11 = a0;
-    for (int64_t q = 0; q < quads; ++q) {
-      const uint8_t* pq = panel + q * R * 4;
-      const int8_t* xq = xb + 4 * q;
-      __m512i x0, x1, x2, w;
-      // Highway's AVX3_DL flags lack avx512vnni (its run-time check requires VNNI), so the
-      // instruction is written directly (as in DotQuad). acc += u8(w) . s8(x) per lane.
-      asm("vpbroadcastd (%[x]), %[x0]\n\t"
-          "vpbroadcastd 32(%[x]), %[x1]\n\t"
-          "vpbroadcastd 64(%[x]), %[x2]\n\t"
-          "vmovdqa64 (%[p]), %[w]\n\t"
-          "vpdpbusd %[x0], %[w], %[a0]\n\t"
-          "vpdpbusd %[x1], %[w], %[a4]\n\t"
-          "vpdpbusd %[x2], %[w], %[a8]\n\t"
-          "vmovdqa64 64(%[p]), %[w]\n\t"
-          "vpdpbusd %[x0], %[w], %[a1]\n\t"
-          "vpdpbusd %[x1], %[w], %[a5]\n\t"
-          "vpdpbusd %[x2], %[w], %[a9]\n\t"
-          "vmovdqa64 128(%[p]), %[w]\n\t"
-          "vpdpbusd %[x0], %[w], %[a2]\n\t"
-          "vpdpbusd %[x1], %[w], %[a6]\n\t"
-          "vpdpbusd %[x2], %[w], %[a10]\n\t"
-          "vmovdqa64 192(%[p]), %[w]\n\t"
-          "vpdpbusd %[x0], %[w], %[a3]\n\t"
-          "vpdpbusd %[x1], %[w], %[a7]\n\t"
-          "vpdpbusd %[x2], %[w], %[a11]"
-          : [a0] "+v"(a0), [a1] "+v"(a1), [a2] "+v"(a2), [a3] "+v"(a3), [a4] "+v"(a4), [a5] "+v"(a5), [a6] "+v"(a6),
-            [a7] "+v"(a7), [a8] "+v"(a8), [a9] "+v"(a9), [a10] "+v"(a10), [a11] "+v"(a11), [x0] "=&v"(x0),
-            [x1] "=&v"(x1), [x2] "=&v"(x2), [w] "=&v"(w)
-          : [x] "r"(xq), [p] "r"(pq)
-          : "memory");
-    }
-    // f += d * (acc - offset * qsum), per row.
-    const int64_t i0 = m0 * r.blocks + b, i1 = i0 + r.blocks, i2 = i1 + r.blocks;
-    const __m512i c0 = _mm512_set1_epi32(offset * r.qsum[i0]), c1 = _mm512_set1_epi32(offset * r.qsum[i1]),
-                  c2 = _mm512_set1_epi32(offset * r.qsum[i2]);
-    const __m512 d0 = _mm512_set1_ps(r.step[i0]), d1 = _mm512_set1_ps(r.step[i1]), d2 = _mm512_set1_ps(r.step[i2]);
+    for (int h = 0; h < kParts; ++h) {
+      const int64_t q0 = h * 4, q1 = kParts == 2 ? std::min<int64_t>(quads, q0 + 4) : quads;
+      if (q1 <= q0) break;
+      __m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0, a8 = a0,
+              a9 = a0, a10 = a0, a11 = a0;
+      for (int64_t q = q0; q < q1; ++q) {
+        const uint8_t* pq = panel + q * R * 4;
+        const int8_t* xq = xb + 4 * q;
+        __m512i x0, x1, x2, w;
+        // Highway's AVX3_DL flags lack avx512vnni (its run-time check requires VNNI), so the
+        // instruction is written directly (as in DotQuad). acc += u8(w) . s8(x) per lane.
+        asm("vpbroadcastd (%[x]), %[x0]\n\t"
+            "vpbroadcastd 32(%[x]), %[x1]\n\t"
+            "vpbroadcastd 64(%[x]), %[x2]\n\t"
+            "vmovdqa64 (%[p]), %[w]\n\t"
+            "vpdpbusd %[x0], %[w], %[a0]\n\t"
+            "vpdpbusd %[x1], %[w], %[a4]\n\t"
+            "vpdpbusd %[x2], %[w], %[a8]\n\t"
+            "vmovdqa64 64(%[p]), %[w]\n\t"
+            "vpdpbusd %[x0], %[w], %[a1]\n\t"
+            "vpdpbusd %[x1], %[w], %[a5]\n\t"
+            "vpdpbusd %[x2], %[w], %[a9]\n\t"
+            "vmovdqa64 128(%[p]), %[w]\n\t"
+            "vpdpbusd %[x0], %[w], %[a2]\n\t"
+            "vpdpbusd %[x1], %[w], %[a6]\n\t"
+            "vpdpbusd %[x2], %[w], %[a10]\n\t"
+            "vmovdqa64 192(%[p]), %[w]\n\t"
+            "vpdpbusd %[x0], %[w], %[a3]\n\t"
+            "vpdpbusd %[x1], %[w], %[a7]\n\t"
+            "vpdpbusd %[x2], %[w], %[a11]"
+            : [a0] "+v"(a0), [a1] "+v"(a1), [a2] "+v"(a2), [a3] "+v"(a3), [a4] "+v"(a4), [a5] "+v"(a5), [a6] "+v"(a6),
+              [a7] "+v"(a7), [a8] "+v"(a8), [a9] "+v"(a9), [a10] "+v"(a10), [a11] "+v"(a11), [x0] "=&v"(x0),
+              [x1] "=&v"(x1), [x2] "=&v"(x2), [w] "=&v"(w)
+            : [x] "r"(xq), [p] "r"(pq)
+            : "memory");
+      }
+      // f += d * (acc - offset * qsum), per row.
+      const int64_t i0 = m0 * r.blocks + b, i1 = i0 + r.blocks, i2 = i1 + r.blocks;
+      auto qs = [&](int64_t i) { return kRuns == 2 ? r.qsum16[2 * i + h] : r.qsum[i]; };
+      const __m512i c0 = _mm512_set1_epi32(offset * qs(i0)), c1 = _mm512_set1_epi32(offset * qs(i1)),
+                    c2 = _mm512_set1_epi32(offset * qs(i2));
+      auto st = [&](int64_t i) { return kRuns == 2 ? r.step16[2 * i + h] : r.step[i]; };
+      const __m512 d0 = _mm512_set1_ps(st(i0)), d1 = _mm512_set1_ps(st(i1)), d2 = _mm512_set1_ps(st(i2));
 #define TESSEL_IDOT_ADD(F, A, C, D) F = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(A, C)), D, F)
-    if constexpr (kBlockScales) {
-      // The block's weight scales times the row's step: 12 more multiplies a block, where closing
-      // every block as a group of its own stored 12 sums (and loaded and FMAed 12 more).
-      const float* bs = e.bs + (b - b0) * R;
-      const __m512 s0 = _mm512_load_ps(bs), s1 = _mm512_load_ps(bs + 16), s2 = _mm512_load_ps(bs + 32),
-                   s3 = _mm512_load_ps(bs + 48);
-      TESSEL_IDOT_ADD(f0, a0, c0, _mm512_mul_ps(d0, s0)), TESSEL_IDOT_ADD(f1, a1, c0, _mm512_mul_ps(d0, s1));
-      TESSEL_IDOT_ADD(f2, a2, c0, _mm512_mul_ps(d0, s2)), TESSEL_IDOT_ADD(f3, a3, c0, _mm512_mul_ps(d0, s3));
-      TESSEL_IDOT_ADD(f4, a4, c1, _mm512_mul_ps(d1, s0)), TESSEL_IDOT_ADD(f5, a5, c1, _mm512_mul_ps(d1, s1));
-      TESSEL_IDOT_ADD(f6, a6, c1, _mm512_mul_ps(d1, s2)), TESSEL_IDOT_ADD(f7, a7, c1, _mm512_mul_ps(d1, s3));
-      TESSEL_IDOT_ADD(f8, a8, c2, _mm512_mul_ps(d2, s0)), TESSEL_IDOT_ADD(f9, a9, c2, _mm512_mul_ps(d2, s1));
-      TESSEL_IDOT_ADD(f10, a10, c2, _mm512_mul_ps(d2, s2)), TESSEL_IDOT_ADD(f11, a11, c2, _mm512_mul_ps(d2, s3));
-    } else {
-      TESSEL_IDOT_ADD(f0, a0, c0, d0), TESSEL_IDOT_ADD(f1, a1, c0, d0), TESSEL_IDOT_ADD(f2, a2, c0, d0), TESSEL_IDOT_ADD(f3, a3, c0, d0);
-      TESSEL_IDOT_ADD(f4, a4, c1, d1), TESSEL_IDOT_ADD(f5, a5, c1, d1), TESSEL_IDOT_ADD(f6, a6, c1, d1), TESSEL_IDOT_ADD(f7, a7, c1, d1);
-      TESSEL_IDOT_ADD(f8, a8, c2, d2), TESSEL_IDOT_ADD(f9, a9, c2, d2), TESSEL_IDOT_ADD(f10, a10, c2, d2), TESSEL_IDOT_ADD(f11, a11, c2, d2);
-    }
+      if constexpr (kRuns != 0) {
+        // The run's weight scales times the row's step: 12 more multiplies a run, where closing
+        // every block as a group of its own stored 12 sums (and loaded and FMAed 12 more).
+        const float* bs = e.bs + ((b - b0) * kParts + h) * R;
+        const __m512 s0 = _mm512_load_ps(bs), s1 = _mm512_load_ps(bs + 16), s2 = _mm512_load_ps(bs + 32),
+                     s3 = _mm512_load_ps(bs + 48);
+        TESSEL_IDOT_ADD(f0, a0, c0, _mm512_mul_ps(d0, s0)), TESSEL_IDOT_ADD(f1, a1, c0, _mm512_mul_ps(d0, s1));
+        TESSEL_IDOT_ADD(f2, a2, c0, _mm512_mul_ps(d0, s2)), TESSEL_IDOT_ADD(f3, a3, c0, _mm512_mul_ps(d0, s3));
+        TESSEL_IDOT_ADD(f4, a4, c1, _mm512_mul_ps(d1, s0)), TESSEL_IDOT_ADD(f5, a5, c1, _mm512_mul_ps(d1, s1));
+        TESSEL_IDOT_ADD(f6, a6, c1, _mm512_mul_ps(d1, s2)), TESSEL_IDOT_ADD(f7, a7, c1, _mm512_mul_ps(d1, s3));
+        TESSEL_IDOT_ADD(f8, a8, c2, _mm512_mul_ps(d2, s0)), TESSEL_IDOT_ADD(f9, a9, c2, _mm512_mul_ps(d2, s1));
+        TESSEL_IDOT_ADD(f10, a10, c2, _mm512_mul_ps(d2, s2)), TESSEL_IDOT_ADD(f11, a11, c2, _mm512_mul_ps(d2, s3));
+      } else {
+        TESSEL_IDOT_ADD(f0, a0, c0, d0), TESSEL_IDOT_ADD(f1, a1, c0, d0), TESSEL_IDOT_ADD(f2, a2, c0, d0), TESSEL_IDOT_ADD(f3, a3, c0, d0);
+        TESSEL_IDOT_ADD(f4, a4, c1, d1), TESSEL_IDOT_ADD(f5, a5, c1, d1), TESSEL_IDOT_ADD(f6, a6, c1, d1), TESSEL_IDOT_ADD(f7, a7, c1, d1);
+        TESSEL_IDOT_ADD(f8, a8, c2, d2), TESSEL_IDOT_ADD(f9, a9, c2, d2), TESSEL_IDOT_ADD(f10, a10, c2, d2), TESSEL_IDOT_ADD(f11, a11, c2, d2);
+      }
 #undef TESSEL_IDOT_ADD
+    }
   }
   // Where the span ends its group: y (+)= s * (f - zc * xsum) (zc absent: f); else f into gacc.
   auto finish = [&](int64_t j, __m512 v0, __m512 v1, __m512 v2, __m512 v3) {
@@ -620,9 +645,10 @@ struct SpanEnds {
   int64_t group = 0;
 };
 
-template <int MB, bool kAvxVnni = false, bool kBlockScales = false>
+template <int MB, bool kAvxVnni = false, int kRuns = 0>
 HWY_INLINE void DotSpan(const uint8_t* HWY_RESTRICT panels, int64_t b0, int64_t b1, int64_t octets, const IdotRows& r,
                         int64_t m0, int32_t offset, const SpanEnds& e, float* HWY_RESTRICT gacc, float* HWY_RESTRICT yacc) {
+  constexpr int kParts = kRuns == 2 ? 2 : 1;
   for (int m = 0; m < MB; ++m) {
     const int64_t row = m0 + m;
     float* g = gacc + m * quant::kTileRows;
@@ -632,11 +658,17 @@ HWY_INLINE void DotSpan(const uint8_t* HWY_RESTRICT panels, int64_t b0, int64_t 
         const int64_t quads = 2 * (std::min(octets, (b + 1) * 4) - b * 4);
         const uint8_t* panel = panels + (b - b0) * kIdotPanelBytes;
         const int8_t* xb = r.xq + b * r.block_stride + row * kIdotBlock;
-        int32_t acc = 0;
-        for (int64_t q = 0; q < quads; ++q)
-          for (int u = 0; u < 4; ++u) acc += int32_t(panel[q * quant::kTileRows * 4 + j * 4 + u]) * xb[4 * q + u];
-        const float d = r.step[row * r.blocks + b];
-        f += float(acc - offset * r.qsum[row * r.blocks + b]) * (kBlockScales ? d * e.bs[(b - b0) * quant::kTileRows + j] : d);
+        for (int h = 0; h < kParts; ++h) {
+          const int64_t q0 = h * 4, q1 = kParts == 2 ? std::min<int64_t>(quads, q0 + 4) : quads;
+          if (q1 <= q0) break;
+          int32_t acc = 0;
+          for (int64_t q = q0; q < q1; ++q)
+            for (int u = 0; u < 4; ++u) acc += int32_t(panel[q * quant::kTileRows * 4 + j * 4 + u]) * xb[4 * q + u];
+          const int64_t i = row * r.blocks + b;
+          const float d = kRuns == 2 ? r.step16[2 * i + h] : r.step[i];
+          const int32_t qs = kRuns == 2 ? r.qsum16[2 * i + h] : r.qsum[i];
+          f += float(acc - offset * qs) * (kRuns != 0 ? d * e.bs[((b - b0) * kParts + h) * quant::kTileRows + j] : d);
+        }
       }
       if (!e.last) {
         g[j] = f;
@@ -658,7 +690,7 @@ constexpr int64_t kIdotPrefetchBytes = 4096;
 // Every row of the chunk through one span of decoded panels (blocks [b0, b1)): row m of X has its
 // partial sums at gacc + m * 64 and its outputs at yacc + m * 64. Three rows at a time on AVX3_DL,
 // then kMB, then one; the AVX2 target's dots by AVX-VNNI where the CPU has it.
-template <bool kBlockScales>
+template <int kRuns>
 HWY_INLINE void SweepRows(const uint8_t* HWY_RESTRICT panels, int64_t b0, int64_t b1, int64_t octets, const IdotRows& r,
                           int32_t center, const SpanEnds& e, float* HWY_RESTRICT gacc, float* HWY_RESTRICT yacc) {
   constexpr int64_t R = quant::kTileRows;
@@ -666,16 +698,16 @@ HWY_INLINE void SweepRows(const uint8_t* HWY_RESTRICT panels, int64_t b0, int64_
 #if HWY_TARGET == HWY_AVX2
   if (r.avx_vnni) {
     for (; m + kMB <= r.rows; m += kMB)
-      DotSpan<kMB, true, kBlockScales>(panels, b0, b1, octets, r, m, center, e, gacc + m * R, yacc + m * R);
-    for (; m < r.rows; ++m) DotSpan<1, true, kBlockScales>(panels, b0, b1, octets, r, m, center, e, gacc + m * R, yacc + m * R);
+      DotSpan<kMB, true, kRuns>(panels, b0, b1, octets, r, m, center, e, gacc + m * R, yacc + m * R);
+    for (; m < r.rows; ++m) DotSpan<1, true, kRuns>(panels, b0, b1, octets, r, m, center, e, gacc + m * R, yacc + m * R);
   }
 #endif
 #if HWY_TARGET == HWY_AVX3_DL
-  for (; m + 3 <= r.rows; m += 3) DotSpanTriple<kBlockScales>(panels, b0, b1, octets, r, m, center, e, gacc + m * R, yacc + m * R);
+  for (; m + 3 <= r.rows; m += 3) DotSpanTriple<kRuns>(panels, b0, b1, octets, r, m, center, e, gacc + m * R, yacc + m * R);
 #endif
   for (; m + kMB <= r.rows; m += kMB)
-    DotSpan<kMB, false, kBlockScales>(panels, b0, b1, octets, r, m, center, e, gacc + m * R, yacc + m * R);
-  for (; m < r.rows; ++m) DotSpan<1, false, kBlockScales>(panels, b0, b1, octets, r, m, center, e, gacc + m * R, yacc + m * R);
+    DotSpan<kMB, false, kRuns>(panels, b0, b1, octets, r, m, center, e, gacc + m * R, yacc + m * R);
+  for (; m < r.rows; ++m) DotSpan<1, false, kRuns>(panels, b0, b1, octets, r, m, center, e, gacc + m * R, yacc + m * R);
 }
 
 // One 64-row tile against every row of the chunk: yacc[m][row] gets the tile's outputs.
@@ -740,7 +772,7 @@ void IdotTile(const CpuArgs& a, const IdotRows& r, int64_t tile, float* HWY_REST
         e.zc = zc;
       }
     }
-    SweepRows<false>(panels, b0, b1, a.octets, r, center, e, gacc, yacc);
+    SweepRows<0>(panels, b0, b1, a.octets, r, center, e, gacc, yacc);
     b0 = b1;
   }
 }
@@ -930,26 +962,32 @@ HWY_INLINE void DecodeMxPanelFast(const CpuArgs& a, int64_t tile, int64_t b, uin
 }
 #endif
 
-// One 64-row tile of an MX format against every row of the chunk. Every block has its own scale per
-// row: spans of kIdotSpanBlocks blocks whose scales multiply each block's activation step
-// (SpanEnds::bs), each span closing as a group of scale 1. Against closing every block as a group of
-// its own (which stores and reloads 12 sums a block per three rows of X) 1.25-1.27x at m = 512 and
-// 1.06-1.11x at m = 8-64 on AVX3_DL (bench/results/cpu/idot-mx-spans-2026-12-01-session28.txt); on
-// AVX2, whose 16 registers do not hold a span's sums, 0.95-1.06x, kept so that every target sums in
-// one order (the same bits).
-template <bool kFp4>
+// One 64-row tile of a block format against every row of the chunk. Every block (nvfp4: every 16
+// weights) has its own scale per row: spans of kIdotSpanBlocks blocks whose scales multiply each
+// block's (or half's) activation step (SpanEnds::bs), each span closing as a group of scale 1.
+// Against closing every block as a group of its own (which stores and reloads 12 sums a block per
+// three rows of X) 1.25-1.27x at m = 512 and 1.06-1.11x at m = 8-64 on AVX3_DL
+// (bench/results/cpu/idot-mx-spans-2026-12-01-session28.txt); on AVX2, whose 16 registers do not
+// hold a span's sums, 0.95-1.06x, kept so that every target sums in one order (the same bits).
+// nvfp4's codes are mxfp4's (the same rows of nibbles); its two halves of a block are dotted apart.
+template <bool kFp4, bool kNv = false>
 void IdotTileBlocks(const CpuArgs& a, const IdotRows& r, int64_t tile, float* HWY_RESTRICT gacc, float* HWY_RESTRICT yacc) {
+  static_assert(kFp4 || !kNv, "nvfp4 codes are FP4");
+  constexpr int kRuns = kNv ? 2 : 1;  // scales per block of 32
   const int64_t n0 = tile * quant::kTileRows, valid = std::min(quant::kTileRows, a.s.n - n0);
   const int64_t row_bytes = MxRowBytes<kFp4>(a.s.k), block_bytes = kFp4 ? 16 : 32;
   const int32_t center = kFp4 ? kMxFp4Center : kMxInt8Center;
-  // The weight of value v in a block with exponent byte e is v * scale[e]: 2^(e-127) / 64 or / 2.
+  // The weight of value v in a run whose scale byte is e is v * scale[e]: mxint8 2^(e-127) / 64,
+  // mxfp4 2^(e-127) / 2, nvfp4 g * e4m3(e) / 2 (v being twice the FP4 value).
   HWY_ALIGN float scale[256];
-  for (int e = 0; e < 256; ++e) scale[e] = e8m0_table()[size_t(e)] * (kFp4 ? 0.5f : 1.0f / 64);
+  for (int e = 0; e < 256; ++e)
+    scale[e] = kNv ? e4m3_table()[size_t(e)] * 0.5f * a.global_scale : e8m0_table()[size_t(e)] * (kFp4 ? 0.5f : 1.0f / 64);
+  const int64_t runs_per_row = kNv ? (a.s.k + 15) / 16 : r.blocks;  // the scales' row length
   HWY_ALIGN uint8_t panels[kIdotSpanBlocks * kIdotPanelBytes];
-  HWY_ALIGN float bs[kIdotSpanBlocks * quant::kTileRows] = {};  // rows past n keep 0
+  HWY_ALIGN float bs[kIdotSpanBlocks * kRuns * quant::kTileRows] = {};  // rows past n keep 0
   HWY_ALIGN float ones[quant::kTileRows];
   std::fill_n(ones, quant::kTileRows, 1.0f);
-  const uint8_t* HWY_RESTRICT e8 = static_cast<const uint8_t*>(a.scales) + n0 * r.blocks;  // [n][blocks]
+  const uint8_t* HWY_RESTRICT e8 = static_cast<const uint8_t*>(a.scales) + n0 * runs_per_row;  // [n][runs_per_row]
   for (int64_t b0 = 0; b0 < r.blocks;) {
     const int64_t b1 = std::min(r.blocks, b0 + kIdotSpanBlocks);
     for (int64_t b = b0; b < b1; ++b) {
@@ -963,28 +1001,33 @@ void IdotTileBlocks(const CpuArgs& a, const IdotRows& r, int64_t tile, float* HW
 #else
       DecodeMxPanel<kFp4>(a, tile, b, panel);
 #endif
-      float* s = bs + (b - b0) * quant::kTileRows;
-      for (int64_t i = 0; i < valid; ++i) s[i] = scale[e8[i * r.blocks + b]];
+      for (int h = 0; h < kRuns; ++h) {
+        const int64_t run = b * kRuns + h;
+        if (run >= runs_per_row) break;  // nvfp4's half past k: never read (DotSpan skips it)
+        float* s = bs + ((b - b0) * kRuns + h) * quant::kTileRows;
+        for (int64_t i = 0; i < valid; ++i) s[i] = scale[e8[i * runs_per_row + run]];
+      }
     }
     SpanEnds e;
     e.first = e.last = true;
     e.assign = b0 == 0;
     e.s = ones;
     e.bs = bs;
-    SweepRows<true>(panels, b0, b1, a.octets, r, center, e, gacc, yacc);
+    SweepRows<kRuns>(panels, b0, b1, a.octets, r, center, e, gacc, yacc);
     b0 = b1;
   }
 }
 
 #if HWY_TARGET == HWY_AVX3_DL || HWY_TARGET == HWY_AVX2
-// ---- MX GEMV: W's rows dotted where they lie (AVX3_DL; AVX2 with AVX-VNNI; up to kMxGemvMaxRows rows of X)
+// ---- MX and nvfp4 GEMV: W's rows dotted where they lie (AVX3_DL; AVX2 with AVX-VNNI; up to kMxGemvMaxRows rows of X)
 // With a few rows of X the panel's transpose costs more than the dots it feeds. Here each row of W
 // is read once, in order, a vector at a time (AVX3_DL: 64 bytes, mxint8's two blocks or mxfp4's four;
 // AVX2: 32 bytes; mxfp4's low nibbles are its even elements and the high ones the odd), and vpdpbusd
 // dots the codes with every row of X, whose int8 values are laid out once per call in the same order
-// (mxfp4: each vector's even elements, then its odd ones). A 32-bit lane then holds part of one block; its int32, minus the block's center *
-// sum(xq) (carried by the block's first lane), times the block's d * unit * 2^(e-127), adds into f32
-// lanes that are summed once per output. The integer dots are the panel route's; the f32 sums run in
+// (mxfp4: each vector's even elements, then its odd ones). A 32-bit lane then holds part of one block
+// (nvfp4's 16-element blocks: two lanes each); its int32, minus the block's center * sum(xq) (carried
+// by the block's first lane), times the block's d * unit * scale, adds into f32 lanes that are
+// summed once per output. The integer dots are the panel route's; the f32 sums run in
 // another order.
 // Up to 4 rows: against the panel route (cold, n = k = 4096, Zen 5 VM) this route at 5-8 rows measured
 // mxfp4 1.31 / 1.03 / 1.09 / 0.85x and mxint8 0.96 / 0.78 / - / 0.56x (its per-row vector work grows
@@ -1019,15 +1062,15 @@ struct MxGemvArgs {
 #if HWY_TARGET == HWY_AVX3_DL
 // Rows [n0, n1) of W against MB rows of X, whose f32 sums stay in registers (a runtime count of rows
 // kept them on the stack, a store and a reload on every vector's chain: 2-3x slower).
-template <bool kFp4, int MB>
+template <bool kFp4, bool kNv, int MB>
 HWY_NOINLINE void MxGemvRows(const MxGemvArgs& g, int64_t n0, int64_t n1) {
-  constexpr int64_t kBlocksPerVec = kFp4 ? 4 : 2, kLanesPerBlock = 16 / kBlocksPerVec, kXv = kFp4 ? 128 : 64;
+  constexpr int64_t kBlocksPerVec = kNv ? 8 : kFp4 ? 4 : 2, kLanesPerBlock = 16 / kBlocksPerVec, kXv = kFp4 ? 128 : 64;
   const int64_t blocks = g.blocks, row_bytes = g.row_bytes, vecs = g.vecs, n = g.n;
   const int8_t* HWY_RESTRICT xv = g.xv;
   const int32_t* HWY_RESTRICT corr = g.corr;
   const float* HWY_RESTRICT dv = g.dv;
-  // The exponents of 16 blocks become 16 scales at once; vector p of those blocks (4 of mxfp4's, 8 of
-  // mxint8's) takes its 4 or 2 blocks' scales, each over its lanes, by a permute.
+  // The scale bytes of 16 blocks become 16 scales at once; vector p of those blocks (2 of nvfp4's, 4 of
+  // mxfp4's, 8 of mxint8's) takes its 8, 4 or 2 blocks' scales, each over its lanes, by a permute.
   constexpr int kVecsPerSegment = int(16 / kBlocksPerVec);
   __m512i spread[kVecsPerSegment];
   for (int p = 0; p < kVecsPerSegment; ++p) {
@@ -1047,8 +1090,21 @@ HWY_NOINLINE void MxGemvRows(const MxGemvArgs& g, int64_t n0, int64_t n1) {
       // 2^(e-127) per block, exactly (e = 0: 2^-127), NaN for e = 255 (blocks past the row: e = 0, dots 0).
       const int64_t nbs = std::min<int64_t>(16, blocks - s0);
       const __m512i e = _mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(_cvtu32_mask16(uint32_t((1ull << nbs) - 1)), e8 + s0));
-      __m512 s16 = _mm512_scalef_ps(one, _mm512_cvtepi32_ps(_mm512_sub_epi32(e, bias)));
-      s16 = _mm512_mask_mov_ps(s16, _mm512_cmpeq_epi32_mask(e, nan_code), nan);
+      __m512 s16;
+      if constexpr (kNv) {
+        // e4m3 (sign, 4 exponent bits with bias 7, 3 mantissa bits) as f32, exactly: normal
+        // magnitudes move into f32's fields (the exponent rebiased by 120), subnormal ones are
+        // m * 2^-9; 0x7f and 0xff are NaN.
+        const __m512i mag = _mm512_and_si512(e, _mm512_set1_epi32(0x7f));
+        const __m512 normal = _mm512_castsi512_ps(_mm512_add_epi32(_mm512_slli_epi32(mag, 20), _mm512_set1_epi32(120 << 23)));
+        const __m512 sub = _mm512_mul_ps(_mm512_cvtepi32_ps(mag), _mm512_set1_ps(0x1p-9f));
+        s16 = _mm512_mask_mov_ps(normal, _mm512_cmplt_epi32_mask(mag, _mm512_set1_epi32(8)), sub);
+        s16 = _mm512_castsi512_ps(_mm512_or_si512(_mm512_castps_si512(s16), _mm512_slli_epi32(_mm512_srli_epi32(e, 7), 31)));
+        s16 = _mm512_mask_mov_ps(s16, _mm512_cmpeq_epi32_mask(mag, _mm512_set1_epi32(0x7f)), nan);
+      } else {
+        s16 = _mm512_scalef_ps(one, _mm512_cvtepi32_ps(_mm512_sub_epi32(e, bias)));
+        s16 = _mm512_mask_mov_ps(s16, _mm512_cmpeq_epi32_mask(e, nan_code), nan);
+      }
       for (int p = 0; p < kVecsPerSegment; ++p) {
         const int64_t v = s0 / kBlocksPerVec + p, at = v * 64;
         if (v >= vecs) break;
@@ -1082,9 +1138,9 @@ HWY_NOINLINE void MxGemvRows(const MxGemvArgs& g, int64_t n0, int64_t n1) {
 #else
 // The same on AVX2 (with AVX-VNNI): 32-byte vectors of W (mxfp4: two blocks, mxint8: one), eight
 // blocks' exponents a segment, pshufb for mxfp4's codes (it zeroes on bit 7: the nibbles are masked).
-template <bool kFp4, int MB>
+template <bool kFp4, bool kNv, int MB>
 HWY_NOINLINE void MxGemvRows(const MxGemvArgs& g, int64_t n0, int64_t n1) {
-  constexpr int64_t kBlocksPerVec = kFp4 ? 2 : 1, kLanesPerBlock = 8 / kBlocksPerVec, kXv = kFp4 ? 64 : 32;
+  constexpr int64_t kBlocksPerVec = kNv ? 4 : kFp4 ? 2 : 1, kLanesPerBlock = 8 / kBlocksPerVec, kXv = kFp4 ? 64 : 32;
   constexpr int kVecsPerSegment = int(8 / kBlocksPerVec);
   const int64_t blocks = g.blocks, row_bytes = g.row_bytes, vecs = g.vecs, n = g.n;
   const int8_t* HWY_RESTRICT xv = g.xv;
@@ -1109,9 +1165,21 @@ HWY_NOINLINE void MxGemvRows(const MxGemvArgs& g, int64_t n0, int64_t n1) {
       uint64_t eq = 0;
       std::memcpy(&eq, e8 + s0, size_t(std::min<int64_t>(8, blocks - s0)));
       const __m256i e = _mm256_cvtepu8_epi32(_mm_cvtsi64_si128(int64_t(eq)));
-      __m256i bits = _mm256_max_epu32(_mm256_slli_epi32(e, 23), quiet);
-      bits = _mm256_or_si256(bits, _mm256_and_si256(_mm256_cmpeq_epi32(e, nan_code), quiet));
-      const __m256 s8 = _mm256_castsi256_ps(bits);
+      __m256 s8;
+      if constexpr (kNv) {
+        // e4m3 as f32, exactly, as on AVX3_DL.
+        const __m256i mag = _mm256_and_si256(e, _mm256_set1_epi32(0x7f));
+        const __m256 normal = _mm256_castsi256_ps(_mm256_add_epi32(_mm256_slli_epi32(mag, 20), _mm256_set1_epi32(120 << 23)));
+        const __m256 sub = _mm256_mul_ps(_mm256_cvtepi32_ps(mag), _mm256_set1_ps(0x1p-9f));
+        s8 = _mm256_blendv_ps(normal, sub, _mm256_castsi256_ps(_mm256_cmpgt_epi32(_mm256_set1_epi32(8), mag)));
+        s8 = _mm256_or_ps(s8, _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_srli_epi32(e, 7), 31)));
+        s8 = _mm256_blendv_ps(s8, _mm256_set1_ps(std::numeric_limits<float>::quiet_NaN()),
+                              _mm256_castsi256_ps(_mm256_cmpeq_epi32(mag, _mm256_set1_epi32(0x7f))));
+      } else {
+        __m256i bits = _mm256_max_epu32(_mm256_slli_epi32(e, 23), quiet);
+        bits = _mm256_or_si256(bits, _mm256_and_si256(_mm256_cmpeq_epi32(e, nan_code), quiet));
+        s8 = _mm256_castsi256_ps(bits);
+      }
       for (int p = 0; p < kVecsPerSegment; ++p) {
         const int64_t v = s0 / kBlocksPerVec + p, at = v * 32;
         if (v >= vecs) break;
@@ -1151,16 +1219,22 @@ HWY_NOINLINE void MxGemvRows(const MxGemvArgs& g, int64_t n0, int64_t n1) {
 }
 #endif
 
-// Rows [m0, m0 + r.rows) of Y from the chunk's quantized rows r.
-template <bool kFp4>
+// Rows [m0, m0 + r.rows) of Y from the chunk's quantized rows r. nvfp4 (kNv): blocks of 16, whose
+// activations r quantized per 16 (IdotRows::step16, qsum16), scales e4m3 times the tensor's.
+template <bool kFp4, bool kNv = false>
 void MxGemv(const CpuArgs& a, const IdotRows& r, int64_t m0, int threads) {
-  constexpr int64_t kLanes = kMxVecBytes / 4, kBlocksPerVec = kMxVecBytes * (kFp4 ? 2 : 1) / kIdotBlock;
+  static_assert(kFp4 || !kNv, "nvfp4 codes are FP4");
+  constexpr int64_t kBlock = kNv ? 16 : kIdotBlock;  // weights per scale
+  constexpr int64_t kLanes = kMxVecBytes / 4, kBlocksPerVec = kMxVecBytes * (kFp4 ? 2 : 1) / kBlock;
   constexpr int64_t kLanesPerBlock = kLanes / kBlocksPerVec;
-  const int64_t n = a.s.n, rows = r.rows, blocks = r.blocks, row_bytes = MxRowBytes<kFp4>(a.s.k);
+  const int64_t n = a.s.n, rows = r.rows, blocks = (a.s.k + kBlock - 1) / kBlock, row_bytes = MxRowBytes<kFp4>(a.s.k);
   const int64_t vecs = (blocks + kBlocksPerVec - 1) / kBlocksPerVec;
   const int32_t center = kFp4 ? kMxFp4Center : kMxInt8Center;
-  const float unit = kFp4 ? 0.5f : 1.0f / 64;
-  // Per row of X and vector of W: its int8 values (mxfp4: twice the vector's bytes, even then odd),
+  const float unit = kNv ? 0.5f * a.global_scale : kFp4 ? 0.5f : 1.0f / 64;
+  const float* step = kNv ? r.step16 : r.step;
+  const int32_t* qsum = kNv ? r.qsum16 : r.qsum;
+  const int64_t steps_per_row = kNv ? 2 * r.blocks : r.blocks;
+  // Per row of X and vector of W: its int8 values (FP4: twice the vector's bytes, even then odd),
   // and per lane the correction and d * unit (zero past the last block).
   const int64_t xv_stride = kFp4 ? 2 * kMxVecBytes : kMxVecBytes;
   auto* xv = static_cast<int8_t*>(scratch_bytes<13>(size_t(rows * vecs * xv_stride)));
@@ -1173,14 +1247,14 @@ void MxGemv(const CpuArgs& a, const IdotRows& r, int64_t m0, int threads) {
         const int64_t b = v * kBlocksPerVec + i, lane = (m * vecs + v) * kLanes + i * kLanesPerBlock;
         const bool in = b < blocks;
         for (int64_t l = 0; l < kLanesPerBlock; ++l) {
-          dv[lane + l] = in ? r.step[m * blocks + b] * unit : 0.0f;
-          corr[lane + l] = in && l == 0 ? center * r.qsum[m * blocks + b] : 0;
+          dv[lane + l] = in ? step[m * steps_per_row + b] * unit : 0.0f;
+          corr[lane + l] = in && l == 0 ? center * qsum[m * steps_per_row + b] : 0;
         }
         // Blocks past the row (a vector's last) get zeros; no pointer is formed past the chunk's buffer.
-        const int8_t* xb = in ? r.xq + b * r.block_stride + m * kIdotBlock : nullptr;
-        for (int64_t j = 0; j < kIdotBlock; ++j) {
+        const int8_t* xb = in ? r.xq + (b * kBlock / kIdotBlock) * r.block_stride + m * kIdotBlock + (b * kBlock) % kIdotBlock : nullptr;
+        for (int64_t j = 0; j < kBlock; ++j) {
           const int8_t q = xb != nullptr ? xb[j] : int8_t{0};
-          const int64_t e = i * kIdotBlock + j;  // the element's place among the vector's
+          const int64_t e = i * kBlock + j;  // the element's place among the vector's
           if (kFp4) x[(e % 2) * kMxVecBytes + e / 2] = q;
           else x[e] = q;
         }
@@ -1189,10 +1263,10 @@ void MxGemv(const CpuArgs& a, const IdotRows& r, int64_t m0, int threads) {
   const MxGemvArgs g{a.w, static_cast<const uint8_t*>(a.scales), xv, corr, dv, a.y + m0 * n, n, blocks, row_bytes, vecs};
   cpu::parallel_for(n, threads, [&](int64_t n0, int64_t n1) {
     switch (rows) {
-      case 1: MxGemvRows<kFp4, 1>(g, n0, n1); break;
-      case 2: MxGemvRows<kFp4, 2>(g, n0, n1); break;
-      case 3: MxGemvRows<kFp4, 3>(g, n0, n1); break;
-      default: MxGemvRows<kFp4, 4>(g, n0, n1); break;
+      case 1: MxGemvRows<kFp4, kNv, 1>(g, n0, n1); break;
+      case 2: MxGemvRows<kFp4, kNv, 2>(g, n0, n1); break;
+      case 3: MxGemvRows<kFp4, kNv, 3>(g, n0, n1); break;
+      default: MxGemvRows<kFp4, kNv, 4>(g, n0, n1); break;
     }
   });
 }
@@ -1200,27 +1274,32 @@ void MxGemv(const CpuArgs& a, const IdotRows& r, int64_t m0, int threads) {
 
 // Quantizes rows [m0, m1) of the chunk of X (`rows` rows from row `row0`) into the chunk's buffers
 // (IdotRows' layout: row m's block b at xq + b * rows * 32, step and qsum + m * blocks, xsum + m *
-// groups); tmp holds blocks * 32 floats. Per block of 32: d = max|x| / 127 and xq = x / d rounded to
+// groups; with `halves`, step and qsum per 16: IdotRows::step16 and qsum16); tmp holds blocks * 32
+// floats. Per block of 32 (or half of one): d = max|x| / 127 and xq = x / d rounded to
 // nearest even; a block holding an infinity or NaN gets d = NaN and zeros (its outputs become NaN,
 // never a finite wrong value). Rows are independent, so any split of them across threads gives the
 // same bytes.
 void QuantizeActivationRows(const CpuArgs& a, int64_t row0, int64_t rows, int64_t m0, int64_t m1, int8_t* HWY_RESTRICT xq,
-                            float* HWY_RESTRICT step, int32_t* HWY_RESTRICT qsum, float* HWY_RESTRICT xsum, float* HWY_RESTRICT tmp) {
+                            float* HWY_RESTRICT step, int32_t* HWY_RESTRICT qsum, float* HWY_RESTRICT xsum, float* HWY_RESTRICT tmp,
+                            bool halves) {
   const DF df;
   const hn::RebindToSigned<DF> di;
   const hn::Rebind<int8_t, decltype(di)> d8;
   constexpr int64_t L = int64_t(hn::MaxLanes(DF()));
+  static_assert(kIdotBlock % (2 * L) == 0, "a vector within a half block");
   const int64_t blocks = (a.s.k + kIdotBlock - 1) / kIdotBlock, ldq = blocks * kIdotBlock;
   const int64_t group_len = a.s.fmt.group_len(a.s.k);
+  const int64_t sub = halves ? kIdotBlock / 2 : kIdotBlock, subs = blocks * (kIdotBlock / sub);
   const auto finite_max = hn::Set(df, std::numeric_limits<float>::max());
   for (int64_t m = m0; m < m1; ++m) {
     activation_row(a, row0 + m, tmp, ldq);
-    for (int64_t b = 0; b < blocks; ++b) {
-      const float* HWY_RESTRICT x = tmp + b * kIdotBlock;
-      int8_t* HWY_RESTRICT q = xq + (b * rows + m) * kIdotBlock;
+    for (int64_t j = 0; j < subs; ++j) {
+      const float* HWY_RESTRICT x = tmp + j * sub;
+      const int64_t b = j * sub / kIdotBlock;
+      int8_t* HWY_RESTRICT q = xq + (b * rows + m) * kIdotBlock + (j * sub) % kIdotBlock;
       auto vmax = hn::Zero(df);
       auto finite = hn::Eq(vmax, vmax);
-      for (int64_t i = 0; i < kIdotBlock; i += L) {
+      for (int64_t i = 0; i < sub; i += L) {
         const auto v = hn::Abs(hn::LoadU(df, x + i));
         finite = hn::And(finite, hn::Le(v, finite_max));  // false for inf and NaN
         vmax = hn::Max(vmax, v);
@@ -1230,15 +1309,15 @@ void QuantizeActivationRows(const CpuArgs& a, int64_t row0, int64_t rows, int64_
       // inv == 0 (an all-zero block, or one holding inf/NaN) gives zeros, never a NaN converted to int.
       const auto inv = hn::Set(df, ok && amax > 0 ? 127.0f / amax : 0.0f);
       auto vsum = hn::Zero(di);
-      for (int64_t i = 0; i < kIdotBlock; i += L) {
+      for (int64_t i = 0; i < sub; i += L) {
         // |x * inv| <= 127 up to rounding; the clamp keeps the last ulp in range.
         const auto v = hn::Min(hn::Max(hn::Mul(hn::LoadU(df, x + i), inv), hn::Set(df, -127.0f)), hn::Set(df, 127.0f));
         const auto qi = hn::NearestInt(v);
         vsum = hn::Add(vsum, qi);
         hn::StoreU(hn::DemoteTo(d8, qi), d8, q + i);
       }
-      step[m * blocks + b] = ok ? amax / 127.0f : std::numeric_limits<float>::quiet_NaN();
-      qsum[m * blocks + b] = hn::GetLane(hn::SumOfLanes(di, vsum));
+      step[m * subs + j] = ok ? amax / 127.0f : std::numeric_limits<float>::quiet_NaN();
+      qsum[m * subs + j] = hn::GetLane(hn::SumOfLanes(di, vsum));
     }
     if (a.s.fmt.has_zeros())
       for (int64_t g = 0; g < a.groups; ++g) {
@@ -1257,6 +1336,7 @@ void IdotGemm(const CpuArgs& a) {
   IdotFn fn = nullptr;
   if (s.fmt.scheme == quant::Scheme::mxfp4) fn = &IdotTileBlocks<true>;
   else if (s.fmt.scheme == quant::Scheme::mxint8) fn = &IdotTileBlocks<false>;
+  else if (s.fmt.scheme == quant::Scheme::nvfp4) fn = &IdotTileBlocks<true, true>;
   else switch (s.fmt.bits) {
     case 2: fn = &IdotTile<1, false>; break;
     case 3: fn = &IdotTile<1, true>; break;
@@ -1272,9 +1352,12 @@ void IdotGemm(const CpuArgs& a) {
   // chunks of 256 rows instead of 1 MiB (73 rows at k = 14336) measured 1.07-1.08x there.
   const int64_t chunk = a.chunk > 0 ? a.chunk : std::min<int64_t>(s.m, kIdotChunkRows);
   auto* xq = static_cast<int8_t*>(scratch_bytes<7>(size_t(chunk * ldq)));
-  auto* step = static_cast<float*>(scratch_bytes<8>(size_t(chunk * blocks) * sizeof(float)));
-  auto* qsum = static_cast<int32_t*>(scratch_bytes<9>(size_t(chunk * blocks) * sizeof(int32_t)));
+  auto* step = static_cast<float*>(scratch_bytes<8>(size_t(chunk * 2 * blocks) * sizeof(float)));
+  auto* qsum = static_cast<int32_t*>(scratch_bytes<9>(size_t(chunk * 2 * blocks) * sizeof(int32_t)));
   auto* xsum = static_cast<float*>(scratch_bytes<10>(size_t(chunk * a.groups) * sizeof(float)));
+  // nvfp4 quantizes activations per 16, as its weights are scaled (two halves a block): its steps and
+  // sums take twice the room.
+  const bool halves = s.fmt.scheme == quant::Scheme::nvfp4;
 #if HWY_TARGET == HWY_AVX2
   // Read once a call, not per tile (getenv walks the environment). TESSEL_CPU_NO_AVX_VNNI keeps the
   // emulation, so that a test can compare the two on one CPU.
@@ -1290,11 +1373,12 @@ void IdotGemm(const CpuArgs& a) {
     // Below about 64 Ki elements waking a thread costs more than it saves.
     auto quantize = [&](int64_t m0, int64_t m1) {
       auto* tmp = static_cast<float*>(scratch_bytes<11>(size_t(ldq) * sizeof(float)));
-      QuantizeActivationRows(a, mc0, rows, m0, m1, xq, step, qsum, xsum, tmp);
+      QuantizeActivationRows(a, mc0, rows, m0, m1, xq, step, qsum, xsum, tmp, halves);
     };
     if (rows * ldq >= (int64_t{1} << 16)) cpu::parallel_for(rows, threads, quantize);
     else quantize(0, rows);
     IdotRows r{xq, rows * kIdotBlock, rows, blocks, step, qsum, xsum, a.groups};
+    if (halves) r.step = nullptr, r.qsum = nullptr, r.step16 = step, r.qsum16 = qsum;
     r.avx_vnni = avx_vnni;
 #if HWY_TARGET == HWY_AVX3_DL || HWY_TARGET == HWY_AVX2
     // By the problem's rows, not the chunk's, so that chunking changes no bits.
@@ -1305,6 +1389,10 @@ void IdotGemm(const CpuArgs& a) {
     }
     if (mx_gemv && s.fmt.scheme == quant::Scheme::mxint8) {
       MxGemv<false>(a, r, mc0, threads);
+      continue;
+    }
+    if (mx_gemv && s.fmt.scheme == quant::Scheme::nvfp4) {
+      MxGemv<true, true>(a, r, mc0, threads);
       continue;
     }
 #endif
@@ -1353,10 +1441,7 @@ class CpuIdot final : public Implementation {
     const Shape s = Shape::from(p);
     if (s.fmt.scheme == quant::Scheme::ternary5)
       return Support::no("cpu.idot takes int and uint codes; ternary5 goes to cpu.lut or cpu.dequant");
-    if (s.fmt.scheme == quant::Scheme::mxfp4 || s.fmt.scheme == quant::Scheme::mxint8) return Support::yes();
-    if (!s.fmt.planar())
-      return Support::no("cpu.idot takes int and uint codes and the MX formats; nvfp4's 16-element blocks (two "
-                         "scales per 32 activations) go to cpu.dequant");
+    if (!s.fmt.planar()) return Support::yes();  // mxfp4, mxint8, nvfp4
     if (s.fmt.scheme == quant::Scheme::ternary)
       return Support::no("cpu.idot takes int and uint codes; ternary (bit0 - bit1) is not one code per weight: use cpu.lut");
     if (s.fmt.bits < 2)

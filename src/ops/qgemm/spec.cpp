@@ -102,8 +102,9 @@ class QGemmSpec final : public OpSpec {
         t.push_back({"zeros", R::input, s.fmt.scale_dtype, sh.zeros, (levels + 1) / 4, levels / 2});
       }
     } else if (s.fmt.scheme == quant::Scheme::nvfp4) {
-      // e4m3 has NaN codes (0x7f, 0xff); positive draws never produce them.
-      t.push_back({"scales", R::input, DType::e4m3, sh.scales, 1.0, 0.0, true});
+      // e4m3 has NaN codes (0x7f, 0xff); positive draws never produce them. 1 + 0.25 |z|: spread like
+      // the MX exponents below (for the same reason), about 4 binades in the heavy tails.
+      t.push_back({"scales", R::input, DType::e4m3, sh.scales, 0.25, 1.0, true});
       t.push_back({"global_scale", R::input, DType::f32, {1}, 0.5, 0.5, true});
     } else {
       // E8M0 exponents 127 + 0.1 z: scale 1 but for the heavy-tailed draws' outliers (2 to 5
@@ -178,9 +179,11 @@ class QGemmSpec final : public OpSpec {
       t.max_rel_l2 = bound;
       t.elem_rtol = 2 * bound;
       t.elem_atol = 10 * bound;
-    } else if (s.fmt.planar() || s.fmt.scheme == quant::Scheme::mxfp4 || s.fmt.scheme == quant::Scheme::mxint8) {
-      // The integer-dot route (cpu.idot: 5..8-bit codes, and the MX formats, whose blocks of 32 are
-      // the activations' own) quantizes activations to int8: every 32 of a row with one
+    } else if (s.fmt.planar() || s.fmt.scheme == quant::Scheme::mxfp4 || s.fmt.scheme == quant::Scheme::mxint8 ||
+               s.fmt.scheme == quant::Scheme::nvfp4) {
+      // The integer-dot route (cpu.idot: 5..8-bit codes, and the block formats, whose blocks of 32
+      // are the activations' own; nvfp4's two halves of one are dotted apart) quantizes activations
+      // to int8: every 32 of a row with one
       // step d = max|x| / 127, each rounded to nearest, so each errs by at most d/2 (variance
       // d^2/12). An output sums 32 such errors per block, each times a weight; since a block's
       // max|x|^2 is part of its sum x^2, the error's energy is at most 32/12/127^2 of the output's,
@@ -196,9 +199,8 @@ class QGemmSpec final : public OpSpec {
       // relative L2 of 1.2%, about 30% of the output RMS). So the L2 bound is the precise check and
       // the elementwise one 20x looser: 52% of the output RMS, about what the lookups above allow
       // (10x their larger bound) for the same per-32 activation rounding (a swapped row, a wrong
-      // group scale or the low plane of a 5-bit code still fail the L2 check). 5..8-bit and MX
-      // cpu.dequant stays f32-accurate, far inside. nvfp4 (blocks of 16, two weight scales per 32
-      // activations) has no integer-dot route and keeps the f32 bound.
+      // group scale or the low plane of a 5-bit code still fail the L2 check). 5..8-bit and block-format
+      // cpu.dequant stays f32-accurate, far inside.
       const double bound = 2 * std::sqrt(32.0 / 12.0) / 127.0;
       t.max_rel_l2 = bound;
       t.elem_rtol = 2 * bound;
