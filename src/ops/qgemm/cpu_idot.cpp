@@ -441,9 +441,9 @@ struct SpanEnds {
   bool assign = false;               // the group is the first: y = s * (...), y's old values unread
   const float* s = nullptr;          // [64] weight scales of the group (last only)
   const float* zc = nullptr;         // [64] zero point minus the centre (uint with zeros, last only), else null
-  // Weight scales of the block formats, multiplied into each block's activation step: [blocks of
-  // the span][runs][64], a run being a block (MX) or half of one (nvfp4, with IdotRows::step16 and qsum16); else
-  // null, and the group's scale is `s`.
+  // Weight scales of the block formats, multiplied into each run's activation step: [blocks of the
+  // span][runs][64], a run being a block (MX) or half of one (nvfp4, with IdotRows::step16 and
+  // qsum16); else null, and the group's scale is `s`.
   const float* bs = nullptr;
   int64_t group = 0;
 };
@@ -1033,6 +1033,12 @@ void IdotTileBlocks(const CpuArgs& a, const IdotRows& r, int64_t tile, float* HW
 // mxfp4 1.31 / 1.03 / 1.09 / 0.85x and mxint8 0.96 / 0.78 / - / 0.56x (its per-row vector work grows
 // with the rows, the panel's decode does not).
 constexpr int64_t kMxGemvMaxRows = 4;
+// How far ahead the GEMV prefetches W's row (past its end into the next rows, where the thread goes
+// next; a prefetch past W's end does not fault) and the row's scale bytes (a stream of their own).
+// Against 2 KiB and no scale prefetch (which left perf's samples on the loads of W and of the scales):
+// 1.13-1.6x at n = 4096, k = 4096 and 14336 on AVX3_DL (mxfp4 k = 14336 0.94-1.06 -> 0.77-0.85 ms,
+// nvfp4 1.22-1.33 -> 0.75-0.82), 0.93-1.2x on AVX2 (bench/results/cpu/mx-gemv-prefetch-2026-12-01-session28.txt).
+constexpr int64_t kMxGemvPrefetchBytes = 4096, kMxGemvScalePrefetchBytes = 512;
 
 #if HWY_TARGET == HWY_AVX3_DL
 constexpr int64_t kMxVecBytes = 64;
@@ -1089,6 +1095,7 @@ HWY_NOINLINE void MxGemvRows(const MxGemvArgs& g, int64_t n0, int64_t n1) {
     for (int64_t s0 = 0; s0 < blocks; s0 += 16) {
       // 2^(e-127) per block, exactly (e = 0: 2^-127), NaN for e = 255 (blocks past the row: e = 0, dots 0).
       const int64_t nbs = std::min<int64_t>(16, blocks - s0);
+      PrefetchL2(e8 + s0 + kMxGemvScalePrefetchBytes);
       const __m512i e = _mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(_cvtu32_mask16(uint32_t((1ull << nbs) - 1)), e8 + s0));
       __m512 s16;
       if constexpr (kNv) {
@@ -1108,9 +1115,7 @@ HWY_NOINLINE void MxGemvRows(const MxGemvArgs& g, int64_t n0, int64_t n1) {
       for (int p = 0; p < kVecsPerSegment; ++p) {
         const int64_t v = s0 / kBlocksPerVec + p, at = v * 64;
         if (v >= vecs) break;
-        // 2 KiB ahead in W, past the row's end into the next row (where this thread goes next; a
-        // prefetch past W's end does not fault).
-        PrefetchL2(w + at + 2048);
+        PrefetchL2(w + at + kMxGemvPrefetchBytes);
         const __m512i wv = at + 64 <= row_bytes ? _mm512_loadu_si512(w + at)
                                                 : _mm512_maskz_loadu_epi8(_cvtu64_mask64((~0ull) >> (64 - (row_bytes - at))), w + at);
         const __m512 sv = _mm512_permutexvar_ps(spread[p], s16);
@@ -1163,6 +1168,7 @@ HWY_NOINLINE void MxGemvRows(const MxGemvArgs& g, int64_t n0, int64_t n1) {
       // 2^(e-127) as float bits e << 23: e = 0 gives 0, raised to 2^-127's bits (0x00400000) by the max;
       // e = 255 gives infinity, made NaN by the quiet bit. Blocks past the row: e = 0, dots 0.
       uint64_t eq = 0;
+      PrefetchL2(e8 + s0 + kMxGemvScalePrefetchBytes);
       std::memcpy(&eq, e8 + s0, size_t(std::min<int64_t>(8, blocks - s0)));
       const __m256i e = _mm256_cvtepu8_epi32(_mm_cvtsi64_si128(int64_t(eq)));
       __m256 s8;
@@ -1183,7 +1189,7 @@ HWY_NOINLINE void MxGemvRows(const MxGemvArgs& g, int64_t n0, int64_t n1) {
       for (int p = 0; p < kVecsPerSegment; ++p) {
         const int64_t v = s0 / kBlocksPerVec + p, at = v * 32;
         if (v >= vecs) break;
-        PrefetchL2(w + at + 2048);  // into the next row past this one's end, as on AVX3_DL
+        PrefetchL2(w + at + kMxGemvPrefetchBytes);
         __m256i wv;
         if (at + 32 <= row_bytes) {
           wv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + at));
