@@ -97,7 +97,7 @@ Owned make_tensors(const Problem& p, unsigned seed) {
 // lanes with different shuffles; SSE4's weighted plane sums are checked by verify above), so every
 // width and both schemes are here: one wrong code in one row changes that row's bits. The MX formats'
 // panels are transposed by permutes on AVX3_DL (whole tiles and blocks) and row by row elsewhere
-// (from m = 5: below, AVX3_DL takes the MX GEMV, tested next); nvfp4's too.
+// (from m = 9: below, AVX3_DL takes the MX GEMV where X is small, tested next); nvfp4's too.
 TEST(IdotTargets, VnniAndItsEmulationGiveIdenticalBits) {
   std::vector<int64_t> fma_targets;
   for (int64_t t : x86_targets())
@@ -108,8 +108,8 @@ TEST(IdotTargets, VnniAndItsEmulationGiveIdenticalBits) {
                         "qgemm m=1 n=70 k=96 wbits=4", "qgemm m=3 n=64 k=128 wbits=5",
                         "qgemm m=1 n=64 k=160 wbits=6 format=uint", "qgemm m=2 n=65 k=64 wbits=7",
                         "qgemm m=1 n=64 k=64 wbits=7 format=uint", "qgemm m=1 n=64 k=96 wbits=8 format=uint",
-                        "qgemm m=7 n=130 k=300 format=mxfp4", "qgemm m=5 n=192 k=256 format=mxint8",
-                        "qgemm m=6 n=130 k=300 format=nvfp4"}) {
+                        "qgemm m=9 n=130 k=300 format=mxfp4", "qgemm m=9 n=192 k=256 format=mxint8",
+                        "qgemm m=10 n=130 k=300 format=nvfp4"}) {
     const Problem p = parse(d);
     Owned o = make_tensors(p, 5);
     float* y = o.views.back().ptr<float>();
@@ -167,7 +167,10 @@ TEST(IdotTargets, MxGemvAgreesWithThePanelRoute) {
   for (const char* d : {"qgemm m=1 n=130 k=300 format=mxfp4", "qgemm m=4 n=70 k=1001 format=mxfp4 act=bf16",
                         "qgemm m=3 n=65 k=77 format=mxint8", "qgemm m=2 n=200 k=4096 format=mxint8",
                         "qgemm m=1 n=130 k=300 format=nvfp4", "qgemm m=4 n=70 k=1001 format=nvfp4 act=bf16",
-                        "qgemm m=2 n=65 k=49 format=nvfp4"}) {
+                        "qgemm m=2 n=65 k=49 format=nvfp4",
+                        // 5..8 rows where X's layout is small (MxGemvTakes): every row count's template.
+                        "qgemm m=5 n=130 k=300 format=mxfp4", "qgemm m=6 n=65 k=200 format=mxint8",
+                        "qgemm m=7 n=70 k=301 format=nvfp4 act=bf16", "qgemm m=8 n=64 k=512 format=mxfp4"}) {
     const Problem p = parse(d);
     Owned o = make_tensors(p, 7);
     agree(p, o, d);

@@ -1019,7 +1019,7 @@ void IdotTileBlocks(const CpuArgs& a, const IdotRows& r, int64_t tile, float* HW
 }
 
 #if HWY_TARGET == HWY_AVX3_DL || HWY_TARGET == HWY_AVX2
-// ---- MX and nvfp4 GEMV: W's rows dotted where they lie (AVX3_DL; AVX2 with AVX-VNNI; up to kMxGemvMaxRows rows of X)
+// ---- MX and nvfp4 GEMV: W's rows dotted where they lie (AVX3_DL; AVX2 with AVX-VNNI; a few rows of X: MxGemvTakes)
 // With a few rows of X the panel's transpose costs more than the dots it feeds. Here each row of W
 // is read once, in order, a vector at a time (AVX3_DL: 64 bytes, mxint8's two blocks or mxfp4's four;
 // AVX2: 32 bytes; mxfp4's low nibbles are its even elements and the high ones the odd), and vpdpbusd
@@ -1029,10 +1029,19 @@ void IdotTileBlocks(const CpuArgs& a, const IdotRows& r, int64_t tile, float* HW
 // by the block's first lane), times the block's d * unit * scale, adds into f32 lanes that are
 // summed once per output. The integer dots are the panel route's; the f32 sums run in
 // another order.
-// Up to 4 rows: against the panel route (cold, n = k = 4096, Zen 5 VM) this route at 5-8 rows measured
-// mxfp4 1.31 / 1.03 / 1.09 / 0.85x and mxint8 0.96 / 0.78 / - / 0.56x (its per-row vector work grows
-// with the rows, the panel's decode does not).
-constexpr int64_t kMxGemvMaxRows = 4;
+// Up to 4 rows of X always; up to 8 while X's layout for it (int8 values, and per lane a correction and
+// a step: 2 bytes an element of a row for FP4, 3 for mxint8) stays within 56 KiB, about what a 48 KiB
+// L1 keeps with W's stream beside it. Past that the route reads X from L2 for every vector of W and
+// loses to the panel, whose decode does not grow with the rows. Against the panel route (session 28,
+// n = 4096, cold, Zen 5 VM; bench/results/cpu/mx-gemv-rows-2026-12-01-session28.txt): mxfp4 at k = 4096
+// m = 5 / 6 / 7 1.4-1.7 / 1.25 / 1.1-1.2x, m = 8 (64 KiB) 0.86x, at k = 14336 m = 5 / 6 0.77-0.79x;
+// nvfp4 m = 5 / 6 / 7 1.7 / 1.7 / 1.4x; mxint8 m = 5 (60 KiB) 0.96-1.1x, m = 6 0.61-0.83x; AVX2 with
+// AVX-VNNI alike (mxfp4 m = 5 / 6 / 7 1.7 / 1.5 / 1.05-1.26x, m = 8 at k = 2048 1.46x).
+constexpr int64_t kMxGemvMaxRows = 4, kMxGemvMaxRowsInL1 = 8, kMxGemvXBytes = 56 << 10;
+inline bool MxGemvTakes(const Shape& s) {
+  const int64_t x_bytes = s.m * s.k * (s.fmt.scheme == quant::Scheme::mxint8 ? 3 : 2);
+  return s.m <= kMxGemvMaxRows || (s.m <= kMxGemvMaxRowsInL1 && x_bytes <= kMxGemvXBytes);
+}
 // How far ahead the GEMV prefetches W's row (past its end into the next rows, where the thread goes
 // next; a prefetch past W's end does not fault) and the row's scale bytes (a stream of their own).
 // Against 2 KiB and no scale prefetch (which left perf's samples on the loads of W and of the scales):
@@ -1272,7 +1281,11 @@ void MxGemv(const CpuArgs& a, const IdotRows& r, int64_t m0, int threads) {
       case 1: MxGemvRows<kFp4, kNv, 1>(g, n0, n1); break;
       case 2: MxGemvRows<kFp4, kNv, 2>(g, n0, n1); break;
       case 3: MxGemvRows<kFp4, kNv, 3>(g, n0, n1); break;
-      default: MxGemvRows<kFp4, kNv, 4>(g, n0, n1); break;
+      case 4: MxGemvRows<kFp4, kNv, 4>(g, n0, n1); break;
+      case 5: MxGemvRows<kFp4, kNv, 5>(g, n0, n1); break;
+      case 6: MxGemvRows<kFp4, kNv, 6>(g, n0, n1); break;
+      case 7: MxGemvRows<kFp4, kNv, 7>(g, n0, n1); break;
+      default: MxGemvRows<kFp4, kNv, 8>(g, n0, n1); break;
     }
   });
 }
@@ -1388,7 +1401,7 @@ void IdotGemm(const CpuArgs& a) {
     r.avx_vnni = avx_vnni;
 #if HWY_TARGET == HWY_AVX3_DL || HWY_TARGET == HWY_AVX2
     // By the problem's rows, not the chunk's, so that chunking changes no bits.
-    const bool mx_gemv = s.m <= kMxGemvMaxRows && (HWY_TARGET == HWY_AVX3_DL || avx_vnni);
+    const bool mx_gemv = MxGemvTakes(s) && (HWY_TARGET == HWY_AVX3_DL || avx_vnni);
     if (mx_gemv && s.fmt.scheme == quant::Scheme::mxfp4) {
       MxGemv<true>(a, r, mc0, threads);
       continue;
