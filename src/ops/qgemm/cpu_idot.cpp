@@ -1034,9 +1034,10 @@ void IdotTileBlocks(const CpuArgs& a, const IdotRows& r, int64_t tile, float* HW
 // L1 keeps with W's stream beside it. Past that the route reads X from L2 for every vector of W and
 // loses to the panel, whose decode does not grow with the rows. Against the panel route (session 28,
 // n = 4096, cold, Zen 5 VM; bench/results/cpu/mx-gemv-rows-2026-12-01-session28.txt): mxfp4 at k = 4096
-// m = 5 / 6 / 7 1.4-1.7 / 1.25 / 1.1-1.2x, m = 8 (64 KiB) 0.86x, at k = 14336 m = 5 / 6 0.77-0.79x;
-// nvfp4 m = 5 / 6 / 7 1.7 / 1.7 / 1.4x; mxint8 m = 5 (60 KiB) 0.96-1.1x, m = 6 0.61-0.83x; AVX2 with
-// AVX-VNNI alike (mxfp4 m = 5 / 6 / 7 1.7 / 1.5 / 1.05-1.26x, m = 8 at k = 2048 1.46x).
+// m = 5 / 6 / 7 1.36-1.71 / 1.45-1.69 / 1.22x, m = 8 at k = 2048 1.25-1.32x, nvfp4 m = 6 / 7 1.68-1.93 /
+// 1.42-1.50x, mxint8 m = 6 at k = 2048 1.05-1.29x; AVX2 with AVX-VNNI 0.98-1.78x. Where the rule says no:
+// m = 8 at k = 4096 (64 KiB) 0.86x, m = 5-6 at k = 14336 0.77-0.79x, mxint8 m = 5 / 6 at k = 4096
+// 0.96-1.1 / 0.61-0.83x.
 constexpr int64_t kMxGemvMaxRows = 4, kMxGemvMaxRowsInL1 = 8, kMxGemvXBytes = 56 << 10;
 inline bool MxGemvTakes(const Shape& s) {
   const int64_t x_bytes = s.m * s.k * (s.fmt.scheme == quant::Scheme::mxint8 ? 3 : 2);
