@@ -1019,7 +1019,7 @@ void IdotTileBlocks(const CpuArgs& a, const IdotRows& r, int64_t tile, float* HW
 }
 
 #if HWY_TARGET == HWY_AVX3_DL || HWY_TARGET == HWY_AVX2
-// ---- MX and nvfp4 GEMV: W's rows dotted where they lie (AVX3_DL; AVX2 with AVX-VNNI; a few rows of X: MxGemvTakes)
+// ---- MX and nvfp4 GEMV: W's rows dotted where they lie (AVX3_DL; AVX2, for mxint8 only with AVX-VNNI; a few rows of X: MxGemvTakes)
 // With a few rows of X the panel's transpose costs more than the dots it feeds. Here each row of W
 // is read once, in order, a vector at a time (AVX3_DL: 64 bytes, mxint8's two blocks or mxfp4's four;
 // AVX2: 32 bytes; mxfp4's low nibbles are its even elements and the high ones the odd), and vpdpbusd
@@ -1052,15 +1052,23 @@ constexpr int64_t kMxGemvPrefetchBytes = 4096, kMxGemvScalePrefetchBytes = 512;
 
 #if HWY_TARGET == HWY_AVX3_DL
 constexpr int64_t kMxVecBytes = 64;
+template <bool kVnni = true>
 HWY_INLINE __m512i MxDpbusd(__m512i acc, __m512i u, __m512i x) {
   asm("vpdpbusd %2, %1, %0" : "+v"(acc) : "v"(u), "v"(x));  // as Dpbusd in cpu_lut.cpp
   return acc;
 }
 #else
 constexpr int64_t kMxVecBytes = 32;
+// AVX-VNNI's vpdpbusd; without it (kVnni false) the same sums by pmaddubsw and pmaddwd, exactly where
+// no pair of products passes int16: FP4 codes (u <= 28, 2 * 28 * 127 < 32767), not mxint8's.
+template <bool kVnni = true>
 HWY_INLINE __m256i MxDpbusd(__m256i acc, __m256i u, __m256i x) {
-  asm("%{vex%} vpdpbusd %2, %1, %0" : "+x"(acc) : "x"(u), "x"(x));  // AVX-VNNI, as DotQuad
-  return acc;
+  if constexpr (kVnni) {
+    asm("%{vex%} vpdpbusd %2, %1, %0" : "+x"(acc) : "x"(u), "x"(x));  // AVX-VNNI, as DotQuad
+    return acc;
+  } else {
+    return _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(u, x), _mm256_set1_epi16(1)));
+  }
 }
 #endif
 
@@ -1078,7 +1086,7 @@ struct MxGemvArgs {
 #if HWY_TARGET == HWY_AVX3_DL
 // Rows [n0, n1) of W against MB rows of X, whose f32 sums stay in registers (a runtime count of rows
 // kept them on the stack, a store and a reload on every vector's chain: 2-3x slower).
-template <bool kFp4, bool kNv, int MB>
+template <bool kFp4, bool kNv, int MB, bool kVnni = true>  // AVX3_DL: vpdpbusd always
 HWY_NOINLINE void MxGemvRows(const MxGemvArgs& g, int64_t n0, int64_t n1) {
   constexpr int64_t kBlocksPerVec = kNv ? 8 : kFp4 ? 4 : 2, kLanesPerBlock = 16 / kBlocksPerVec, kXv = kFp4 ? 128 : 64;
   const int64_t blocks = g.blocks, row_bytes = g.row_bytes, vecs = g.vecs, n = g.n;
@@ -1153,8 +1161,9 @@ HWY_NOINLINE void MxGemvRows(const MxGemvArgs& g, int64_t n0, int64_t n1) {
 #else
 // The same on AVX2 (with AVX-VNNI): 32-byte vectors of W (mxfp4: two blocks, mxint8: one), eight
 // blocks' exponents a segment, pshufb for mxfp4's codes (it zeroes on bit 7: the nibbles are masked).
-template <bool kFp4, bool kNv, int MB>
+template <bool kFp4, bool kNv, int MB, bool kVnni>
 HWY_NOINLINE void MxGemvRows(const MxGemvArgs& g, int64_t n0, int64_t n1) {
+  static_assert(kVnni || kFp4, "without VNNI only FP4 codes fit pmaddubsw");
   constexpr int64_t kBlocksPerVec = kNv ? 4 : kFp4 ? 2 : 1, kLanesPerBlock = 8 / kBlocksPerVec, kXv = kFp4 ? 64 : 32;
   constexpr int kVecsPerSegment = int(8 / kBlocksPerVec);
   const int64_t blocks = g.blocks, row_bytes = g.row_bytes, vecs = g.vecs, n = g.n;
@@ -1218,9 +1227,9 @@ HWY_NOINLINE void MxGemvRows(const MxGemvArgs& g, int64_t n0, int64_t n1) {
         }
         for (int m = 0; m < MB; ++m) {
           const int64_t j = m * vecs + v;
-          __m256i acc = MxDpbusd(_mm256_setzero_si256(), u0, _mm256_load_si256(reinterpret_cast<const __m256i*>(xv + j * kXv)));
+          __m256i acc = MxDpbusd<kVnni>(_mm256_setzero_si256(), u0, _mm256_load_si256(reinterpret_cast<const __m256i*>(xv + j * kXv)));
           if constexpr (kFp4)
-            acc = MxDpbusd(acc, u1, _mm256_load_si256(reinterpret_cast<const __m256i*>(xv + j * kXv + 32)));
+            acc = MxDpbusd<kVnni>(acc, u1, _mm256_load_si256(reinterpret_cast<const __m256i*>(xv + j * kXv + 32)));
           const __m256 dot = _mm256_cvtepi32_ps(_mm256_sub_epi32(acc, _mm256_load_si256(reinterpret_cast<const __m256i*>(corr + j * 8))));
           f[m] = _mm256_fmadd_ps(dot, _mm256_mul_ps(_mm256_load_ps(dv + j * 8), sv), f[m]);
         }
@@ -1277,17 +1286,25 @@ void MxGemv(const CpuArgs& a, const IdotRows& r, int64_t m0, int threads) {
       }
     }
   const MxGemvArgs g{a.w, static_cast<const uint8_t*>(a.scales), xv, corr, dv, a.y + m0 * n, n, blocks, row_bytes, vecs};
-  cpu::parallel_for(n, threads, [&](int64_t n0, int64_t n1) {
+  auto rows_of = [&](auto vnni, int64_t n0, int64_t n1) {
+    constexpr bool V = decltype(vnni)::value;
     switch (rows) {
-      case 1: MxGemvRows<kFp4, kNv, 1>(g, n0, n1); break;
-      case 2: MxGemvRows<kFp4, kNv, 2>(g, n0, n1); break;
-      case 3: MxGemvRows<kFp4, kNv, 3>(g, n0, n1); break;
-      case 4: MxGemvRows<kFp4, kNv, 4>(g, n0, n1); break;
-      case 5: MxGemvRows<kFp4, kNv, 5>(g, n0, n1); break;
-      case 6: MxGemvRows<kFp4, kNv, 6>(g, n0, n1); break;
-      case 7: MxGemvRows<kFp4, kNv, 7>(g, n0, n1); break;
-      default: MxGemvRows<kFp4, kNv, 8>(g, n0, n1); break;
+      case 1: MxGemvRows<kFp4, kNv, 1, V>(g, n0, n1); break;
+      case 2: MxGemvRows<kFp4, kNv, 2, V>(g, n0, n1); break;
+      case 3: MxGemvRows<kFp4, kNv, 3, V>(g, n0, n1); break;
+      case 4: MxGemvRows<kFp4, kNv, 4, V>(g, n0, n1); break;
+      case 5: MxGemvRows<kFp4, kNv, 5, V>(g, n0, n1); break;
+      case 6: MxGemvRows<kFp4, kNv, 6, V>(g, n0, n1); break;
+      case 7: MxGemvRows<kFp4, kNv, 7, V>(g, n0, n1); break;
+      default: MxGemvRows<kFp4, kNv, 8, V>(g, n0, n1); break;
     }
+  };
+  cpu::parallel_for(n, threads, [&](int64_t n0, int64_t n1) {
+    // AVX2 without AVX-VNNI: FP4 codes only (IdotGemm sends mxint8 to the panel there).
+    if constexpr (HWY_TARGET == HWY_AVX2 && kFp4) {
+      if (!r.avx_vnni) return rows_of(std::false_type{}, n0, n1);
+    }
+    rows_of(std::true_type{}, n0, n1);
   });
 }
 #endif
@@ -1402,7 +1419,9 @@ void IdotGemm(const CpuArgs& a) {
     r.avx_vnni = avx_vnni;
 #if HWY_TARGET == HWY_AVX3_DL || HWY_TARGET == HWY_AVX2
     // By the problem's rows, not the chunk's, so that chunking changes no bits.
-    const bool mx_gemv = MxGemvTakes(s) && (HWY_TARGET == HWY_AVX3_DL || avx_vnni);
+    // AVX2 without AVX-VNNI: FP4 codes by pmaddubsw (mxint8's would overflow it; the panel emulates).
+    const bool fp4 = s.fmt.scheme == quant::Scheme::mxfp4 || s.fmt.scheme == quant::Scheme::nvfp4;
+    const bool mx_gemv = MxGemvTakes(s) && (HWY_TARGET == HWY_AVX3_DL || avx_vnni || (HWY_TARGET == HWY_AVX2 && fp4));
     if (mx_gemv && s.fmt.scheme == quant::Scheme::mxfp4) {
       MxGemv<true>(a, r, mc0, threads);
       continue;
