@@ -128,7 +128,8 @@ TEST(IdotTargets, VnniAndItsEmulationGiveIdenticalBits) {
   }
 }
 
-// The MX GEMV (m <= 4, W's rows dotted where they lie: AVX3_DL, and AVX2 where the CPU has AVX-VNNI)
+// The MX GEMV (a few rows of X, W's rows dotted where they lie: AVX3_DL; AVX2 where the CPU has
+// AVX-VNNI; the AVX3 target, and AVX2 without AVX-VNNI (tested above), for FP4 codes)
 // makes the panel route's integer dots and sums them in another f32 order: against the panel route
 // (SSE4's), every output within a few f32 roundings of the row's magnitude. A wrong code, exponent or
 // correction moves outputs by far more (1/63 for mxint8's 1/64 fails it).
@@ -138,6 +139,7 @@ TEST(IdotTargets, MxGemvAgreesWithThePanelRoute) {
   std::vector<int64_t> gemv;
   if (has(HWY_AVX3_DL)) gemv.push_back(HWY_AVX3_DL);
   if (has(HWY_AVX2) && __builtin_cpu_supports("avxvnni")) gemv.push_back(HWY_AVX2);
+  if (has(HWY_AVX3)) gemv.push_back(HWY_AVX3);  // FP4 by pmaddubsw in 32-byte vectors (mxint8: the panel)
   if (gemv.empty() || !has(HWY_SSE4)) GTEST_SKIP() << "no target with the MX GEMV, or no SSE4 to compare with";
   auto agree = [&](const Problem& p, Owned& o, const std::string& what) {
     float* y = o.views.back().ptr<float>();

@@ -1018,7 +1018,7 @@ void IdotTileBlocks(const CpuArgs& a, const IdotRows& r, int64_t tile, float* HW
   }
 }
 
-#if HWY_TARGET == HWY_AVX3_DL || HWY_TARGET == HWY_AVX2
+#if HWY_TARGET == HWY_AVX3_DL || HWY_TARGET == HWY_AVX2 || HWY_TARGET == HWY_AVX3
 // ---- MX and nvfp4 GEMV: W's rows dotted where they lie (AVX3_DL; AVX2, for mxint8 only with AVX-VNNI; a few rows of X: MxGemvTakes)
 // With a few rows of X the panel's transpose costs more than the dots it feeds. Here each row of W
 // is read once, in order, a vector at a time (AVX3_DL: 64 bytes, mxint8's two blocks or mxfp4's four;
@@ -1159,7 +1159,8 @@ HWY_NOINLINE void MxGemvRows(const MxGemvArgs& g, int64_t n0, int64_t n1) {
 }
 
 #else
-// The same on AVX2 (with AVX-VNNI): 32-byte vectors of W (mxfp4: two blocks, mxint8: one), eight
+// The same on AVX2 and the AVX3 target (dots by AVX-VNNI, or by pmaddubsw for FP4 codes: kVnni false):
+// 32-byte vectors of W (mxfp4: two blocks, mxint8: one), eight
 // blocks' exponents a segment, pshufb for mxfp4's codes (it zeroes on bit 7: the nibbles are masked).
 template <bool kFp4, bool kNv, int MB, bool kVnni>
 HWY_NOINLINE void MxGemvRows(const MxGemvArgs& g, int64_t n0, int64_t n1) {
@@ -1300,11 +1301,16 @@ void MxGemv(const CpuArgs& a, const IdotRows& r, int64_t m0, int threads) {
     }
   };
   cpu::parallel_for(n, threads, [&](int64_t n0, int64_t n1) {
-    // AVX2 without AVX-VNNI: FP4 codes only (IdotGemm sends mxint8 to the panel there).
-    if constexpr (HWY_TARGET == HWY_AVX2 && kFp4) {
-      if (!r.avx_vnni) return rows_of(std::false_type{}, n0, n1);
+    // Without VNNI (AVX2 CPUs without AVX-VNNI; the AVX3 target): FP4 codes only (IdotGemm sends
+    // mxint8 to the panel there).
+    if constexpr (HWY_TARGET == HWY_AVX3) {
+      if constexpr (kFp4) rows_of(std::false_type{}, n0, n1);
+    } else {
+      if constexpr (HWY_TARGET == HWY_AVX2 && kFp4) {
+        if (!r.avx_vnni) return rows_of(std::false_type{}, n0, n1);
+      }
+      rows_of(std::true_type{}, n0, n1);
     }
-    rows_of(std::true_type{}, n0, n1);
   });
 }
 #endif
@@ -1417,11 +1423,12 @@ void IdotGemm(const CpuArgs& a) {
     IdotRows r{xq, rows * kIdotBlock, rows, blocks, step, qsum, xsum, a.groups};
     if (halves) r.step = nullptr, r.qsum = nullptr, r.step16 = step, r.qsum16 = qsum;
     r.avx_vnni = avx_vnni;
-#if HWY_TARGET == HWY_AVX3_DL || HWY_TARGET == HWY_AVX2
+#if HWY_TARGET == HWY_AVX3_DL || HWY_TARGET == HWY_AVX2 || HWY_TARGET == HWY_AVX3
     // By the problem's rows, not the chunk's, so that chunking changes no bits.
-    // AVX2 without AVX-VNNI: FP4 codes by pmaddubsw (mxint8's would overflow it; the panel emulates).
+    // Without VNNI (AVX2 CPUs without AVX-VNNI, the AVX3 target's AVX-512 CPUs without VBMI): FP4
+    // codes by pmaddubsw in 32-byte vectors (mxint8's would overflow it; the panel emulates).
     const bool fp4 = s.fmt.scheme == quant::Scheme::mxfp4 || s.fmt.scheme == quant::Scheme::nvfp4;
-    const bool mx_gemv = MxGemvTakes(s) && (HWY_TARGET == HWY_AVX3_DL || avx_vnni || (HWY_TARGET == HWY_AVX2 && fp4));
+    const bool mx_gemv = MxGemvTakes(s) && (HWY_TARGET == HWY_AVX3_DL || avx_vnni || fp4);
     if (mx_gemv && s.fmt.scheme == quant::Scheme::mxfp4) {
       MxGemv<true>(a, r, mc0, threads);
       continue;
