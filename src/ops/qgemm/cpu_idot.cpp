@@ -1305,6 +1305,7 @@ void MxGemv(const CpuArgs& a, const IdotRows& r, int64_t m0, int threads) {
     // mxint8 to the panel there).
     if constexpr (HWY_TARGET == HWY_AVX3) {
       if constexpr (kFp4) rows_of(std::false_type{}, n0, n1);
+      else HWY_ABORT("cpu.idot: the mxint8 GEMV needs VNNI (IdotGemm takes the panel route without it)");
     } else {
       if constexpr (HWY_TARGET == HWY_AVX2 && kFp4) {
         if (!r.avx_vnni) return rows_of(std::false_type{}, n0, n1);
