@@ -97,7 +97,14 @@ struct Chain {
 
   TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE void begin_row(int64_t r) { begin_row_from<0>(r); }
   // Prefetches what every read of the chain will load at (row, col), where a read can say.
-  TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE void prefetch(int64_t row, int64_t col) const { prefetch_from<0>(row, col); }
+  TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE void prefetch(int64_t row, int64_t col) const {
+    prefetch_from<0, kOps>(row, col);
+  }
+  // The same for the reads of ops [Begin, End) only.
+  template <int Begin, int End>
+  TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE void prefetch(int64_t row, int64_t col) const {
+    prefetch_from<Begin, End>(row, col);
+  }
 
   // Evaluates ops [0, End) at `at` into v.
   template <int End, class V, class A>
@@ -139,11 +146,11 @@ struct Chain {
       begin_row_from<I + 1>(r);
     }
   }
-  template <int I>
+  template <int I, int End>
   TESSEL_HOST_DEVICE TESSEL_FUSE_INLINE void prefetch_from(int64_t row, int64_t col) const {
-    if constexpr (I < kOps) {
+    if constexpr (I < End) {
       if constexpr (requires { op<I>().prefetch(row, col); }) op<I>().prefetch(row, col);
-      prefetch_from<I + 1>(row, col);
+      prefetch_from<I + 1, End>(row, col);
     }
   }
   template <int I>
