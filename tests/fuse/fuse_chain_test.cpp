@@ -3,6 +3,7 @@
 // fusion, and results that do not depend on the thread count.
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 #include "fuse_test_util.hpp"
 
@@ -105,6 +106,35 @@ TEST_P(Chains, LayerNormAndSoftmaxBothStrategies) {
     expect_close(sm, ws, 4e-6, 1e-9, "softmax cols=" + std::to_string(cols));
     expect_close(sm2, ws, 4e-6, 1e-9, "exp_minus_max, normalize_sum cols=" + std::to_string(cols));
   }
+}
+
+// Options::stash_cols picks the strategy: a map before the reduction runs once per vector of a row
+// that takes the stash and once per pass when the row recomputes, with the same bits out.
+struct CountCalls {
+  int64_t* calls;
+  template <class V>
+  void operator()(V& y, const V& x) const {
+    ++*calls;
+    y = x;
+  }
+};
+TEST_P(Chains, StashColsPicksTheStrategy) {
+  const int64_t rows = 3, cols = 1031;
+  const auto x = random_rows(rows, cols, 5, -4, 6);
+  auto run_with = [&](int64_t stash_cols, std::vector<float>& y) {
+    int64_t calls = 0;
+    cpu::Options o = opts(1);
+    o.stash_cols = stash_cols;
+    y.assign(x.size(), 0.0f);
+    cpu::run(chain(read<f32>(x.data(), cols), map(CountCalls{&calls}), rms_scale(1e-5f), write<f32>(y.data(), cols)),
+             rows, cols, o);
+    return calls;
+  };
+  std::vector<float> stashed_y, recomputed_y;
+  const int64_t stashed = run_with(cols, stashed_y), recomputed = run_with(cols - 1, recomputed_y);
+  EXPECT_GE(stashed, rows * ((cols + 15) / 16));
+  EXPECT_EQ(recomputed, 2 * stashed);
+  EXPECT_EQ(0, std::memcmp(stashed_y.data(), recomputed_y.data(), x.size() * sizeof(float)));
 }
 
 // Softmax's online statistics rescale only when a lane's max grows: rows whose max grows at every

@@ -5,12 +5,14 @@
 # Usage: OLD=/tmp/tessel-base NEW=build/cpu/tessel ROUNDS=3 bash bench/results/cpu/fuse-next-row-prefetch-2026-12-01-session29.sh
 set -euo pipefail
 : "${OLD:?a tessel binary built before the change}" "${NEW:=build/cpu/tessel}" "${ROUNDS:=3}"
+# PROBLEMS (one per line) replaces the list below (fuse-stash-256k-2026-12-01-session29.sh uses it).
 problems=("rmsnorm_quant rows=4096 cols=4096" "rmsnorm_quant rows=65536 cols=1024 dtype=bf16 quant=i8"
           "layernorm rows=4096 cols=4096" "layernorm rows=65536 cols=1024 dtype=bf16"
           "rmsnorm_residual rows=4096 cols=4096" "rmsnorm_residual rows=65536 cols=1024 dtype=bf16"
           "rmsnorm rows=4096 cols=4096" "rmsnorm rows=65536 cols=1024 dtype=bf16"
           "softmax rows=4096 cols=4096" "softmax rows=65536 cols=1024 dtype=bf16"
           "rmsnorm rows=64 cols=262144" "softmax rows=16 cols=262144")
+if [ -n "${PROBLEMS:-}" ]; then mapfile -t problems <<< "$PROBLEMS"; fi
 for p in "${problems[@]}"; do
   for r in $(seq "$ROUNDS"); do
     for b in OLD NEW; do

@@ -72,6 +72,10 @@ struct Options {
   int threads = 0;      // 0: every hardware thread
   Isa isa = Isa::best;  // tests force each ISA in turn
   int stream = -1;      // streaming stores: -1 auto (at least kStreamElems elements), 0 off, 1 on
+  // Rows with reductions up to this many columns take the stash (detail::stash_passes), longer ones
+  // recompute; 0: the runner's default, detail::kStashCols. A chain whose recomputing is dear (softmax's
+  // exp) can ask for more.
+  int64_t stash_cols = 0;
 };
 
 // Outputs this large (in elements) are written with streaming stores when Options::stream is auto:
@@ -91,6 +95,12 @@ Instance<C> instance(const C& chain, int64_t rows, int64_t cols) {
 }
 
 namespace detail {
+
+// What the runner decided for a whole run, passed to every row.
+struct RunFlags {
+  bool stream = false;     // streaming stores
+  int64_t stash_cols = 0;  // the longest row that takes the stash
+};
 
 // Work units of one row: its columns plus a fixed cost, so many short rows still spread evenly.
 inline int64_t row_work(int64_t cols) { return cols + 16; }
@@ -231,45 +241,45 @@ TESSEL_FUSE_INLINE void row(C& c, int64_t r, int64_t cols, float* stash, bool st
 
 // The rows of one instance whose work starts in [lo, hi); `offset` is the instance's first unit.
 template <int N, bool H, class C>
-TESSEL_FUSE_INLINE void instance_rows(const Instance<C>& in, int64_t offset, int64_t lo, int64_t hi, bool stream) {
+TESSEL_FUSE_INLINE void instance_rows(const Instance<C>& in, int64_t offset, int64_t lo, int64_t hi, const RunFlags& f) {
   const int64_t w = row_work(in.cols);
   auto first_row = [&](int64_t at) { return std::clamp<int64_t>((at - offset + w - 1) / w, 0, in.rows); };
   const int64_t r0 = lo <= offset ? 0 : first_row(lo);
   const int64_t r1 = hi <= offset ? 0 : first_row(hi);
   if (r0 >= r1) return;
   C c = in.chain;  // per-thread copy: reductions keep their row statistics in it
-  float* stash = C::kReductions > 0 && in.cols <= kStashCols ? stash_buffer(in.cols) : nullptr;
-  for (int64_t r = r0; r < r1; ++r) row<N, H>(c, r, in.cols, stash, stream);
+  float* stash = C::kReductions > 0 && in.cols <= f.stash_cols ? stash_buffer(in.cols) : nullptr;
+  for (int64_t r = r0; r < r1; ++r) row<N, H>(c, r, in.cols, stash, f.stream);
 }
 
 template <int N, bool H, class... C>
-TESSEL_FUSE_INLINE void work_range(int64_t lo, int64_t hi, bool stream, const Instance<C>&... in) {
+TESSEL_FUSE_INLINE void work_range(int64_t lo, int64_t hi, const RunFlags& f, const Instance<C>&... in) {
   int64_t offset = 0;
-  ((instance_rows<N, H>(in, offset, lo, hi, stream), offset += in.rows * row_work(in.cols)), ...);
+  ((instance_rows<N, H>(in, offset, lo, hi, f), offset += in.rows * row_work(in.cols)), ...);
 }
 
 #if defined(TESSEL_FUSE_X86)
 template <class... C>
 __attribute__((flatten, target("avx512f,avx512bw,avx512dq,avx512vl,avx2,fma,f16c"))) void work_avx512(
-    int64_t lo, int64_t hi, bool stream, const Instance<C>&... in) {
-  work_range<16, false>(lo, hi, stream, in...);
+    int64_t lo, int64_t hi, const RunFlags& f, const Instance<C>&... in) {
+  work_range<16, false>(lo, hi, f, in...);
 }
 // The same with bf16 writes by vcvtneps2bf16 (At::hw_bf16; written as inline asm in detail::store, so
 // no target flag is needed for it here).
 template <class... C>
 __attribute__((flatten, target("avx512f,avx512bw,avx512dq,avx512vl,avx2,fma,f16c"))) void work_avx512bf16(
-    int64_t lo, int64_t hi, bool stream, const Instance<C>&... in) {
-  work_range<16, true>(lo, hi, stream, in...);
+    int64_t lo, int64_t hi, const RunFlags& f, const Instance<C>&... in) {
+  work_range<16, true>(lo, hi, f, in...);
 }
 template <class... C>
-__attribute__((flatten, target("avx2,fma,f16c"))) void work_avx2(int64_t lo, int64_t hi, bool stream,
+__attribute__((flatten, target("avx2,fma,f16c"))) void work_avx2(int64_t lo, int64_t hi, const RunFlags& f,
                                                                  const Instance<C>&... in) {
-  work_range<8, false>(lo, hi, stream, in...);
+  work_range<8, false>(lo, hi, f, in...);
 }
 #endif
 template <class... C>
-__attribute__((flatten)) void work_baseline(int64_t lo, int64_t hi, bool stream, const Instance<C>&... in) {
-  work_range<4, false>(lo, hi, stream, in...);
+__attribute__((flatten)) void work_baseline(int64_t lo, int64_t hi, const RunFlags& f, const Instance<C>&... in) {
+  work_range<4, false>(lo, hi, f, in...);
 }
 
 }  // namespace detail
@@ -283,7 +293,8 @@ void run_many(const Options& o, const Instance<C>&... in) {
   const int64_t elems = (int64_t{0} + ... + (in.rows * in.cols));
   int64_t threads = o.threads > 0 ? o.threads : tessel::cpu::hardware_threads();
   threads = std::clamp<int64_t>(elems / kElemsPerThread, 1, threads);
-  const bool stream = o.stream == 1 || (o.stream < 0 && elems >= kStreamElems);
+  const detail::RunFlags flags{o.stream == 1 || (o.stream < 0 && elems >= kStreamElems),
+                               o.stash_cols > 0 ? o.stash_cols : detail::kStashCols};
   const Isa isa = resolve_isa(o.isa);
   tessel::cpu::parallel_for(threads, int(threads), [&](int64_t t0, int64_t t1) {
     for (int64_t t = t0; t < t1; ++t) {
@@ -292,22 +303,22 @@ void run_many(const Options& o, const Instance<C>&... in) {
       switch (isa) {
 #if defined(TESSEL_FUSE_X86)
         case Isa::avx512bf16:
-          detail::work_avx512bf16(lo, hi, stream, in...);
+          detail::work_avx512bf16(lo, hi, flags, in...);
           break;
         case Isa::avx512:
-          detail::work_avx512(lo, hi, stream, in...);
+          detail::work_avx512(lo, hi, flags, in...);
           break;
         case Isa::avx2:
-          detail::work_avx2(lo, hi, stream, in...);
+          detail::work_avx2(lo, hi, flags, in...);
           break;
 #endif
         default:
-          detail::work_baseline(lo, hi, stream, in...);
+          detail::work_baseline(lo, hi, flags, in...);
           break;
       }
     }
     // Streaming stores are weakly ordered: fence them before the pool reports this chunk done.
-    if (stream) fuse::detail::stream_fence();
+    if (flags.stream) fuse::detail::stream_fence();
   });
 }
 
