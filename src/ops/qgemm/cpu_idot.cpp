@@ -406,14 +406,14 @@ HWY_INLINE void DecodeOctetCodesSwar(const uint8_t* HWY_RESTRICT wo, uint8_t* HW
 }
 #endif  // HWY_TARGET == HWY_AVX2 || HWY_TARGET == HWY_AVX3
 
-// acc[m][i] = the dot of `quads` quads of one block's panel with rows m0.. of X (xb: row m0's
-// block; the next row's 32 bytes on).
+// acc[m][i] = start[m] + the dot of `quads` quads of one block's panel with rows m0.. of X (xb: row
+// m0's block; the next row's 32 bytes on).
 template <int MB, bool kAvxVnni>
 HWY_INLINE void DotBlock(const uint8_t* HWY_RESTRICT panel, int64_t quads, const int8_t* HWY_RESTRICT xb,
-                         VI32 (&acc)[MB][kVecPerTile]) {
+                         const int32_t (&start)[MB], VI32 (&acc)[MB][kVecPerTile]) {
   const DI32 di;
   for (int m = 0; m < MB; ++m)
-    for (int i = 0; i < kVecPerTile; ++i) acc[m][i] = hn::Zero(di);
+    for (int i = 0; i < kVecPerTile; ++i) acc[m][i] = hn::Set(di, start[m]);
   for (int64_t q = 0; q < quads; ++q) {
     const auto* pq = reinterpret_cast<const int32_t*>(panel + q * quant::kTileRows * 4);
     XQuad x[MB];
@@ -453,7 +453,6 @@ struct SpanEnds {
 template <int MB, bool kAvxVnni = false, int kRuns = 0>
 HWY_INLINE void DotSpan(const uint8_t* HWY_RESTRICT panels, int64_t b0, int64_t b1, int64_t octets, const IdotRows& r,
                         int64_t m0, int32_t offset, const SpanEnds& e, float* HWY_RESTRICT gacc, float* HWY_RESTRICT yacc) {
-  const DI32 di;
   const DF df;
   hn::Vec<DF> f[MB][kVecPerTile];
   for (int m = 0; m < MB; ++m)
@@ -467,20 +466,20 @@ HWY_INLINE void DotSpan(const uint8_t* HWY_RESTRICT panels, int64_t b0, int64_t 
       // its scale (absent) is never read.
       const int64_t q0 = h * 4, q1 = kParts == 2 ? std::min<int64_t>(quads, q0 + 4) : quads;
       if (q1 <= q0) break;
+      // The sums start at -offset * qsum (as in DotSpanTriple): the block's end converts them as they are.
+      auto ib = [&](int m) { return (m0 + m) * r.blocks + b; };
+      int32_t start[MB];
+      for (int m = 0; m < MB; ++m) start[m] = -offset * (kRuns == 2 ? r.qsum16[2 * ib(m) + h] : r.qsum[ib(m)]);
       VI32 acc[MB][kVecPerTile];
       DotBlock<MB, kAvxVnni>(panels + (b - b0) * kIdotPanelBytes + q0 * quant::kTileRows * 4, q1 - q0,
-                             r.xq + b * r.block_stride + m0 * kIdotBlock + 4 * q0, acc);
+                             r.xq + b * r.block_stride + m0 * kIdotBlock + 4 * q0, start, acc);
       for (int m = 0; m < MB; ++m) {
-        const int64_t row = m0 + m;
-        const int64_t ib = row * r.blocks + b;
-        const int32_t qs = kRuns == 2 ? r.qsum16[2 * ib + h] : r.qsum[ib];
-        const auto corr = hn::Set(di, offset * qs);
-        const auto d = hn::Set(df, kRuns == 2 ? r.step16[2 * ib + h] : r.step[ib]);
+        const auto d = hn::Set(df, kRuns == 2 ? r.step16[2 * ib(m) + h] : r.step[ib(m)]);
         for (int i = 0; i < kVecPerTile; ++i) {
           auto db = d;
           if constexpr (kRuns != 0)
             db = hn::Mul(d, hn::Load(df, e.bs + ((b - b0) * kParts + h) * quant::kTileRows + i * kL32));
-          f[m][i] = hn::MulAdd(hn::ConvertTo(df, hn::Sub(acc[m][i], corr)), db, f[m][i]);
+          f[m][i] = hn::MulAdd(hn::ConvertTo(df, acc[m][i]), db, f[m][i]);
         }
       }
     }
@@ -534,8 +533,15 @@ HWY_NOINLINE void DotSpanTriple(const uint8_t* HWY_RESTRICT panels, int64_t b0, 
     for (int h = 0; h < kParts; ++h) {
       const int64_t q0 = h * 4, q1 = kParts == 2 ? std::min<int64_t>(quads, q0 + 4) : quads;
       if (q1 <= q0) break;
-      __m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0, a8 = a0,
-              a9 = a0, a10 = a0, a11 = a0;
+      const int64_t i0 = m0 * r.blocks + b, i1 = i0 + r.blocks, i2 = i1 + r.blocks;
+      auto qs = [&](int64_t i) { return kRuns == 2 ? r.qsum16[2 * i + h] : r.qsum[i]; };
+      // The int32 sums start at -offset * qsum, the centring of the codes (see IdotTile), so the block's
+      // end converts them as they are: 12 subtractions a block fewer, 1.04-1.08x at m = 512 for the
+      // int formats (session 29, bench/results/cpu/idot-init-offset-2026-12-01-session29.txt). Exact: the
+      // same integers in another order.
+      __m512i a0 = _mm512_set1_epi32(-offset * qs(i0)), a1 = a0, a2 = a0, a3 = a0;
+      __m512i a4 = _mm512_set1_epi32(-offset * qs(i1)), a5 = a4, a6 = a4, a7 = a4;
+      __m512i a8 = _mm512_set1_epi32(-offset * qs(i2)), a9 = a8, a10 = a8, a11 = a8;
       for (int64_t q = q0; q < q1; ++q) {
         const uint8_t* pq = panel + q * R * 4;
         const int8_t* xq = xb + 4 * q;
@@ -567,30 +573,26 @@ HWY_NOINLINE void DotSpanTriple(const uint8_t* HWY_RESTRICT panels, int64_t b0, 
             : [x] "r"(xq), [p] "r"(pq)
             : "memory");
       }
-      // f += d * (acc - offset * qsum), per row.
-      const int64_t i0 = m0 * r.blocks + b, i1 = i0 + r.blocks, i2 = i1 + r.blocks;
-      auto qs = [&](int64_t i) { return kRuns == 2 ? r.qsum16[2 * i + h] : r.qsum[i]; };
-      const __m512i c0 = _mm512_set1_epi32(offset * qs(i0)), c1 = _mm512_set1_epi32(offset * qs(i1)),
-                    c2 = _mm512_set1_epi32(offset * qs(i2));
+      // f += d * acc (acc = the dot - offset * qsum), per row.
       auto st = [&](int64_t i) { return kRuns == 2 ? r.step16[2 * i + h] : r.step[i]; };
       const __m512 d0 = _mm512_set1_ps(st(i0)), d1 = _mm512_set1_ps(st(i1)), d2 = _mm512_set1_ps(st(i2));
-#define TESSEL_IDOT_ADD(F, A, C, D) F = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(A, C)), D, F)
+#define TESSEL_IDOT_ADD(F, A, D) F = _mm512_fmadd_ps(_mm512_cvtepi32_ps(A), D, F)
       if constexpr (kRuns != 0) {
         // The run's weight scales times the row's step: 12 more multiplies a run, where closing
         // every block as a group of its own stored 12 sums (and loaded and FMAed 12 more).
         const float* bs = e.bs + ((b - b0) * kParts + h) * R;
         const __m512 s0 = _mm512_load_ps(bs), s1 = _mm512_load_ps(bs + 16), s2 = _mm512_load_ps(bs + 32),
                      s3 = _mm512_load_ps(bs + 48);
-        TESSEL_IDOT_ADD(f0, a0, c0, _mm512_mul_ps(d0, s0)), TESSEL_IDOT_ADD(f1, a1, c0, _mm512_mul_ps(d0, s1));
-        TESSEL_IDOT_ADD(f2, a2, c0, _mm512_mul_ps(d0, s2)), TESSEL_IDOT_ADD(f3, a3, c0, _mm512_mul_ps(d0, s3));
-        TESSEL_IDOT_ADD(f4, a4, c1, _mm512_mul_ps(d1, s0)), TESSEL_IDOT_ADD(f5, a5, c1, _mm512_mul_ps(d1, s1));
-        TESSEL_IDOT_ADD(f6, a6, c1, _mm512_mul_ps(d1, s2)), TESSEL_IDOT_ADD(f7, a7, c1, _mm512_mul_ps(d1, s3));
-        TESSEL_IDOT_ADD(f8, a8, c2, _mm512_mul_ps(d2, s0)), TESSEL_IDOT_ADD(f9, a9, c2, _mm512_mul_ps(d2, s1));
-        TESSEL_IDOT_ADD(f10, a10, c2, _mm512_mul_ps(d2, s2)), TESSEL_IDOT_ADD(f11, a11, c2, _mm512_mul_ps(d2, s3));
+        TESSEL_IDOT_ADD(f0, a0, _mm512_mul_ps(d0, s0)), TESSEL_IDOT_ADD(f1, a1, _mm512_mul_ps(d0, s1));
+        TESSEL_IDOT_ADD(f2, a2, _mm512_mul_ps(d0, s2)), TESSEL_IDOT_ADD(f3, a3, _mm512_mul_ps(d0, s3));
+        TESSEL_IDOT_ADD(f4, a4, _mm512_mul_ps(d1, s0)), TESSEL_IDOT_ADD(f5, a5, _mm512_mul_ps(d1, s1));
+        TESSEL_IDOT_ADD(f6, a6, _mm512_mul_ps(d1, s2)), TESSEL_IDOT_ADD(f7, a7, _mm512_mul_ps(d1, s3));
+        TESSEL_IDOT_ADD(f8, a8, _mm512_mul_ps(d2, s0)), TESSEL_IDOT_ADD(f9, a9, _mm512_mul_ps(d2, s1));
+        TESSEL_IDOT_ADD(f10, a10, _mm512_mul_ps(d2, s2)), TESSEL_IDOT_ADD(f11, a11, _mm512_mul_ps(d2, s3));
       } else {
-        TESSEL_IDOT_ADD(f0, a0, c0, d0), TESSEL_IDOT_ADD(f1, a1, c0, d0), TESSEL_IDOT_ADD(f2, a2, c0, d0), TESSEL_IDOT_ADD(f3, a3, c0, d0);
-        TESSEL_IDOT_ADD(f4, a4, c1, d1), TESSEL_IDOT_ADD(f5, a5, c1, d1), TESSEL_IDOT_ADD(f6, a6, c1, d1), TESSEL_IDOT_ADD(f7, a7, c1, d1);
-        TESSEL_IDOT_ADD(f8, a8, c2, d2), TESSEL_IDOT_ADD(f9, a9, c2, d2), TESSEL_IDOT_ADD(f10, a10, c2, d2), TESSEL_IDOT_ADD(f11, a11, c2, d2);
+        TESSEL_IDOT_ADD(f0, a0, d0), TESSEL_IDOT_ADD(f1, a1, d0), TESSEL_IDOT_ADD(f2, a2, d0), TESSEL_IDOT_ADD(f3, a3, d0);
+        TESSEL_IDOT_ADD(f4, a4, d1), TESSEL_IDOT_ADD(f5, a5, d1), TESSEL_IDOT_ADD(f6, a6, d1), TESSEL_IDOT_ADD(f7, a7, d1);
+        TESSEL_IDOT_ADD(f8, a8, d2), TESSEL_IDOT_ADD(f9, a9, d2), TESSEL_IDOT_ADD(f10, a10, d2), TESSEL_IDOT_ADD(f11, a11, d2);
       }
 #undef TESSEL_IDOT_ADD
     }
