@@ -536,7 +536,7 @@ HWY_NOINLINE void DotSpanTriple(const uint8_t* HWY_RESTRICT panels, int64_t b0, 
       const int64_t i0 = m0 * r.blocks + b, i1 = i0 + r.blocks, i2 = i1 + r.blocks;
       auto qs = [&](int64_t i) { return kRuns == 2 ? r.qsum16[2 * i + h] : r.qsum[i]; };
       // The int32 sums start at -offset * qsum, the centring of the codes (see IdotTile), so the block's
-      // end converts them as they are: 12 subtractions a block fewer, 1.04-1.08x at m = 512 for the
+      // end converts them as they are: 12 subtractions a block fewer, 1.04-1.10x at m = 512 for the
       // int formats (session 29, bench/results/cpu/idot-init-offset-2026-12-01-session29.txt). Exact: the
       // same integers in another order.
       __m512i a0 = _mm512_set1_epi32(-offset * qs(i0)), a1 = a0, a2 = a0, a3 = a0;
