@@ -448,10 +448,31 @@ struct Simd<V, std::enable_if_t<is_vec_v<V>>> {
     a.hi *= hi;
   }
   static TESSEL_FUSE_INLINE double acc_lane(const Acc64& a, int i) { return i < N / 2 ? a.lo[i] : a.hi[i - N / 2]; }
+  // The lanes folded in halves, lane i with lane i + n/2 down to lane 0: log2(n) vector steps where a
+  // loop over the lanes took n - 1 dependent scalar ones, once per row and reduction.
+  template <class W, class F>
+  static TESSEL_FUSE_INLINE auto fold_halves(const W& w, F f) {
+    constexpr int n = int(sizeof(W) / sizeof(w[0]));
+    if constexpr (n == 2) {
+      return f(w[0], w[1]);
+    } else {
+      using E = std::remove_cvref_t<decltype(w[0])>;
+      typedef E H __attribute__((vector_size(sizeof(W) / 2)));
+      H lo, hi;
+      __builtin_memcpy(&lo, &w, sizeof lo);
+      __builtin_memcpy(&hi, reinterpret_cast<const char*>(&w) + sizeof lo, sizeof hi);
+      return fold_halves(f(lo, hi), f);
+    }
+  }
+  // The sum of every lane in the order SumAcc::lanes states: (lane i + lane i + N/2), then halves.
+  static TESSEL_FUSE_INLINE double acc_total(const Acc64& a) {
+    const D t = a.lo + a.hi;
+    if constexpr (N == 2) return t[0];
+    else return fold_halves(t, [](const auto& x, const auto& y) { return x + y; });
+  }
+  // The largest lane; a NaN counts only in lane 0, as in the scalar loop this replaced (b > a fails).
   static TESSEL_FUSE_INLINE float reduce_max(const V& v) {
-    float m = v[0];
-    for (int i = 1; i < N; ++i) m = v[i] > m ? v[i] : m;
-    return m;
+    return fold_halves(v, [](const auto& a, const auto& b) { return b > a ? b : a; });
   }
 };
 
