@@ -466,9 +466,7 @@ struct Simd<V, std::enable_if_t<is_vec_v<V>>> {
   }
   // The sum of every lane in the order SumAcc::lanes states: (lane i + lane i + N/2), then halves.
   static TESSEL_FUSE_INLINE double acc_total(const Acc64& a) {
-    const D t = a.lo + a.hi;
-    if constexpr (N == 2) return t[0];
-    else return fold_halves(t, [](const auto& x, const auto& y) { return x + y; });
+    return fold_halves(a.lo + a.hi, [](const auto& x, const auto& y) { return x + y; });
   }
   // The largest lane; a NaN counts only in lane 0, as in the scalar loop this replaced (b > a fails).
   static TESSEL_FUSE_INLINE float reduce_max(const V& v) {
