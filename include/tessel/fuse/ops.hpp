@@ -251,7 +251,9 @@ struct SumAcc {
 #endif
     SumAcc t = *this;
     t.flush();
+#if !defined(__CUDACC__)
     if constexpr (is_vec_v<V>) return SumAcc<float>{Simd<V>::acc_total(t.s)};  // the same tree, on vectors
+#endif
     double l[lanes_v<V>];
     for (int i = 0; i < lanes_v<V>; ++i) l[i] = Simd<V>::acc_lane(t.s, i);
     for (int w = lanes_v<V> / 2; w >= 1; w /= 2)
