@@ -73,8 +73,8 @@ struct Options {
   Isa isa = Isa::best;  // tests force each ISA in turn
   int stream = -1;      // streaming stores: -1 auto (at least kStreamElems elements), 0 off, 1 on
   // Rows with reductions up to this many columns take the stash (detail::stash_passes), longer ones
-  // recompute; 0: the runner's default, detail::kStashCols. A chain whose recomputing is dear (softmax's
-  // exp) can ask for more.
+  // recompute; 0 (or less): the runner's default, detail::kStashCols. A chain whose recomputing is dear
+  // (softmax's exp) can ask for more.
   int64_t stash_cols = 0;
 };
 
@@ -139,7 +139,8 @@ TESSEL_FUSE_INLINE void stash_passes(C& c, int64_t r, int64_t nb, int tail, int6
   // pass 0's prefetch already runs into the next row and those prefetches reach further. On longer
   // rows (kNextRow) the first later pass prefetches pass 0's reads of the next row instead, so their
   // loads overlap this row's arithmetic rather than wait for the next row's pass 0 (f32 rows of 4096:
-  // 1.1-1.25x). A read in a later op prefetches in its own pass.
+  // 1.05-1.48x, bench/results/cpu/fuse-next-row-prefetch-2026-12-01-session29.txt). A read in a later op
+  // prefetches in its own pass.
   auto value = [&](V& v, const auto& at) {
     if constexpr (P == 0 || !kNextRow) {
       c.prefetch(at.row, at.col);
