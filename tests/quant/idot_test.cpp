@@ -10,6 +10,8 @@
 #include <cstring>
 #include <limits>
 #include <random>
+#include <span>
+#include <vector>
 
 #include "qgemm/qgemm.hpp"
 #include "qgemm_test_util.hpp"
@@ -230,6 +232,52 @@ TEST(IdotSupport, SaysWhyNot) {
     Owned o = make_tensors(parse(c.d), 1);
     const Status st = idot().run(parse(c.d), {}, o.views, {});
     EXPECT_FALSE(st.ok()) << c.d;
+  }
+}
+
+// cpu.idot's activation model, stated in cpu_idot.cpp: per row, one int8 step d = max|x| / 127 for
+// every 32 activations; x rounds to q = nearest(x * 127 / max|x|). (Signed codes here: uint's zero
+// points add back the exact sum of x, outside this model.) The integer dots are exact, so the
+// kernel's outputs are the double reference on X replaced by q * d, within a few f32 roundings of
+// each product's magnitude. Each row draws one outlier, which makes its step 30x coarser than its
+// neighbours': a kernel taking steps of another length misses by far more than the bound (kernel and
+// test disagreeing on 32 against 128 fails every case whose group holds 64 or more, session 30).
+TEST(IdotRun, OutputsAreTheReferenceOnTheStatedActivationSteps) {
+  constexpr int64_t kStep = 32;
+  for (int64_t target : x86_targets()) {
+    ForcedTarget forced(target);
+    for (const char* d : {"qgemm m=4 n=70 k=300 wbits=2 group=128", "qgemm m=3 n=64 k=200 wbits=3 group=64",
+                          "qgemm m=5 n=64 k=333 wbits=4 group=channel", "qgemm m=2 n=64 k=96 wbits=4 group=32",
+                          "qgemm m=3 n=65 k=256 wbits=6 group=128", "qgemm m=4 n=64 k=100 wbits=8 group=channel"}) {
+      const Problem p = parse(d);
+      const int64_t m = p.i64("m"), n = p.i64("n"), k = p.i64("k");
+      Owned o = make_tensors(p, 11);
+      float* x = o.views[0].ptr<float>();
+      for (int64_t i = 0; i < m; ++i) x[i * k + (37 * i + 5) % k] = 30.0f;
+      ASSERT_TRUE(idot().run(p, {}, o.views, {}).ok()) << d;
+      const std::vector<float> got(o.views.back().ptr<float>(), o.views.back().ptr<float>() + m * n);
+      for (int64_t i = 0; i < m; ++i)
+        for (int64_t s0 = 0; s0 < k; s0 += kStep) {
+          const int64_t s1 = std::min(k, s0 + kStep);
+          float amax = 0;
+          for (int64_t j = s0; j < s1; ++j) amax = std::max(amax, std::fabs(x[i * k + j]));
+          const float inv = 127.0f / amax;
+          for (int64_t j = s0; j < s1; ++j)
+            x[i * k + j] = std::nearbyint(std::clamp(x[i * k + j] * inv, -127.0f, 127.0f)) * (amax / 127.0f);
+        }
+      std::vector<int64_t> rows;
+      for (int64_t i = 0; i < m; ++i) rows.push_back(i);
+      std::vector<RefOutput> want;
+      spec().reference(p, std::span<const TensorView>(o.views).first(o.views.size() - 1), rows, want);
+      ASSERT_EQ(want.size(), 1u);
+      double rms = 0;
+      for (double v : want[0].values) rms += v * v;
+      rms = std::sqrt(rms / double(want[0].values.size()));
+      int bad = 0;
+      for (int64_t i = 0; i < m * n; ++i)
+        if (!(std::fabs(got[size_t(i)] - want[0].values[size_t(i)]) <= 1e-5 * rms)) ++bad;
+      EXPECT_EQ(bad, 0) << hwy::TargetName(target) << " " << d << ": outputs off the model by more than 1e-5 of the RMS " << rms;
+    }
   }
 }
 
