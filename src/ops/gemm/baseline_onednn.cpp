@@ -40,6 +40,24 @@ void use_threads(int threads) {
   if (current.exchange(want) != want) omp_set_num_threads(want);
 }
 
+// Whether this CPU's oneDNN makes bf16 matmuls at all (Debian's 2.6 needs AVX-512 for them: on an
+// AVX2-only CPU every bf16 primitive fails to create), asked once per output type with a 2 x 2 x 2
+// product, so that supports() can say no instead of every run failing.
+bool bf16_matmul_available(DType out) {
+  auto probe = [](dt c_type) {
+    try {
+      using dims = dnnl::memory::dims;
+      const dnnl::memory::desc a(dims{2, 2}, dt::bf16, dims{2, 1}), b(dims{2, 2}, dt::bf16, dims{2, 1}), c(dims{2, 2}, c_type, dims{2, 1});
+      const dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(a, b, c), engine());
+      return true;
+    } catch (const dnnl::error&) {
+      return false;
+    }
+  };
+  static const bool to_bf16 = probe(dt::bf16), to_f32 = probe(dt::f32);
+  return out == DType::bf16 ? to_bf16 : to_f32;
+}
+
 struct Cached {
   dnnl::memory::desc a, b, c;
   dnnl::matmul prim;
@@ -58,6 +76,8 @@ class OneDnnGemm final : public Implementation {
     if (s.in != DType::f32 && s.in != DType::bf16) return Support::no("onednn baseline: dtype f32 or bf16 only");
     if (s.bias || s.residual || s.act != Activation::none || s.scaling != Scaling::none)
       return Support::no("onednn baseline: plain products only (no bias, activation, residual or scales)");
+    if (s.in == DType::bf16 && !bf16_matmul_available(s.out))
+      return Support::no_hardware("onednn baseline: this CPU's oneDNN has no bf16 matmul (it needs AVX-512)");
     return Support::yes();
   }
 

@@ -44,6 +44,10 @@ inline constexpr int64_t kIdotPanelBytes = 8 * quant::kTileRows * 4;  // 8 quads
 // the usual group, so a group's sums are stored once; 8 KiB of panels.
 inline constexpr int64_t kIdotSpanBlocks = 4;
 inline constexpr int64_t kIdotChunkRows = 256;  // rows of X a chunk by default (IdotGemm; 512: 0.97-1.00x)
+// (DotSpanPairs, without VNNI) Quads whose pmaddubsw pairs add up in int16 before pmaddwd widens them, for codes up to umax: each
+// quad adds at most 2 * umax * 127 to a lane (2-bit codes 762, so a block's 8 quads; 7-bit ones 32258,
+// so one). 0: the codes reach 128 or more (8 bits, mxint8), which pmaddubsw would saturate.
+inline constexpr int PairQuads(int umax) { return umax >= 128 ? 0 : 32767 / (2 * umax * 127); }
 
 // A chunk of rows of X, quantized, block-major: the 32 int8 values of row m's block b are at
 // xq + b * block_stride + m * 32 (block_stride = rows * 32; zero past k). A block's rows are
@@ -500,6 +504,112 @@ HWY_INLINE void DotSpan(const uint8_t* HWY_RESTRICT panels, int64_t b0, int64_t 
   }
 }
 
+#if HWY_TARGET == HWY_AVX3 || HWY_TARGET == HWY_AVX2 || HWY_TARGET == HWY_SSE4
+// ---- Without VNNI: byte pairs by pmaddubsw ----------------------------------------------------------
+// pmaddubsw: each int16 lane the sum of one byte pair's u8(w) * s8(x). It saturates, so it takes codes
+// below 128 only (7 bits and fewer, mxfp4's and nvfp4's): then |u0 x0 + u1 x1| <= 2 * 127 * 127 < 2^15.
+using V16 = hn::Vec<D16>;
+HWY_INLINE V16 MulPairs(VI32 w, VI32 x) {
+#if HWY_TARGET == HWY_AVX3
+  return V16{_mm512_maddubs_epi16(w.raw, x.raw)};
+#elif HWY_TARGET == HWY_AVX2
+  return V16{_mm256_maddubs_epi16(w.raw, x.raw)};
+#else
+  return V16{_mm_maddubs_epi16(w.raw, x.raw)};
+#endif
+}
+
+// pmaddwd by ones: each int32 lane the sum of its two int16 lanes (one row's 4 products).
+HWY_INLINE VI32 WidenPairs(V16 s) {
+  const V16 ones = hn::Set(D16(), 1);
+#if HWY_TARGET == HWY_AVX3
+  return VI32{_mm512_madd_epi16(s.raw, ones.raw)};
+#elif HWY_TARGET == HWY_AVX2
+  return VI32{_mm256_madd_epi16(s.raw, ones.raw)};
+#else
+  return VI32{_mm_madd_epi16(s.raw, ones.raw)};
+#endif
+}
+
+// DotSpan for the targets without VNNI (AVX-512 without it, AVX2 without AVX-VNNI, SSE4) where the
+// codes stay below 128: per quad and vector one pmaddubsw and one int16 add, and per `pair_quads`
+// quads one pmaddwd and int32 add, where the emulation in DotQuad takes two pmaddwd, two adds and
+// the even/odd split of the weights (6 instructions). One vector of W's rows at a time through the
+// whole span (the f32 sums of MB rows of X, their int32 and int16 sums, a weight vector and a
+// broadcast: 3 * MB + 2 registers, within AVX2's 16 at MB = 4), each weight vector loaded once for
+// MB rows of X and each quad of X broadcast from memory as it is used. The same integers per block
+// (or half of one) as DotSpan, and then the same f32 steps per lane in the same order: the same bits.
+template <int MB, int kRuns>
+HWY_INLINE void DotSpanPairs(const uint8_t* HWY_RESTRICT panels, int64_t b0, int64_t b1, int64_t octets, const IdotRows& r,
+                             int64_t m0, int32_t offset, int pair_quads, const SpanEnds& e, float* HWY_RESTRICT gacc,
+                             float* HWY_RESTRICT yacc) {
+  const DF df;
+  const DI32 di;
+  const D16 d16;
+  constexpr int64_t R = quant::kTileRows;
+  constexpr int kParts = kRuns == 2 ? 2 : 1;
+  // Each run's (block's, or half block's) start -offset * qsum and step per row of X, read once for the
+  // span's kVecPerTile passes.
+  HWY_ALIGN int32_t start[kIdotSpanBlocks * kParts][MB];
+  HWY_ALIGN float step[kIdotSpanBlocks * kParts][MB];
+  for (int64_t b = b0; b < b1; ++b)
+    for (int h = 0; h < kParts; ++h)
+      for (int m = 0; m < MB; ++m) {
+        const int64_t ib = (m0 + m) * r.blocks + b, j = (b - b0) * kParts + h;
+        start[j][m] = -offset * (kRuns == 2 ? r.qsum16[2 * ib + h] : r.qsum[ib]);
+        step[j][m] = kRuns == 2 ? r.step16[2 * ib + h] : r.step[ib];
+      }
+  for (int i = 0; i < kVecPerTile; ++i) {
+    hn::Vec<DF> f[MB];
+    for (int m = 0; m < MB; ++m) f[m] = e.first ? hn::Zero(df) : hn::Load(df, gacc + m * R + i * kL32);
+    for (int64_t b = b0; b < b1; ++b) {
+      // Past k the activations are zero, so octet padding never counts.
+      const int64_t quads = 2 * (std::min(octets, (b + 1) * 4) - b * 4);
+      const int32_t* panel = reinterpret_cast<const int32_t*>(panels + (b - b0) * kIdotPanelBytes) + i * kL32;
+      const int8_t* xb = r.xq + b * r.block_stride + m0 * kIdotBlock;
+      for (int h = 0; h < kParts; ++h) {
+        // A half past k adds nothing (as in DotSpan).
+        const int64_t q0 = h * 4, q1 = kParts == 2 ? std::min<int64_t>(quads, q0 + 4) : quads;
+        if (q1 <= q0) break;
+        const int64_t j = (b - b0) * kParts + h;
+        VI32 acc[MB];
+        for (int m = 0; m < MB; ++m) acc[m] = hn::Set(di, start[j][m]);
+        for (int64_t qc = q0; qc < q1; qc += pair_quads) {
+          const int64_t qe = std::min<int64_t>(q1, qc + pair_quads);
+          V16 pairs[MB];
+          for (int m = 0; m < MB; ++m) pairs[m] = hn::Zero(d16);
+          for (int64_t q = qc; q < qe; ++q) {
+            const VI32 w = hn::Load(di, panel + q * R);
+            for (int m = 0; m < MB; ++m) {
+              int32_t xv;
+              std::memcpy(&xv, xb + m * kIdotBlock + 4 * q, 4);
+              pairs[m] = hn::Add(pairs[m], MulPairs(w, hn::Set(di, xv)));
+            }
+          }
+          for (int m = 0; m < MB; ++m) acc[m] = hn::Add(acc[m], WidenPairs(pairs[m]));
+        }
+        for (int m = 0; m < MB; ++m) {
+          auto db = hn::Set(df, step[j][m]);
+          if constexpr (kRuns != 0) db = hn::Mul(db, hn::Load(df, e.bs + ((b - b0) * kParts + h) * R + i * kL32));
+          f[m] = hn::MulAdd(hn::ConvertTo(df, acc[m]), db, f[m]);
+        }
+      }
+    }
+    for (int m = 0; m < MB; ++m) {
+      if (!e.last) {
+        hn::Store(f[m], df, gacc + m * R + i * kL32);
+        continue;
+      }
+      float* y = yacc + m * R + i * kL32;
+      auto v = f[m];
+      if (e.zc) v = hn::NegMulAdd(hn::Load(df, e.zc + i * kL32), hn::Set(df, r.xsum[(m0 + m) * r.groups + e.group]), v);
+      const auto sv = hn::Load(df, e.s + i * kL32);
+      hn::StoreU(e.assign ? hn::Mul(sv, v) : hn::MulAdd(sv, v, hn::LoadU(df, y)), df, y);
+    }
+  }
+}
+#endif  // HWY_TARGET == HWY_AVX3 || HWY_TARGET == HWY_AVX2 || HWY_TARGET == HWY_SSE4
+
 #if HWY_TARGET == HWY_AVX3_DL
 // DotSpan for three rows of X on AVX512-VNNI, the prefill's hot loop. Three rows, because twelve
 // independent vpdpbusd chains keep both of Zen 5's dot pipes busy (eight reach about 88%, the
@@ -694,7 +804,7 @@ constexpr int64_t kIdotPrefetchBytes = 4096;
 // then kMB, then one; the AVX2 target's dots by AVX-VNNI where the CPU has it.
 template <int kRuns>
 HWY_INLINE void SweepRows(const uint8_t* HWY_RESTRICT panels, int64_t b0, int64_t b1, int64_t octets, const IdotRows& r,
-                          int32_t center, const SpanEnds& e, float* HWY_RESTRICT gacc, float* HWY_RESTRICT yacc) {
+                          int32_t center, int pair_quads, const SpanEnds& e, float* HWY_RESTRICT gacc, float* HWY_RESTRICT yacc) {
   constexpr int64_t R = quant::kTileRows;
   int64_t m = 0;
 #if HWY_TARGET == HWY_AVX2
@@ -703,6 +813,16 @@ HWY_INLINE void SweepRows(const uint8_t* HWY_RESTRICT panels, int64_t b0, int64_
       DotSpan<kMB, true, kRuns>(panels, b0, b1, octets, r, m, center, e, gacc + m * R, yacc + m * R);
     for (; m < r.rows; ++m) DotSpan<1, true, kRuns>(panels, b0, b1, octets, r, m, center, e, gacc + m * R, yacc + m * R);
   }
+#endif
+#if HWY_TARGET == HWY_AVX3 || HWY_TARGET == HWY_AVX2 || HWY_TARGET == HWY_SSE4
+  if (pair_quads > 0) {
+    constexpr int kPairRows = 4;
+    for (; m + kPairRows <= r.rows; m += kPairRows)
+      DotSpanPairs<kPairRows, kRuns>(panels, b0, b1, octets, r, m, center, pair_quads, e, gacc + m * R, yacc + m * R);
+    for (; m < r.rows; ++m) DotSpanPairs<1, kRuns>(panels, b0, b1, octets, r, m, center, pair_quads, e, gacc + m * R, yacc + m * R);
+  }
+#else
+  (void)pair_quads;
 #endif
 #if HWY_TARGET == HWY_AVX3_DL
   for (; m + 3 <= r.rows; m += 3) DotSpanTriple<kRuns>(panels, b0, b1, octets, r, m, center, e, gacc + m * R, yacc + m * R);
@@ -774,7 +894,7 @@ void IdotTile(const CpuArgs& a, const IdotRows& r, int64_t tile, float* HWY_REST
         e.zc = zc;
       }
     }
-    SweepRows<0>(panels, b0, b1, a.octets, r, center, e, gacc, yacc);
+    SweepRows<0>(panels, b0, b1, a.octets, r, center, PairQuads((1 << B) - 1), e, gacc, yacc);
     b0 = b1;
   }
 }
@@ -1015,7 +1135,7 @@ void IdotTileBlocks(const CpuArgs& a, const IdotRows& r, int64_t tile, float* HW
     e.assign = b0 == 0;
     e.s = ones;
     e.bs = bs;
-    SweepRows<kRuns>(panels, b0, b1, a.octets, r, center, e, gacc, yacc);
+    SweepRows<kRuns>(panels, b0, b1, a.octets, r, center, PairQuads(kFp4 ? 28 : 255), e, gacc, yacc);
     b0 = b1;
   }
 }
