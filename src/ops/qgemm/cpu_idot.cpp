@@ -10,8 +10,9 @@
 //    offset by c = 2^(b-1), so u = q + c fits a byte) in a panel laid out for vpdpbusd:
 //    [8 quads][64 rows][4 bytes], so one 32-bit lane holds 4 consecutive weights of one row.
 //  - Dot: per row of X and quad, the 4 int8 activations are broadcast to every lane and
-//    vpdpbusd (AVX512-VNNI, on Highway's AVX3_DL target) or its exact emulation (pmaddwd on even
-//    and odd bytes: AVX-512 without VNNI, AVX2, SSE4) adds u * xq into one int32 per row. Per 32
+//    vpdpbusd (AVX512-VNNI, on Highway's AVX3_DL target) adds u * xq into one int32 per row;
+//    without VNNI (AVX-512 without it, AVX2, SSE4) pmaddubsw does for codes below 128 (DotSpanPairs)
+//    and an exact emulation (pmaddwd on even and odd bytes) for 8-bit codes. Per 32
 //    weights: int32 - c * sum(xq) (centred codes, see IdotTile), times d, into f32; per group,
 //    times the weight scales (minus (z - c) * sum x for uint, with the exact f32 sum of x).
 //  - MX blocks (row-major, 32 elements and one E8M0 scale per block): each element's integer value
@@ -44,9 +45,10 @@ inline constexpr int64_t kIdotPanelBytes = 8 * quant::kTileRows * 4;  // 8 quads
 // the usual group, so a group's sums are stored once; 8 KiB of panels.
 inline constexpr int64_t kIdotSpanBlocks = 4;
 inline constexpr int64_t kIdotChunkRows = 256;  // rows of X a chunk by default (IdotGemm; 512: 0.97-1.00x)
-// (DotSpanPairs, without VNNI) Quads whose pmaddubsw pairs add up in int16 before pmaddwd widens them, for codes up to umax: each
-// quad adds at most 2 * umax * 127 to a lane (2-bit codes 762, so a block's 8 quads; 7-bit ones 32258,
-// so one). 0: the codes reach 128 or more (8 bits, mxint8), which pmaddubsw would saturate.
+// Without VNNI (DotSpanPairs): the quads whose pmaddubsw pairs add up in int16 before pmaddwd widens
+// them, for codes up to umax. Each quad adds at most 2 * umax * 127 to a lane (2-bit codes 762, so a
+// block's 8 quads; 7-bit ones 32258, so one). 0: the codes reach 128 or more (8 bits, mxint8), which
+// pmaddubsw would saturate.
 inline constexpr int PairQuads(int umax) { return umax >= 128 ? 0 : 32767 / (2 * umax * 127); }
 
 // A chunk of rows of X, quantized, block-major: the 32 int8 values of row m's block b are at
@@ -801,7 +803,8 @@ constexpr int64_t kIdotPrefetchBytes = 4096;
 
 // Every row of the chunk through one span of decoded panels (blocks [b0, b1)): row m of X has its
 // partial sums at gacc + m * 64 and its outputs at yacc + m * 64. Three rows at a time on AVX3_DL,
-// then kMB, then one; the AVX2 target's dots by AVX-VNNI where the CPU has it.
+// then kMB, then one; the AVX2 target's dots by AVX-VNNI where the CPU has it; without VNNI, codes
+// below 128 (pair_quads > 0) four rows at a time through DotSpanPairs.
 template <int kRuns>
 HWY_INLINE void SweepRows(const uint8_t* HWY_RESTRICT panels, int64_t b0, int64_t b1, int64_t octets, const IdotRows& r,
                           int32_t center, int pair_quads, const SpanEnds& e, float* HWY_RESTRICT gacc, float* HWY_RESTRICT yacc) {
